@@ -1,0 +1,3 @@
+from rlscheck.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""What the knowledge base knows, as JSON-ready records for `meds`, `conditions` and `show`."""
+
+from rlscheck.kb import best_evidence
+from rlscheck.schema import FINDING_RELATIONS
+
+LINKED = FINDING_RELATIONS | {"withdrawal"}
+
+
+def _class_labels(kb, entry_id):
+    labels = []
+    for path in kb.class_paths(entry_id):
+        for step in path[1:]:
+            label = kb.get(step).get("label") or kb.get(step)["name"]
+            if label not in labels:
+                labels.append(label)
+    return labels
+
+
+def _withdrawal_id(kb, entry_id):
+    for path in kb.class_paths(entry_id):
+        for step in path:
+            block = kb.get(step).get("withdrawal")
+            if block:
+                return block["id"]
+    return None
+
+
+def medication_record(kb, entry_id):
+    entry = kb.get(entry_id)
+    relation = kb.effective_relation(entry_id) or "none"
+    return {
+        "id": entry_id,
+        "name": entry["name"],
+        "relation": relation,
+        "evidence": best_evidence(entry.get("evidence", [])),
+        "classes": _class_labels(kb, entry_id),
+        "brands": entry.get("brands", []),
+        "synonyms": entry.get("synonyms", []),
+        "withdrawal": _withdrawal_id(kb, entry_id),
+        "references": list(entry.get("references", [])),
+    }
+
+
+def medications(kb, class_id=None, include_all=False):
+    """Drugs linked to RLS (as causes or on withdrawal), optionally of one class."""
+    wanted = set(kb.descendants(class_id)) if class_id else None
+    out = []
+    for entry_id, entry in kb.entries.items():
+        if entry["kind"] != "drug" or (wanted is not None and entry_id not in wanted):
+            continue
+        record = medication_record(kb, entry_id)
+        if include_all or record["relation"] in LINKED or record["withdrawal"]:
+            out.append(record)
+    return sorted(out, key=lambda r: r["name"])
+
+
+def condition_record(kb, entry_id):
+    entry = kb.get(entry_id)
+    return {
+        "id": entry_id,
+        "kind": entry["kind"],
+        "name": entry["name"],
+        "relation": entry.get("relation", "none"),
+        "certainty": kb.certainty(entry) if entry.get("relation") in FINDING_RELATIONS | {"association"} else None,
+        "evidence": best_evidence(entry.get("evidence", [])),
+        "aliases": entry.get("aliases", []),
+        "icd10": [str(code) for code in entry.get("icd10", [])],
+        "snomed": [str(code) for code in entry.get("snomed", [])],
+        "references": list(entry.get("references", [])),
+    }
+
+
+def conditions(kb, include_all=False):
+    out = []
+    for entry_id, entry in kb.entries.items():
+        if entry["kind"] not in ("condition", "substance", "risk-factor"):
+            continue
+        if include_all or entry.get("relation") in FINDING_RELATIONS:
+            out.append(condition_record(kb, entry_id))
+    order = {"condition": 0, "substance": 1, "risk-factor": 2}
+    return sorted(out, key=lambda r: (order[r["kind"]], r["name"].lower()))
+
+
+def describe(kb, entry_id):
+    """Everything known about one entry: relation, evidence, texts, members, exceptions, sources."""
+    entry = kb.get(entry_id)
+    record = {key: value for key, value in entry.items() if key not in ("references", "withdrawal")}
+    record["relation"] = kb.effective_relation(entry_id) if entry["kind"] in ("drug", "class") else entry.get("relation")
+    record["evidence"] = best_evidence(entry.get("evidence", []))
+    record["evidence_codes"] = list(entry.get("evidence", []))
+    if entry["kind"] in ("drug", "class"):
+        record["classes"] = _class_labels(kb, entry_id)
+    if entry["kind"] == "class":
+        members = [m for m in kb.descendants(entry_id) if kb.get(m)["kind"] == "drug"]
+        record["members"] = sorted(kb.get(m)["name"] for m in members)
+        record["exceptions"] = sorted(
+            f"{kb.get(m)['name']} ({kb.effective_relation(m)})"
+            for m in members
+            if kb.effective_relation(m) not in FINDING_RELATIONS
+        )
+    if entry.get("withdrawal"):
+        record["withdrawal"] = entry["withdrawal"]["id"]
+    record["references"] = kb.references(entry.get("references", []))
+    return record

@@ -1,0 +1,317 @@
+"""Inputs -> resolved facts -> knowledge-base rules -> the assessment document.
+
+Every input ends up in at least one of findings[].matched, notes, not_linked or
+unrecognized. Findings are grouped by cause: the top-most class that carries the link
+(a drug inherits its class's link unless its own relation says otherwise).
+"""
+
+from dataclasses import dataclass
+
+from rlscheck import __version__
+from rlscheck.kb import best_evidence, certainty_rank, evidence_words
+from rlscheck.labs import grade
+from rlscheck.resolve import Resolver
+from rlscheck.schema import CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS
+
+SCHEMA_VERSION = 1
+FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
+                "substance": "substance", "risk-factor": "risk-factor", "lab-finding": "lab"}
+DEFAULT_ADVICE = {
+    "medication": "Ask the prescriber whether this medicine could be contributing and whether another option would "
+                  "suit you. Do not stop it or change the dose on your own.",
+    "withdrawal": "Tell the prescriber the symptoms followed stopping it; do not restart or stop medicines on your own.",
+    "condition": "Mention the leg symptoms to the clinician who treats this condition.",
+}
+
+
+@dataclass
+class Input:
+    kind: str  # medication, withdrawal, condition, substance, risk-factor
+    text: str
+    source: str = ""
+    skipped: str = ""  # why a record (e.g. a stopped FHIR request) is not a current input
+    codes: tuple = ()  # coded forms (ICD-10-CM, SNOMED CT) tried before the text
+
+
+class Assessment:
+    def __init__(self, kb, resolver=None):
+        self.kb = kb
+        self.resolver = resolver or Resolver(kb)
+        self.findings = {}
+        self.notes = []
+        self.not_linked = []
+        self.unrecognized = []
+        self.checks = {}
+        self.present = set()
+
+    # -- output helpers ----------------------------------------------------------------
+
+    def _record(self, inp, extra):
+        record = {"input": inp.text, **extra}
+        if inp.source:
+            record["source"] = inp.source
+        return record
+
+    def _note(self, inp, resolved, text, relation=None, references=()):
+        note = self._record(inp, {"kind": inp.kind, "resolved": resolved, "text": text})
+        if relation:
+            note["relation"] = relation
+        if references:
+            note["references"] = self.kb.references(references)
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def _not_linked(self, inp, resolved, text=""):
+        record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
+        if text:
+            record["text"] = text
+        if record not in self.not_linked:
+            self.not_linked.append(record)
+
+    def _finding(self, target_id):
+        if target_id in self.findings:
+            return self.findings[target_id]
+        entry = self.kb.get(target_id)
+        kind = FINDING_KIND[entry["kind"]]
+        title = entry.get("title") or entry["name"]
+        finding = {
+            "id": target_id,
+            "kind": kind,
+            "category": entry.get("category") or ("withdrawal" if kind == "withdrawal" else "secondary-cause"),
+            "title": title[:1].upper() + title[1:],
+            "relation": entry.get("relation", "cause"),
+            "certainty": None,
+            "matched": [],
+            "explanation": entry.get("explanation") or entry.get("detail", ""),
+            "evidence": best_evidence(entry.get("evidence", [])),
+            "evidence_detail": ", ".join(evidence_words(entry.get("evidence", []))),
+            "advice": entry.get("advice") or DEFAULT_ADVICE.get(kind, DEFAULT_ADVICE["condition"]),
+            "alternatives": list(entry.get("alternatives", [])),
+            "references": [],
+            "_refs": list(entry.get("references", [])),
+            "_certainties": [],
+            "_base": self.kb.certainty(entry),
+        }
+        if entry.get("alternatives_note"):
+            finding["alternatives_note"] = entry["alternatives_note"]
+        self.findings[target_id] = finding
+        return finding
+
+    def _match(self, target_id, inp, resolved, via, certainty, extra=None, references=()):
+        finding = self._finding(target_id)
+        matched = self._record(inp, {"resolved": resolved, "via": via})
+        if inp.kind != finding["kind"]:
+            matched["kind"] = inp.kind
+        matched.update(extra or {})
+        if matched not in finding["matched"]:
+            finding["matched"].append(matched)
+        finding["_certainties"].append(certainty)
+        finding["_refs"].extend(references)
+
+    # -- medications -------------------------------------------------------------------
+
+    def _label(self, entry_id):
+        entry = self.kb.get(entry_id)
+        return entry.get("label") or entry["name"]
+
+    def _targets(self, entry_id):
+        """(target id, index in path, path) for each distinct cause a drug or class rolls up to."""
+        out = {}
+        for path in self.kb.class_paths(entry_id):
+            linked = [i for i, step in enumerate(path) if self.kb.get(step).get("relation") in FINDING_RELATIONS]
+            if linked:
+                top = linked[-1]
+                out.setdefault(path[top], (path[top], top, path))
+        return list(out.values())
+
+    def medication(self, inp, hit):
+        entry = self.kb.get(hit.entry_id)
+        relation = self.kb.effective_relation(hit.entry_id)
+        resolved = entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+        self.present.add(hit.entry_id)
+        if relation in FINDING_RELATIONS:
+            for target, top, path in self._targets(hit.entry_id):
+                via = hit.steps + [self._label(step) for step in path[1: top + 1]]
+                if entry["kind"] == "class":
+                    via = hit.steps + [self._label(step) for step in path[: top + 1]]
+                own = entry.get("relation") if entry["kind"] == "drug" else None
+                if own == "cause" and target != hit.entry_id or own is None:
+                    certainty = self.kb.certainty(self.kb.get(target))
+                else:
+                    certainty = entry.get("certainty") or DEFAULT_CERTAINTY[own]
+                extra = {"relation": own or relation, "evidence": best_evidence(entry.get("evidence", []))}
+                if entry.get("detail") and target != hit.entry_id:
+                    extra["detail"] = entry["detail"]
+                self._match(target, inp, resolved, via, certainty, extra, entry.get("references", []))
+            return
+        text = self._note_text(hit.entry_id)
+        if relation in NOTE_RELATIONS and text:
+            self._note(inp, resolved, text, relation, self._note_references(hit.entry_id))
+        elif entry["kind"] == "class" and text:
+            self._note(inp, resolved, text, None, self._note_references(hit.entry_id))
+        else:
+            self._not_linked(inp, resolved, entry.get("detail") or "No known link to RLS in the knowledge base.")
+
+    def _note_text(self, entry_id):
+        """The entry's own detail or note, else the nearest class note."""
+        entry = self.kb.get(entry_id)
+        own = entry.get("note") or (entry.get("detail") if entry["kind"] == "drug" else "")
+        if own:
+            return own
+        for path in self.kb.class_paths(entry_id):
+            for step in path[1:]:
+                if self.kb.get(step).get("note"):
+                    return self.kb.get(step)["note"]
+        return ""
+
+    def _note_references(self, entry_id):
+        refs = []
+        for path in self.kb.class_paths(entry_id):
+            for step in path:
+                refs.extend(self.kb.get(step).get("references", []))
+        return refs
+
+    def withdrawal(self, inp, hit):
+        entry = self.kb.get(hit.entry_id)
+        resolved = entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+        for path in self.kb.class_paths(hit.entry_id):
+            for index, step in enumerate(path):
+                block = self.kb.get(step).get("withdrawal")
+                if block:
+                    via = hit.steps + [self._label(s) for s in path[1: index + 1]] + ["stopping it can provoke RLS"]
+                    self._match(block["id"], inp, resolved, via, self.kb.certainty(block))
+                    return
+        self._not_linked(inp, resolved, "No source links stopping this medicine to RLS.")
+
+    # -- conditions, substances, risk factors -------------------------------------------
+
+    def other(self, inp, hit, trimester=0):
+        entry = self.kb.get(hit.entry_id)
+        if entry["kind"] in ("drug", "class"):
+            return self.medication(inp, hit)
+        self.present.add(hit.entry_id)
+        relation = entry.get("relation")
+        if relation in FINDING_RELATIONS:
+            via = list(hit.steps)
+            if entry.get("via"):
+                via.append(entry["via"])
+            extra = {}
+            if trimester and entry.get("by_trimester"):
+                extra["trimester"] = trimester
+                extra["detail"] = entry["by_trimester"][min(trimester, len(entry["by_trimester"])) - 1]
+            self._match(hit.entry_id, inp, entry["name"], via, self.kb.certainty(entry), extra)
+        elif relation in NOTE_RELATIONS:
+            self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
+        else:
+            self._not_linked(inp, entry["name"], entry.get("note", ""))
+
+    # -- labs ----------------------------------------------------------------------------
+
+    def lab(self, labvalue):
+        inp = Input("lab", labvalue.text)
+        lab = self.kb.get(labvalue.lab_id)
+        resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
+        self.present.add(lab["id"])
+        rule = grade(lab, labvalue, self.present)
+        if rule and "finding" in rule:
+            extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
+            finding_entry = self.kb.get(rule["finding"])
+            via = [f"{labvalue.given} is {rule['threshold']}"]
+            self._match(rule["finding"], inp, resolved, via, self.kb.certainty(finding_entry), extra,
+                        rule.get("references", []))
+            if finding_entry.get("related"):
+                self.present.add(finding_entry["related"])
+        elif rule and "check" in rule:
+            check = self.kb.get(rule["check"])
+            self._note(inp, resolved, check["text"], None, check.get("references", []) + rule.get("references", []))
+            self.checks[check["id"]] = check
+        elif lab.get("note"):
+            self._note(inp, resolved, lab["note"])
+        else:
+            self._not_linked(inp, resolved, "Within the range not linked to RLS.")
+
+    # -- the whole assessment --------------------------------------------------------------
+
+    def add(self, inp, trimester=0):
+        if inp.skipped:
+            self._note(inp, "", inp.skipped, "skipped")
+            return
+        result = None
+        for code in inp.codes:
+            coded = self.resolver.resolve(inp.kind, code)
+            if coded.hits:
+                result = coded
+                break
+        if result is None:
+            result = self.resolver.resolve(inp.kind, inp.text)
+        if not inp.text:
+            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": [], "reason": "empty input"}))
+            return
+        if result.invalid_code:
+            self.unrecognized.append(self._record(inp, {
+                "kind": inp.kind, "suggestions": [], "reason": f"{result.invalid_code} is not a valid ICD-10-CM code"}))
+            return
+        if not result.recognized:
+            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": result.suggestions}))
+            return
+        for hit in result.hits:
+            if inp.kind == "withdrawal":
+                self.withdrawal(inp, hit)
+            elif inp.kind == "medication":
+                self.medication(inp, hit)
+            else:
+                self.other(inp, hit, trimester or result.trimester)
+        if result.outside:
+            self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
+        for part in result.unknown_parts:
+            self._note(inp, "", f"Part of this input was not recognised: {part!r}.", "unrecognized-part")
+
+    def document(self, labs_given):
+        self._fire_checks(labs_given)
+        findings = []
+        for finding in self.findings.values():
+            certainties = sorted(finding.pop("_certainties"), key=certainty_rank)
+            base = finding.pop("_base")
+            finding["certainty"] = certainties[0] if certainties else base
+            finding["references"] = self.kb.references(finding.pop("_refs"))
+            findings.append(finding)
+        findings.sort(key=lambda f: (CATEGORIES.index(f["category"]), certainty_rank(f["certainty"]), f["title"]))
+        summary = (
+            f"{len(findings)} possible contributor{'s' if len(findings) != 1 else ''} to restless legs found."
+            if findings else self.kb.primary_rls
+        )
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "rlscheck_version": __version__,
+            "summary": summary,
+            "findings": findings,
+            "notes": self.notes,
+            "not_linked": self.not_linked,
+            "unrecognized": self.unrecognized,
+            "check_next": [
+                {"id": check["id"], "text": check["text"], "references": self.kb.references(check.get("references", []))}
+                for check in self.checks.values()
+            ],
+            "disclaimer": self.kb.disclaimer,
+        }
+
+    def _fire_checks(self, labs_given):
+        for entry in self.kb.entries.values():
+            if entry["kind"] != "check" or not (entry.get("unless_labs") or entry.get("when_entries")):
+                continue
+            if entry.get("when_entries") and not set(entry["when_entries"]) & self.present:
+                continue
+            if set(entry.get("unless_labs", [])) & labs_given:
+                continue
+            self.checks.setdefault(entry["id"], entry)
+
+
+def assess(kb, inputs, labs=(), trimester=0, resolver=None):
+    """The assessment document for one person."""
+    assessment = Assessment(kb, resolver)
+    order = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
+    for inp in sorted(inputs, key=lambda i: order.get(i.kind, 5)):
+        assessment.add(inp, trimester)
+    for labvalue in sorted(labs, key=lambda lv: 0 if lv.lab_id == "lab.egfr" else 1):
+        assessment.lab(labvalue)
+    return assessment.document({lv.lab_id for lv in labs})

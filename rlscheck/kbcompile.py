@@ -1,0 +1,95 @@
+"""Compile validated knowledge-base entries into the plain, JSON-ready form used at run time.
+
+The compiled form holds every entry by id, a name index per input kind (name key ->
+[[entry id, how it was named]]), the ICD-10-CM prefixes and SNOMED codes, and completion
+items. It contains only dicts, lists, strings and numbers, so it can be cached as JSON.
+"""
+
+from rlscheck.normalize import name_key
+from rlscheck.schema import SECTIONS
+
+FORMAT = 3
+
+
+def compile_kb(merged):
+    entries = {}
+    names = {"medication": {}, "condition": {}, "substance": {}, "risk-factor": {}, "lab": {}}
+    completions = {kind: [] for kind in names}
+    icd10 = []
+    snomed = {}
+
+    for section, spec in SECTIONS.items():
+        if section == "sources":
+            continue
+        for entry_id, entry in merged.sections[section].items():
+            data = dict(entry.data)
+            if data.pop("retired", False):
+                continue
+            data["id"] = entry_id
+            data["kind"] = spec["kind"]
+            entries[entry_id] = data
+            block = data.get("withdrawal")
+            if block:
+                entries[block["id"]] = dict(block, kind="withdrawal", of=entry_id)
+            index = spec["names"]
+            if index is None:
+                continue
+            for name, how in _names_of(data, spec["kind"]):
+                key = name_key(name)
+                if not key:
+                    continue
+                targets = names[index].setdefault(key, [])
+                if [entry_id, how] not in targets:
+                    targets.append([entry_id, how])
+                    completions[index].append([name, _completion_help(data, how)])
+            for code in data.get("icd10", []):
+                icd10.append([str(code).upper().rstrip("-"), entry_id])
+            for code in data.get("snomed", []):
+                snomed[str(code)] = entry_id
+
+    children = {}
+    for entry in entries.values():
+        for parent in entry.get("parents", []) + entry.get("classes", []):
+            children.setdefault(parent, []).append(entry["id"])
+
+    icd10.sort(key=lambda item: -len(item[0]))
+    sources = {source_id: dict(entry.data, id=source_id) for source_id, entry in merged.sections["sources"].items()}
+    return {
+        "format": FORMAT,
+        "disclaimer": " ".join(str(merged.top.get("disclaimer", "")).split()),
+        "primary_rls": " ".join(str(merged.top.get("primary_rls", "")).split()),
+        "entries": entries,
+        "sources": sources,
+        "names": names,
+        "children": children,
+        "icd10": icd10,
+        "snomed": snomed,
+        "completions": completions,
+    }
+
+
+def _names_of(data, kind):
+    yield data["name"], "product" if kind == "product" else "name"
+    if kind == "class" and data.get("label"):
+        yield data["label"], "class"
+    for alias in data.get("aliases", []):
+        yield alias, "product" if kind == "product" else "alias"
+    for brand in data.get("brands", []):
+        yield brand, "brand"
+    for synonym in data.get("synonyms", []):
+        yield synonym, "synonym"
+
+
+def _completion_help(data, how):
+    kind = data["kind"]
+    if how == "brand":
+        return f"brand of {data['name']}"
+    if how == "synonym":
+        return f"another name for {data['name']}"
+    if kind == "class":
+        return "drug class"
+    if kind == "product":
+        return "product"
+    if how == "alias":
+        return data["name"]
+    return {"drug": "medication", "lab": f"lab ({data.get('unit', '')})"}.get(kind, kind.replace("-", " "))

@@ -1,0 +1,84 @@
+"""Parse lab results ('ferritin=40', 'b12=150 pg/mL', 'tsat=15%') and grade them by the
+knowledge base's rules."""
+
+import math
+import re
+from dataclasses import dataclass
+
+from rlscheck.errors import UsageError
+from rlscheck.normalize import fold, name_key
+from rlscheck.textsafe import safe
+
+_VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
+
+
+@dataclass
+class LabValue:
+    text: str  # as given, trimmed
+    lab_id: str
+    name: str
+    value: float  # in the lab's usual unit
+    given: str  # the value and unit as given, e.g. "40 ug/L"
+    unit: str  # the usual unit
+
+
+def unit_key(unit) -> str:
+    text = fold(unit).replace(" ", "").replace("μ", "u").replace("mcg", "ug")
+    return text.replace("percent", "%")
+
+
+def split_lab(text):
+    """'ferritin=40 ug/L' -> ('ferritin', '40 ug/L'). Raises UsageError on a bad shape."""
+    if "=" not in text:
+        raise UsageError(f"lab {safe(text)!r} must look like NAME=VALUE[ UNIT], e.g. ferritin=40 or 'b12=150 pg/mL'")
+    name, _, value = text.partition("=")
+    if not name.strip() or not value.strip():
+        raise UsageError(f"lab {safe(text)!r} needs both a name and a value, e.g. ferritin=40")
+    return name.strip(), value.strip()
+
+
+def parse_lab(kb, text, name=None, value_text=None):
+    """A LabValue in the lab's usual unit, or UsageError saying what is wrong and what works."""
+    text = str(text).strip()
+    if name is None:
+        name, value_text = split_lab(text)
+    labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
+    if not labs:
+        known = ", ".join(sorted(kb.get(i)["name"].lower() for i in kb.entries if kb.get(i)["kind"] == "lab"))
+        raise UsageError(f"unknown lab {safe(name)!r} in {safe(text)!r}; known labs: {known}")
+    lab = labs[0]
+    value_text = str(value_text).strip()
+    match = _VALUE.match(value_text) if len(value_text) < 100 else None
+    if not match:
+        raise UsageError(f"lab {safe(text)!r}: {safe(value_text)!r} is not a number; give e.g. {lab['aliases'][0]}=40")
+    value = float(match.group(1))
+    unit = match.group(2)
+    units = {unit_key(key): factor for key, factor in lab["units"].items()}
+    if unit:
+        factor = units.get(unit_key(unit))
+        if factor is None:
+            accepted = ", ".join(lab["units"])
+            raise UsageError(f"lab {safe(text)!r}: unknown unit {safe(unit)!r} for {lab['name']}; accepted: {accepted}")
+    else:
+        factor = 1
+    converted = value * factor
+    low, high = lab.get("range", [0, math.inf])
+    if not math.isfinite(converted) or converted < low or converted > high:
+        raise UsageError(
+            f"lab {safe(text)!r}: {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
+        )
+    given = f"{match.group(1)} {unit}".strip() if unit else f"{match.group(1)} {lab['unit']}"
+    return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"])
+
+
+def grade(lab, labvalue, present_conditions):
+    """The first rule the value meets: (rule, kind) with kind 'finding' or 'check', else (None, None)."""
+    for rule in lab.get("rules", []):
+        context = rule.get("when_condition")
+        if context and not set(context) & present_conditions:
+            continue
+        if "below" in rule and labvalue.value < rule["below"]:
+            return rule
+        if "at_most" in rule and labvalue.value <= rule["at_most"]:
+            return rule
+    return None

@@ -1,0 +1,112 @@
+"""Turn what people type into lookup keys: case, accents, punctuation, doses, forms, salts."""
+
+import re
+import unicodedata
+
+_APOSTROPHES = re.compile("['\u2019\u02bc`]")
+_NON_WORD = re.compile(r"[^\w%]+")
+_SPACES = re.compile(r"\s+")
+
+# "50 mg", "0.3 ML", "10 MG/ML", "24 HR", "5mg", "2.5%"
+_DOSE = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*"
+    r"(?:mg|mcg|µg|ug|g|gm|ml|l|iu|units?|unt|meq|mmol|%|hr|hrs|hours?|h|day|days|actuations?)"
+    r"(?:\s*/\s*(?:ml|l|hr|h|dose|actuation|day|g|kg))?(?=\W|$)",
+    re.IGNORECASE,
+)
+_BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+
+FORM_WORDS = frozenset(
+    """tablet tablets tab tabs capsule capsules cap caps caplet caplets pill pills oral orally solution
+    suspension syrup elixir liquid injection injectable inj iv im sc subcutaneous intravenous intramuscular
+    topical cream ointment gel lotion patch patches transdermal system extended delayed sustained controlled
+    modified immediate release er xr xl cr sr la dr ec odt mr cd xt ir ds chewable chew film coated
+    disintegrating dispersible effervescent sublingual buccal nasal spray inhaler inhalation inhaled drops
+    pack prefilled syringe auto injector pen vial ampule ampoule kit dose doses daily once twice bid tid
+    qid qd qhs hs prn nightly bedtime generic strength mg mcg ml""".split()
+)
+SALT_WORDS = frozenset(
+    """hydrochloride hcl dihydrochloride hydrobromide hbr sulfate sulphate succinate tartrate bitartrate
+    sodium potassium calcium carbonate citrate maleate dimaleate mesylate mesilate dimesylate besylate
+    besilate fumarate hemifumarate acetate phosphate bromide chloride hyclate monohydrate dihydrate
+    trihydrate hemihydrate anhydrous pamoate embonate lactate napsylate oxalate hydrogen propionate
+    dipropionate xinafoate decanoate enanthate palmitate valerate teoclate theoclate salt base free""".split()
+)
+
+
+def fold(text) -> str:
+    """Lower-case text without accents; ß and other special letters folded too."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return text.casefold()
+
+
+def name_key(text) -> str:
+    """The key every name is indexed and looked up by."""
+    text = _APOSTROPHES.sub("", fold(text))
+    text = _NON_WORD.sub(" ", text).replace("_", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def _strip_words(key, words):
+    return " ".join(token for token in key.split() if token not in words)
+
+
+def medication_keys(text):
+    """Keys to try for a medication name, from the most literal to the most reduced.
+
+    Reductions drop only packaging: doses, dosage forms, release codes and salt names.
+    They never change the letters of the drug name itself.
+    """
+    keys = []
+
+    def add(key):
+        if key and key not in keys:
+            keys.append(key)
+
+    add(name_key(text))
+    without_brackets = _BRACKETS.sub(" ", str(text))
+    add(name_key(without_brackets))
+    without_doses = name_key(_DOSE.sub(" ", without_brackets))
+    add(without_doses)
+    forms_gone = _strip_words(without_doses, FORM_WORDS)
+    add(forms_gone)
+    numbers_gone = " ".join(token for token in forms_gone.split() if not any(ch.isdigit() for ch in token))
+    add(numbers_gone)
+    add(_strip_words(numbers_gone, SALT_WORDS))
+    return keys
+
+
+def bracket_names(text):
+    """Names in square brackets, as RxNorm writes brands: '... Tablet [Toprol]'."""
+    return [inner for inner in re.findall(r"\[([^\]]+)\]", str(text)) if inner.strip()]
+
+
+def singular(key):
+    """'ssris' -> 'ssri', 'beta blockers' -> 'beta blocker'; None when there is no plural."""
+    if len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
+        return key[:-1]
+    return None
+
+
+def split_combination(text):
+    """Split 'A 325 MG / B 5 MG Oral Tablet' or 'A and B' into its parts (at least two)."""
+    parts = [part for part in re.split(r"\s*/\s*|\s+\+\s+|\s+and\s+|\s*,\s*", str(text)) if part.strip()]
+    return parts if len(parts) > 1 else []
+
+
+_ICD10 = re.compile(r"([A-TV-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z", re.IGNORECASE)
+
+
+def icd10_code(text):
+    """'e1142', 'E11.42 ' -> 'E11.42'; None when text is not shaped like an ICD-10-CM code."""
+    match = _ICD10.match(str(text).strip())
+    if not match:
+        return None
+    letter, head, tail = (part.upper() for part in match.groups())
+    return f"{letter}{head}.{tail}" if tail else f"{letter}{head}"
+
+
+def snomed_code(text):
+    text = str(text).strip()
+    return text if text.isdigit() and 6 <= len(text) <= 18 else None

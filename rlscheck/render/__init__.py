@@ -1,0 +1,1 @@
+"""Renderers: each turns a finished document into text for one output format."""

@@ -1,0 +1,24 @@
+"""Rich consoles for data (stdout) and diagnostics (stderr), colour as the user asked."""
+
+import os
+
+
+def make_console(color="auto", stderr=False):
+    from rich.console import Console
+
+    options = {"stderr": stderr, "highlight": False, "markup": False, "emoji": False}
+    if color == "always" or (color == "auto" and os.environ.get("FORCE_COLOR") and not os.environ.get("NO_COLOR")):
+        options["force_terminal"] = True
+    if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
+        options["no_color"] = True
+        options["color_system"] = None
+    return Console(**options)
+
+
+def text(value, style=""):
+    """User or knowledge-base text as a Rich Text: never parsed as markup, controls escaped."""
+    from rich.text import Text
+
+    from rlscheck.textsafe import safe
+
+    return Text(safe(value), style=style)

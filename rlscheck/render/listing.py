@@ -1,0 +1,69 @@
+"""Lists of medications or conditions, and `show` records, as table, CSV or Markdown."""
+
+import csv
+import io
+
+from rlscheck.render.console import text
+from rlscheck.render.markdown import md
+
+MEDICATION_COLUMNS = ("name", "classes", "relation", "evidence", "brands")
+CONDITION_COLUMNS = ("name", "kind", "relation", "certainty", "evidence", "icd10")
+
+
+def _cell(value):
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def csv_text(records, columns):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        # A leading =, +, - or @ would run as a formula in spreadsheets: quote it out.
+        writer.writerow([("'" + c if c[:1] in "=+-@" else c) for c in (_cell(record.get(col)) for col in columns)])
+    return out.getvalue()
+
+
+def markdown_text(title, records, columns):
+    lines = [f"# {md(title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for record in records:
+        lines.append("| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table(console, title, records, columns, footer=""):
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", title_style="bold", expand=True)
+    for column in columns:
+        grid.add_column(column.capitalize(), overflow="fold")
+    for record in records:
+        grid.add_row(*[text(_cell(record.get(col))) for col in columns])
+    console.print(grid)
+    if footer:
+        console.print(text(footer, "italic"))
+
+
+def show_table(console, term, records, disclaimer):
+    from rich.table import Table
+
+    for record in records:
+        grid = Table(title=f"{record['name']} ({record['kind']})", title_justify="left", title_style="bold",
+                     show_header=False, expand=True)
+        grid.add_column("Field", style="bold", ratio=1)
+        grid.add_column("Value", ratio=4, overflow="fold")
+        for key, value in record.items():
+            if key in ("name", "kind") or value in (None, [], ""):
+                continue
+            if key == "references":
+                value = [f"{r['id']}: {r['title']}" + (f" {r['url']}" if r.get("url") else "") for r in value]
+            if key == "rules":
+                value = [r.get("threshold", "") for r in value]
+            if isinstance(value, dict):
+                value = [f"{k} x{v}" for k, v in value.items()]
+            grid.add_row(text(key.replace("_", " ")), text("\n".join(map(str, value)) if isinstance(value, list)
+                                                         else value))
+        console.print(grid)
+    console.print(text(disclaimer, "italic"))

@@ -1,0 +1,78 @@
+"""The assessment as a Markdown report a person can print and bring to an appointment."""
+
+import re
+
+from rlscheck.render.table import CATEGORY_TITLES
+from rlscheck.textsafe import safe
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def md(value) -> str:
+    """Text with control characters escaped and Markdown punctuation made literal."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", safe(value).replace("\n", " "))
+
+
+def _matched(matched):
+    line = f"**{md(matched['input'])}**"
+    if matched.get("resolved") and matched["resolved"].lower() != matched["input"].lower():
+        line += f" → {md(matched['resolved'])}"
+    if matched.get("via"):
+        line += f" ({md(' → '.join(matched['via']))})"
+    if matched.get("source"):
+        line += f" — from {md(matched['source'])}"
+    if matched.get("detail"):
+        line += f". {md(matched['detail'])}"
+    return line
+
+
+def render(document) -> str:
+    out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
+    inputs = []
+    for finding in document["findings"]:
+        inputs += [m["input"] for m in finding["matched"]]
+    for section in ("notes", "not_linked", "unrecognized"):
+        inputs += [item["input"] for item in document[section]]
+    if inputs:
+        out += ["## What was checked", "", ", ".join(md(i) for i in dict.fromkeys(inputs)), ""]
+    for category, title in CATEGORY_TITLES.items():
+        group = [f for f in document["findings"] if f["category"] == category]
+        if not group:
+            continue
+        out += [f"## {title}", ""]
+        for finding in group:
+            out += [f"### {md(finding['title'])}", ""]
+            out += [f"- **How sure:** {md(finding['certainty'])} (best evidence: {md(finding['evidence'])})"]
+            for matched in finding["matched"]:
+                out += [f"- **Matched:** {_matched(matched)}"]
+            out += [f"- **Why:** {md(finding['explanation'])}", f"- **To discuss:** {md(finding['advice'])}"]
+            if finding.get("alternatives") or finding.get("alternatives_note"):
+                names = ", ".join(md(a) for a in finding.get("alternatives", []))
+                note = md(finding.get("alternatives_note", ""))
+                out += [f"- **Safer options:** {names}{'. ' if names and note else ''}{note}"]
+            refs = "; ".join(_reference(ref) for ref in finding["references"])
+            out += [f"- **Sources:** {refs}", ""]
+    if document["notes"]:
+        out += ["## Notes", ""] + [f"- **{md(n['input'])}**: {md(n['text'])}" for n in document["notes"]] + [""]
+    if document["not_linked"]:
+        out += ["## Not linked to RLS", ""]
+        out += [f"- **{md(n['input'])}** ({md(n['kind'])}): {md(n.get('resolved', ''))}. {md(n.get('text', ''))}"
+                for n in document["not_linked"]] + [""]
+    if document["unrecognized"]:
+        out += ["## Not recognised", ""]
+        for item in document["unrecognized"]:
+            hint = item.get("reason") or (
+                "did you mean " + ", ".join(md(s) for s in item["suggestions"]) + "?" if item["suggestions"]
+                else "check the spelling")
+            out += [f"- **{md(item['input'])}** ({md(item['kind'])}): {hint}"]
+        out += [""]
+    if document["check_next"]:
+        out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in document["check_next"]] + [""]
+    out += ["---", "", f"*{md(document['disclaimer'])}*", ""]
+    return "\n".join(out)
+
+
+def _reference(ref):
+    year = f" ({ref['year']})" if ref.get("year") else ""
+    title = md(ref["title"]) + year
+    return f"[{title}](<{safe(ref['url']).replace('>', '%3E')}>)" if ref.get("url") else title

@@ -1,0 +1,249 @@
+"""Resolve what a user typed to knowledge-base entries, explaining each step taken.
+
+A name is matched exactly after normalisation (case, accents, punctuation, doses, forms,
+salts, plurals). Nothing is guessed: a misspelling is not corrected but returned with
+suggestions.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from rlscheck.normalize import (
+    bracket_names,
+    icd10_code,
+    medication_keys,
+    name_key,
+    singular,
+    snomed_code,
+    split_combination,
+)
+
+# Which name indexes each input kind searches, in order.
+INDEXES = {
+    "medication": ("medication",),
+    "withdrawal": ("medication",),
+    "condition": ("condition", "risk-factor", "substance"),
+    "risk-factor": ("risk-factor", "condition", "substance"),
+    "substance": ("substance", "risk-factor", "medication"),
+}
+
+_TRIMESTER = re.compile(
+    r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three)|t([123]))\b",
+    re.IGNORECASE,
+)
+_ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
+_NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
+
+
+@dataclass
+class Hit:
+    entry_id: str
+    steps: list = field(default_factory=list)
+
+
+@dataclass
+class Resolution:
+    hits: list = field(default_factory=list)
+    outside: str = ""  # known name with no knowledge-base entry (vocabulary, ICD-10-CM)
+    outside_text: str = ""
+    suggestions: list = field(default_factory=list)
+    unknown_parts: list = field(default_factory=list)
+    trimester: int = 0
+    invalid_code: str = ""
+
+    @property
+    def recognized(self):
+        return bool(self.hits or self.outside)
+
+
+def _near_spelling(a, b):
+    """True when two different keys differ by a few letters (a likely misspelling)."""
+    if a == b:
+        return False
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(a, b) >= 80
+
+
+class Resolver:
+    def __init__(self, kb):
+        self.kb = kb
+        self._cache = {}
+
+    def resolve(self, kind, text):
+        """Resolve one input; results are cached per (kind, text) for batch runs."""
+        cache_key = (kind, text)
+        if cache_key not in self._cache:
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            if kind in ("medication", "withdrawal"):
+                result = self._medication(text)
+            else:
+                result = self._other(kind, text)
+            self._cache[cache_key] = result
+        return self._cache[cache_key]
+
+    # -- medications -------------------------------------------------------------------
+
+    def _medication(self, text, allow_split=True):
+        result = Resolution()
+        for key in medication_keys(text):
+            hits = self._medication_hits(key)
+            if hits:
+                result.hits = hits
+                return result
+        for brand in bracket_names(text):
+            hits = self._medication_hits(name_key(brand))
+            if hits:
+                result.hits = hits
+                return result
+        if allow_split:
+            parts = split_combination(text)
+            if parts:
+                for part in parts:
+                    sub = self._medication(part, allow_split=False)
+                    result.hits.extend(sub.hits)
+                    if not sub.recognized:
+                        result.unknown_parts.append(part.strip())
+                if result.hits:
+                    return result
+                result.unknown_parts = []
+        vocab_hit = self._vocabulary(text)
+        if vocab_hit:
+            return vocab_hit
+        keys = medication_keys(text)
+        if keys and _NIGHT_WORDS & set(keys[-1].split()) and len(keys[-1].split()) > 1:
+            result.hits = [Hit("drug.sedating-antihistamine",
+                               ["night-time or 'PM' product: these usually contain a sedating antihistamine; check the label"])]
+            return result
+        result.suggestions = self.suggest("medication", text)
+        return result
+
+    def _medication_hits(self, key):
+        found = self.kb.lookup("medication", key)
+        if not found and singular(key):
+            found = self.kb.lookup("medication", singular(key))
+        hits = []
+        for entry_id, how in found:
+            entry = self.kb.get(entry_id)
+            if entry["kind"] == "product":
+                for ingredient in entry["ingredients"]:
+                    hits.append(Hit(ingredient, [f"ingredient of {entry['name']}"]))
+            elif how == "brand":
+                hits.append(Hit(entry_id, [f"brand of {entry['name']}"]))
+            elif how == "synonym":
+                hits.append(Hit(entry_id, [f"another name for {entry['name']}"]))
+            else:
+                hits.append(Hit(entry_id, []))
+        return hits
+
+    def _vocabulary(self, text):
+        """A name the knowledge base lacks but a drug vocabulary knows."""
+        from rlscheck import vocab
+
+        for key in medication_keys(text):
+            found = vocab.lookup(key)
+            if not found:
+                continue
+            canonical, is_brand = found
+            if not is_brand and _near_spelling(key, name_key(canonical)):
+                return None  # a variant spelling of a known name: suggest it, do not correct silently
+            hits = [Hit(h.entry_id, [f"{'brand' if is_brand else 'another name'} of {canonical}"] + h.steps)
+                    for h in self._medication_hits(name_key(canonical))]
+            if hits:
+                return Resolution(hits=hits)
+            kind = f"Brand of {canonical}" if is_brand else f"Another name for {canonical}"
+            same = name_key(canonical) == key
+            return Resolution(outside=canonical, outside_text="No known link to RLS." if same else f"{kind}; no known link to RLS.")
+        return None
+
+    # -- conditions, substances, risk factors -------------------------------------------
+
+    def _other(self, kind, text):
+        result = Resolution()
+        code = icd10_code(text)
+        if code:
+            return self._icd10(code)
+        snomed = snomed_code(text)
+        if snomed:
+            entry_id = self.kb.data["snomed"].get(snomed)
+            if entry_id:
+                result.hits = [Hit(entry_id, [f"SNOMED CT {snomed}"])]
+            return result
+        trimester_match = _TRIMESTER.search(text)
+        stripped = text
+        if trimester_match:
+            word = next(group for group in trimester_match.groups() if group)
+            result.trimester = _ORDINALS.get(word.lower(), int(word) if word.isdigit() else 0)
+            stripped = text[: trimester_match.start()] + " " + text[trimester_match.end():]
+        for candidate in dict.fromkeys([name_key(text), name_key(stripped)]):
+            if not candidate:
+                continue
+            for index in INDEXES[kind]:
+                if index == "medication":
+                    found = self._medication(stripped, allow_split=False).hits
+                    if found:
+                        result.hits = found
+                        return result
+                    continue
+                found = self.kb.lookup(index, candidate)
+                if not found and singular(candidate):
+                    found = self.kb.lookup(index, singular(candidate))
+                if found:
+                    result.hits = [Hit(entry_id) for entry_id, _ in found]
+                    return result
+        result.suggestions = self.suggest(INDEXES[kind][0], text)
+        return result
+
+    def _icd10(self, code):
+        from rlscheck import icd
+
+        result = Resolution()
+        valid, description = icd.describe(code)
+        label = f"ICD-10-CM {code}" + (f" ({description})" if description else "")
+        for prefix, entry_id in self.kb.data["icd10"]:
+            if code.startswith(prefix.replace(".", "")) or code.startswith(prefix):
+                if valid is False:
+                    break
+                result.hits = [Hit(entry_id, [label])]
+                return result
+        if valid is False:
+            result.invalid_code = code
+            return result
+        result.outside = code
+        result.outside_text = description or "a valid ICD-10-CM code"
+        return result
+
+    # -- suggestions -------------------------------------------------------------------
+
+    def suggest(self, index, text, limit=3):
+        """Close names from the knowledge base (and the drug vocabulary for medications)."""
+        key = name_key(text)
+        if not key or len(key) > 200:
+            return []
+        names = self._display_names(index)
+        try:
+            from rapidfuzz import fuzz, process, utils
+
+            matches = process.extract(key, names, scorer=fuzz.ratio, processor=utils.default_process,
+                                      limit=limit * 3, score_cutoff=75)
+            ranked = [name for name, score, _ in matches]
+        except ImportError:  # rapidfuzz is a dependency; difflib keeps suggestions working without it
+            import difflib
+
+            ranked = difflib.get_close_matches(key, names, n=limit * 3, cutoff=0.75)
+        if index == "medication":
+            from rlscheck import vocab
+
+            ranked += vocab.suggest(key, limit)
+        out = []
+        for name in ranked:
+            if name_key(name) != key and name.lower() not in (o.lower() for o in out):
+                out.append(name)
+        return out[:limit]
+
+    def _display_names(self, index):
+        cache_key = ("names", index)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = [name.lower() for name, _ in self.kb.data["completions"].get(index, [])]
+        return self._cache[cache_key]

@@ -1,0 +1,178 @@
+"""The knowledge base's closed vocabularies and the fields each section accepts."""
+
+RELATIONS = (
+    "cause",  # drug- or condition-specific sources link it to new or worse RLS
+    "cause-weak",  # a single report, an association study or consumer-level claims only
+    "cause-class",  # no specific source: flagged because its class is
+    "conflict",  # sources disagree (trigger and treatment, or aggravation but no incidence)
+    "indirect",  # acts through iron deficiency
+    "association",  # occurs together with RLS, not shown to cause it
+    "withdrawal",  # only stopping it is linked
+    "treatment",  # used to treat RLS: never a cause
+    "augmentation",  # dopaminergic RLS treatment that can worsen RLS with long use
+    "neutral",  # named as neutral or a safer choice
+    "insufficient",  # studied, evidence insufficient
+    "unsupported",  # searched, no RLS source either way
+    "none",  # known, with nothing to say about RLS
+)
+FINDING_RELATIONS = frozenset({"cause", "cause-weak", "cause-class", "conflict", "indirect"})
+NOTE_RELATIONS = frozenset({"treatment", "augmentation", "neutral", "association", "withdrawal"})
+
+CATEGORIES = ("secondary-cause", "withdrawal", "aggravator", "primary-risk-factor")
+
+CERTAINTIES = ("established", "probable", "possible", "conflicting", "weak", "indirect", "class-inference")
+DEFAULT_CERTAINTY = {
+    "cause": "possible",
+    "cause-weak": "weak",
+    "cause-class": "class-inference",
+    "conflict": "conflicting",
+    "indirect": "indirect",
+    "association": "possible",
+    "withdrawal": "weak",
+}
+
+# Evidence codes of the fact sheet, strongest first, with the words shown to users.
+EVIDENCE = {
+    "GL": "guideline",
+    "SR": "systematic review",
+    "RCT": "randomised trial",
+    "COH": "cohort study",
+    "POC": "point-of-care summary",
+    "OBS": "observational study",
+    "PV": "pharmacovigilance",
+    "CR": "case reports",
+    "EXP": "small experiment",
+    "REV": "expert review",
+    "CON": "consumer-level",
+    "SEC": "secondary summary",
+    "ART": "founding article only",
+    "CLS": "class inference",
+    "UNS": "unsupported",
+}
+
+# Field kinds: "str", "int", "number", "bool", "strs" (list of text), "ids:<section>",
+# "enum:<name>", "enums:<name>", "codes" (list of text codes), "map:number", "range",
+# "rules", "withdrawal", "texts".
+ENUMS = {
+    "relation": RELATIONS,
+    "category": CATEGORIES,
+    "certainty": CERTAINTIES,
+    "evidence": tuple(EVIDENCE),
+}
+
+LINK_FIELDS = {
+    "relation": "enum:relation",
+    "category": "enum:category",
+    "certainty": "enum:certainty",
+    "evidence": "enums:evidence",
+    "references": "ids:sources",
+    "explanation": "str",
+    "advice": "str",
+    "alternatives": "strs",
+    "alternatives_note": "str",
+    "note": "str",
+    "detail": "str",
+    "via": "str",
+    "retired": "bool",
+}
+
+WITHDRAWAL_FIELDS = {"id": "str", "title": "str", **LINK_FIELDS}
+
+RULE_FIELDS = {
+    "finding": "ids1:lab_findings",
+    "check": "ids1:checks",
+    "below": "number",
+    "at_most": "number",
+    "when_condition": "ids:conditions",
+    "threshold": "str",
+    "references": "ids:sources",
+}
+
+CONDITION_FIELDS = {
+    "id": "str",
+    "name": "str",
+    "aliases": "strs",
+    "icd10": "codes",
+    "snomed": "codes",
+    **LINK_FIELDS,
+}
+
+SECTIONS = {
+    "classes": {
+        "prefix": "drug.",
+        "kind": "class",
+        "names": "medication",
+        "fields": {"id": "str", "name": "str", "label": "str", "aliases": "strs",
+                   "parents": "ids:classes", "withdrawal": "withdrawal", **LINK_FIELDS},
+        "required": ("name",),
+    },
+    "drugs": {
+        "prefix": "drug.",
+        "kind": "drug",
+        "names": "medication",
+        "fields": {"id": "str", "name": "str", "classes": "ids:classes", "brands": "strs",
+                   "synonyms": "strs", "withdrawal": "withdrawal", **LINK_FIELDS},
+        "required": ("name", "relation", "evidence"),
+    },
+    "products": {
+        "prefix": "product.",
+        "kind": "product",
+        "names": "medication",
+        "fields": {"id": "str", "name": "str", "aliases": "strs", "ingredients": "ids:drugs",
+                   "note": "str", "retired": "bool"},
+        "required": ("name", "ingredients"),
+    },
+    "conditions": {
+        "prefix": "condition.",
+        "kind": "condition",
+        "names": "condition",
+        "fields": {**CONDITION_FIELDS, "by_trimester": "texts"},
+        "required": ("name", "relation", "evidence"),
+    },
+    "substances": {
+        "prefix": "substance.",
+        "kind": "substance",
+        "names": "substance",
+        "fields": CONDITION_FIELDS,
+        "required": ("name", "relation", "evidence"),
+    },
+    "risk_factors": {
+        "prefix": "risk.",
+        "kind": "risk-factor",
+        "names": "risk-factor",
+        "fields": CONDITION_FIELDS,
+        "required": ("name", "relation", "evidence"),
+    },
+    "labs": {
+        "prefix": "lab.",
+        "kind": "lab",
+        "names": "lab",
+        "fields": {"id": "str", "name": "str", "aliases": "strs", "unit": "str",
+                   "units": "map:number", "range": "range", "rules": "rules", "note": "str"},
+        "required": ("name", "unit", "units"),
+    },
+    "lab_findings": {
+        "prefix": "lab.",
+        "kind": "lab-finding",
+        "names": None,
+        "fields": {"id": "str", "name": "str", "related": "ids1:conditions", **LINK_FIELDS},
+        "required": ("name", "relation", "evidence", "references", "explanation"),
+    },
+    "checks": {
+        "prefix": "check.",
+        "kind": "check",
+        "names": None,
+        "fields": {"id": "str", "text": "str", "unless_labs": "ids:labs", "when_entries": "ids:*",
+                   "references": "ids:sources"},
+        "required": ("text",),
+    },
+    "sources": {
+        "prefix": "",
+        "kind": "source",
+        "names": None,
+        "fields": {"id": "str", "title": "str", "year": "int", "url": "str", "type": "enum:evidence"},
+        "required": ("title", "type"),
+    },
+}
+
+TOP_FIELDS = {"schema": "int", "disclaimer": "str", "primary_rls": "str"}

@@ -1,0 +1,31 @@
+"""Make user text safe to print: control, bidi and undecodable characters become visible escapes."""
+
+import re
+
+# C0 and C1 controls, DEL, bidirectional overrides/isolates/marks, lone surrogates from bad UTF-8.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
+)
+
+
+def _escape(match):
+    char = match.group()
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of an undecodable byte
+        return "\\x%02x" % (code - 0xDC00)
+    if code <= 0xFF:
+        return "\\x%02x" % code
+    return "\\u%04x" % code
+
+
+def safe(text) -> str:
+    """Return text with every unsafe character shown as an escape sequence."""
+    return _UNSAFE.sub(_escape, str(text))
+
+
+def clean_input(text) -> str:
+    """User input as recorded in reports: trimmed, with undecodable bytes made visible."""
+    text = str(text).strip()
+    if re.search("[\ud800-\udfff]", text):
+        text = re.sub("[\ud800-\udfff]", _escape, text)
+    return text

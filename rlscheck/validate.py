@@ -1,0 +1,334 @@
+"""Validate knowledge-base files: one small check per concern, every problem collected.
+
+`check_files` is what both `rlscheck kb validate` and the knowledge-base loader call.
+It returns the merged entries (later files override earlier ones, field by field) and the
+list of issues; an issue names file, line, column, the entry and the check that failed.
+"""
+
+import math
+
+from rlscheck.issues import Issue
+from rlscheck.normalize import name_key
+from rlscheck.schema import ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS, TOP_FIELDS, WITHDRAWAL_FIELDS
+from rlscheck.yamlsafe import load_file
+
+
+class Entry:
+    """One merged knowledge-base entry and where each of its fields was written."""
+
+    def __init__(self, section, entry_id, where):
+        self.section = section
+        self.id = entry_id
+        self.data = {}
+        self.where = where
+        self.field_where = {}
+
+    def at(self, field=None):
+        return self.field_where.get(field, self.where)
+
+
+class Merged:
+    def __init__(self):
+        self.top = {}
+        self.sections = {name: {} for name in SECTIONS}
+
+    def entry(self, entry_id):
+        for entries in self.sections.values():
+            if entry_id in entries:
+                return entries[entry_id]
+        return None
+
+
+def check_files(paths):
+    """Parse, check and merge files in order. Returns (merged, issues)."""
+    merged = Merged()
+    issues = []
+    for path in paths:
+        data, file_issues = load_file(path)
+        issues.extend(file_issues)
+        if data is not None:
+            _check_structure(data, str(path), merged, issues)
+    _check_merged(merged, issues)
+    return merged, issues
+
+
+def _issue(issues, path, where, message, check, entry=""):
+    line, col = where if where else (0, 0)
+    issues.append(Issue(path, line, col, message, check, entry=entry))
+
+
+def _check_structure(data, path, merged, issues):
+    if not isinstance(data, dict):
+        _issue(issues, path, (1, 1), "the top level must be a mapping of sections", "type")
+        return
+    for key, value in data.items():
+        where = data.where(key)
+        if key in TOP_FIELDS:
+            if _type_error(value, TOP_FIELDS[key]):
+                _issue(issues, path, where, f"{key!r} must be {_describe(TOP_FIELDS[key])}", "type")
+            else:
+                merged.top[key] = value
+        elif key in SECTIONS:
+            if not isinstance(value, list):
+                _issue(issues, path, where, f"section {key!r} must be a list of entries", "type")
+                continue
+            _check_section(key, value, path, merged, issues)
+        else:
+            known = ", ".join(sorted(list(TOP_FIELDS) + list(SECTIONS)))
+            _issue(issues, path, where, f"unknown top-level key {key!r} (known: {known})", "unknown-field")
+
+
+def _check_section(section, items, path, merged, issues):
+    spec = SECTIONS[section]
+    seen_here = {}
+    for index, item in enumerate(items):
+        where = items.where(index)
+        if not isinstance(item, dict):
+            _issue(issues, path, where, f"each entry of {section!r} must be a mapping", "type")
+            continue
+        entry_id = item.get("id")
+        if not isinstance(entry_id, str) or not entry_id.strip():
+            _issue(issues, path, where, "entry has no 'id' (a stable text id)", "missing-id")
+            continue
+        if not entry_id.startswith(spec["prefix"]):
+            _issue(issues, path, item.where("id"), f"ids in {section!r} start with {spec['prefix']!r}", "id-prefix", entry_id)
+        if entry_id in seen_here:
+            _issue(issues, path, item.where("id"),
+                   f"duplicate id {entry_id!r} (first at line {seen_here[entry_id]})", "duplicate-id", entry_id)
+            continue
+        seen_here[entry_id] = item.where("id")[0]
+        entry = merged.sections[section].get(entry_id)
+        if entry is None:
+            entry = Entry(section, entry_id, (path,) + tuple(item.where()))
+            merged.sections[section][entry_id] = entry
+        for field, value in item.items():
+            field_where = item.where(field)
+            kind = spec["fields"].get(field)
+            if kind is None:
+                known = ", ".join(sorted(spec["fields"]))
+                _issue(issues, path, field_where, f"unknown field {field!r} (known: {known})", "unknown-field", entry_id)
+                continue
+            if _check_value(value, kind, path, field_where, field, entry_id, issues):
+                entry.data[field] = value
+                entry.field_where[field] = (path,) + tuple(field_where)
+
+
+def _check_value(value, kind, path, where, field, entry_id, issues):
+    """Type-check one field value; nested structures are checked recursively."""
+    if kind == "withdrawal":
+        return _check_mapping(value, WITHDRAWAL_FIELDS, path, where, field, entry_id, issues, required=("id", "title"))
+    if kind == "rules":
+        if not isinstance(value, list):
+            _issue(issues, path, where, f"{field!r} must be a list of rules", "type", entry_id)
+            return False
+        ok = True
+        for index, rule in enumerate(value):
+            rule_where = value.where(index)
+            if not _check_mapping(rule, RULE_FIELDS, path, rule_where, f"{field}[{index}]", entry_id, issues):
+                ok = False
+                continue
+            if ("finding" in rule) == ("check" in rule):
+                _issue(issues, path, rule_where, "a rule names exactly one of 'finding' or 'check'", "rule", entry_id)
+                ok = False
+            if ("below" in rule) == ("at_most" in rule):
+                _issue(issues, path, rule_where, "a rule has exactly one of 'below' or 'at_most'", "rule", entry_id)
+                ok = False
+        return ok
+    error = _type_error(value, kind)
+    if error:
+        _issue(issues, path, where, f"{field!r} must be {_describe(kind)}{error}", "type", entry_id)
+        return False
+    if kind.startswith("enum"):
+        allowed = ENUMS[kind.split(":", 1)[1]]
+        for item in value if isinstance(value, list) else [value]:
+            if item not in allowed:
+                _issue(issues, path, where, f"{field!r}: {item!r} is not one of {', '.join(allowed)}", "enum", entry_id)
+                return False
+    return True
+
+
+def _check_mapping(value, fields, path, where, field, entry_id, issues, required=()):
+    if not isinstance(value, dict):
+        _issue(issues, path, where, f"{field!r} must be a mapping", "type", entry_id)
+        return False
+    ok = True
+    for key, item in value.items():
+        kind = fields.get(key)
+        if kind is None:
+            _issue(issues, path, value.where(key), f"unknown field {key!r} in {field!r}", "unknown-field", entry_id)
+            ok = False
+        elif not _check_value(item, kind, path, value.where(key), f"{field}.{key}", entry_id, issues):
+            ok = False
+    for key in required:
+        if key not in value:
+            _issue(issues, path, where, f"{field!r} needs {key!r}", "missing-field", entry_id)
+            ok = False
+    return ok
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _type_error(value, kind):
+    """'' when value fits kind, else a short reason (or ' ' for a plain mismatch)."""
+    base = kind.split(":", 1)[0]
+    if base == "str":
+        return "" if isinstance(value, str) and value.strip() else " "
+    if base == "int":
+        return "" if isinstance(value, int) and not isinstance(value, bool) else " "
+    if base == "number":
+        return "" if _is_number(value) else " "
+    if base == "bool":
+        return "" if isinstance(value, bool) else " "
+    if base in ("enum", "ids1"):
+        return "" if isinstance(value, str) else " "
+    if base in ("strs", "codes", "texts", "ids", "enums"):
+        if not isinstance(value, list):
+            return " "
+        if base == "codes":
+            return "" if all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value) else " "
+        return "" if all(isinstance(v, str) and v.strip() for v in value) else " (every item must be text)"
+    if base == "map":
+        if not isinstance(value, dict):
+            return " "
+        return "" if all(_is_number(v) and v > 0 for v in value.values()) else " (every value a positive number)"
+    if base == "range":
+        ok = isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value) and value[0] < value[1]
+        return "" if ok else " "
+    return ""
+
+
+def _describe(kind):
+    base = kind.split(":", 1)[0]
+    return {
+        "str": "non-empty text",
+        "int": "a whole number",
+        "number": "a finite number",
+        "bool": "true or false",
+        "enum": "one text value",
+        "ids1": "one id",
+        "strs": "a list of text",
+        "texts": "a list of text",
+        "codes": "a list of codes",
+        "ids": "a list of ids",
+        "enums": "a list of values",
+        "map": "a mapping of unit to factor",
+        "range": "a list [low, high] of two numbers",
+    }.get(base, base)
+
+
+def _check_merged(merged, issues):
+    """Checks across entries and files: required fields, ids, names, references, cycles."""
+    all_ids = {}
+    for section, entries in merged.sections.items():
+        spec = SECTIONS[section]
+        for entry in entries.values():
+            path, line, col = entry.where
+            for field in spec["required"]:
+                if field not in entry.data:
+                    _issue(issues, path, (line, col), f"entry needs {field!r}", "missing-field", entry.id)
+            for ident in [entry.id] + _withdrawal_ids(entry):
+                if ident in all_ids and all_ids[ident] is not entry:
+                    other = all_ids[ident]
+                    _issue(issues, path, (line, col),
+                           f"id {ident!r} is also used in {other.section!r} ({other.where[0]}:{other.where[1]})",
+                           "duplicate-id", entry.id)
+                all_ids.setdefault(ident, entry)
+            _check_links(entry, issues)
+    _check_references(merged, all_ids, issues)
+    _check_names(merged, issues)
+    _check_cycles(merged, issues)
+
+
+def _withdrawal_ids(entry):
+    block = entry.data.get("withdrawal")
+    return [block["id"]] if isinstance(block, dict) and "id" in block else []
+
+
+def _check_links(entry, issues):
+    """Whatever is reported must say why and cite where the claim comes from."""
+    relation = entry.data.get("relation")
+    path, line, col = entry.at("relation")
+    if (relation in FINDING_RELATIONS or relation in NOTE_RELATIONS) and not entry.data.get("references"):
+        _issue(issues, path, (line, col), f"relation {relation!r} needs 'references'", "missing-reference", entry.id)
+    if entry.section == "drugs":
+        return
+    if relation in FINDING_RELATIONS and not entry.data.get("explanation"):
+        _issue(issues, path, (line, col), f"relation {relation!r} needs an 'explanation'", "missing-field", entry.id)
+    if relation in NOTE_RELATIONS - {"withdrawal"} and not entry.data.get("note"):
+        _issue(issues, path, (line, col), f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
+
+
+def _check_references(merged, all_ids, issues):
+    def section_ids(name):
+        return merged.sections[name] if name != "*" else all_ids
+
+    def check(entry, field, value, target, where):
+        for ref in value if isinstance(value, list) else [value]:
+            if ref not in section_ids(target):
+                label = "any entry" if target == "*" else target
+                _issue(issues, where[0], where[1:], f"{field!r} refers to {ref!r}, which is not in {label}",
+                       "missing-reference", entry.id)
+
+    for section, entries in merged.sections.items():
+        fields = SECTIONS[section]["fields"]
+        for entry in entries.values():
+            for field, value in entry.data.items():
+                kind = fields.get(field, "")
+                where = entry.at(field)
+                if kind.startswith("ids"):
+                    check(entry, field, value, kind.split(":", 1)[1], where)
+                elif kind == "withdrawal":
+                    check(entry, "withdrawal.references", value.get("references", []), "sources", where)
+                elif kind == "rules":
+                    for rule in value:
+                        for key in ("finding", "check", "when_condition", "references"):
+                            if key in rule:
+                                check(entry, f"rules.{key}", rule[key], RULE_FIELDS[key].split(":", 1)[1], where)
+
+
+def _check_names(merged, issues):
+    """A name that normalises to two different entries of the same kind is ambiguous."""
+    owners = {}
+    for section, entries in merged.sections.items():
+        index = SECTIONS[section]["names"]
+        if index is None:
+            continue
+        for entry in entries.values():
+            if entry.data.get("retired"):
+                continue
+            for field in ("name", "aliases", "brands", "synonyms", "label"):
+                value = entry.data.get(field)
+                for name in value if isinstance(value, list) else [value] if value else []:
+                    key = name_key(name)
+                    if not key:
+                        continue
+                    owner = owners.setdefault((index, key), entry)
+                    if owner is not entry:
+                        path, line, col = entry.at(field)
+                        _issue(issues, path, (line, col),
+                               f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
+
+
+def _check_cycles(merged, issues):
+    classes = merged.sections["classes"]
+    state = {}
+
+    def visit(class_id, trail):
+        if state.get(class_id) == "done":
+            return
+        if state.get(class_id) == "active":
+            entry = classes[class_id]
+            path, line, col = entry.at("parents")
+            cycle = " -> ".join(trail[trail.index(class_id):] + [class_id])
+            _issue(issues, path, (line, col), f"class cycle: {cycle}", "class-cycle", class_id)
+            return
+        state[class_id] = "active"
+        for parent in classes[class_id].data.get("parents", []):
+            if parent in classes:
+                visit(parent, trail + [class_id])
+        state[class_id] = "done"
+
+    for class_id in classes:
+        visit(class_id, [])

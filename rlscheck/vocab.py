@@ -1,0 +1,79 @@
+"""A general drug vocabulary, so that common medicines without an RLS link are recognised.
+
+Backed by the drug-named-entity-recognition package (about 107,000 names of 20,000 drugs),
+read once from its data file into a SQLite table in the user's cache. Mappings known to be
+wrong or ambiguous are left out.
+"""
+
+from rlscheck.lookupdb import LookupTable
+from rlscheck.normalize import name_key
+
+# Names the vocabulary maps to the wrong drug, or that cover several different products.
+UNRELIABLE = frozenset({
+    "ranitidin 1a pharma", "website dailymed", "velphoro", "sucroferric oxyhydroxide", "sultopride",
+    "polaramine", "dimetapp", "unisom", "benylin", "sominex",
+})
+_FORMAT = 1
+
+
+def _rows():
+    import bz2
+    import importlib.util
+    import pickle
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or spec.origin is None:
+        return
+    data_file = Path(spec.origin).parent / "drug_ner_dictionary.pkl.bz2"
+    # The package ships its dictionary as a pickle; it is read here once, never our own cache.
+    with bz2.open(data_file, "rb") as handle:
+        dictionary = pickle.load(handle)
+    brands = dictionary.get("drug_variant_to_variant_data", {})
+    for variant, canonicals in dictionary["drug_variant_to_canonical"].items():
+        key = name_key(variant)
+        if not key or key in UNRELIABLE or not canonicals:
+            continue
+        is_brand = bool(brands.get(variant, {}).get("is_brand"))
+        yield key, canonicals[0], int(is_brand)
+
+
+def _version():
+    import importlib.util
+
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or spec.origin is None:
+        return "missing"
+    import os
+
+    return f"{_FORMAT}-{int(os.path.getmtime(spec.origin))}"
+
+
+_table = None
+_keys = None
+
+
+def _get_table():
+    global _table
+    if _table is None:
+        _table = LookupTable("drugnames", _version(), _rows)
+    return _table
+
+
+def lookup(key):
+    """(canonical name, is brand) for a name key, or None."""
+    if not key or len(key) > 300:
+        return None
+    row = _get_table().get(key)
+    return (row[0], bool(row[1])) if row else None
+
+
+def suggest(key, limit=3):
+    global _keys
+    if not key or len(key) > 200:
+        return []
+    if _keys is None:
+        _keys = _get_table().keys()
+    from rapidfuzz import fuzz, process
+
+    return [name for name, _, _ in process.extract(key, _keys, scorer=fuzz.ratio, limit=limit, score_cutoff=85)]

@@ -1,0 +1,191 @@
+"""Read knowledge-base YAML safely, keeping the line and column of every key and item.
+
+Only plain data is accepted: no tags, anchors or aliases (alias bombs), no duplicate keys.
+Scalars keep their text unless they are plainly numbers or true/false, so `no`, `on` and
+dates stay strings.
+"""
+
+import os
+import re
+
+from rlscheck.issues import Issue
+
+MAX_BYTES = 8 * 1024 * 1024
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:merge",
+    "tag:yaml.org,2002:value",
+}
+
+
+class Located:
+    """Mixin: where the node starts, and where each child key or item starts."""
+
+    line = 0
+    col = 0
+
+    def where(self, key=None):
+        return self.marks.get(key, (self.line, self.col))
+
+
+class LocDict(dict, Located):
+    def __init__(self):
+        super().__init__()
+        self.marks = {}
+
+
+class LocList(list, Located):
+    def __init__(self):
+        super().__init__()
+        self.marks = {}
+
+
+class _Rejected(Exception):
+    def __init__(self, message, mark, check):
+        super().__init__(message)
+        self.mark = mark
+        self.check = check
+
+
+def _strict_loader():
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise _Rejected("aliases (*name) are not allowed", event.start_mark, "alias")
+            event = self.peek_event()
+            if getattr(event, "anchor", None):
+                raise _Rejected("anchors (&name) are not allowed", event.start_mark, "anchor")
+            return super().compose_node(parent, index)
+
+    return yaml, StrictLoader
+
+
+def load_file(path):
+    """Return (data, issues). data is None when the file could not be read at all."""
+    path = str(path)
+    if path != "-" and not os.path.exists(path):
+        return None, [Issue(path, 0, 0, "file not found", "file-missing")]
+    if os.path.isdir(path):
+        return None, [Issue(path, 0, 0, "is a directory, not a YAML file", "file-unreadable")]
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            return None, [Issue(path, 0, 0, f"file is {size} bytes; the limit is {MAX_BYTES}", "file-too-large")]
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        return None, [Issue(path, 0, 0, f"cannot read file: {error.strerror or error}", "file-unreadable")]
+    return load_bytes(raw, path)
+
+
+def load_bytes(raw, path="<string>"):
+    if len(raw) > MAX_BYTES:
+        return None, [Issue(path, 0, 0, f"more than {MAX_BYTES} bytes", "file-too-large")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        return None, [Issue(path, line, col, "file is not valid UTF-8 text", "encoding")]
+    if not text.strip():
+        return None, [Issue(path, 1, 1, "file is empty", "empty")]
+    yaml, loader_class = _strict_loader()
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+    except _Rejected as error:
+        return None, [_issue_at(path, error.mark, str(error), error.check)]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(part for part in (error.context, error.problem) if part)
+        return None, [_issue_at(path, mark, message or "invalid YAML", "yaml-syntax")]
+    except yaml.YAMLError as error:
+        return None, [Issue(path, 0, 0, f"invalid YAML: {error}", "yaml-syntax")]
+    except RecursionError:
+        return None, [Issue(path, 0, 0, "YAML nested too deeply", "yaml-syntax")]
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, [Issue(path, 1, 1, "file holds no YAML document", "empty")]
+    issues = []
+    try:
+        data = _construct(node, path, issues)
+    except RecursionError:
+        return None, [Issue(path, 0, 0, "YAML nested too deeply", "yaml-syntax")]
+    return data, issues
+
+
+def _issue_at(path, mark, message, check):
+    if mark is None:
+        return Issue(path, 0, 0, message, check)
+    return Issue(path, mark.line + 1, mark.column + 1, message, check)
+
+
+def _construct(node, path, issues):
+    import yaml
+
+    if node.tag not in _STANDARD_TAGS:
+        issues.append(_issue_at(path, node.start_mark, f"tag {node.tag!r} is not allowed", "tag"))
+        return None
+    if isinstance(node, yaml.MappingNode):
+        result = LocDict()
+        result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
+        for key_node, value_node in node.value:
+            key = _construct(key_node, path, issues)
+            if not isinstance(key, (str, int)):
+                issues.append(_issue_at(path, key_node.start_mark, "mapping keys must be plain text", "type"))
+                continue
+            if key in result:
+                first = result.marks[key]
+                issues.append(
+                    _issue_at(
+                        path,
+                        key_node.start_mark,
+                        f"duplicate key {key!r} (first defined at line {first[0]})",
+                        "duplicate-key",
+                    )
+                )
+                continue
+            result.marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _construct(value_node, path, issues)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        result = LocList()
+        result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
+        for index, item in enumerate(node.value):
+            result.marks[index] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            result.append(_construct(item, path, issues))
+        return result
+    return _scalar(node)
+
+
+def _scalar(node):
+    value = node.value
+    if node.style is not None:  # quoted or block scalars are always text
+        return value
+    if value in _NULL:
+        return None
+    lowered = value.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
