@@ -67,7 +67,19 @@ def kb_option(function):
                         help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")(function)
 
 
-@click.group(context_settings=CONTEXT)
+class Cli(click.Group):
+    """The root group: every failure becomes one message on stderr and the contract's exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        def run():
+            return super(Cli, self).main(args, prog_name or "rlscheck", complete_var, standalone_mode=False, **extra)
+
+        if not standalone_mode:
+            return run()
+        sys.exit(_exit_code(run))
+
+
+@click.group(cls=Cli, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", "-V", prog_name="rlscheck", message="%(prog)s %(version)s")
 def cli():
     """Check medications, conditions, habits and lab results for known secondary causes of
@@ -405,12 +417,15 @@ def completion(shell):
     click.echo(completer.source())
 
 
-def main(argv=None):
-    """Run the CLI; every failure becomes one message on stderr and the contract's exit code."""
+def main():
+    cli.main()
+
+
+def _exit_code(run):
     from rlscheck.errors import RlsError
 
     try:
-        code = cli.main(args=argv, prog_name="rlscheck", standalone_mode=False)
+        code = run()
     except click.exceptions.Exit as done:
         code = done.exit_code
     except click.exceptions.Abort:
@@ -422,7 +437,10 @@ def main(argv=None):
     except RlsError as error:
         from rlscheck.textsafe import safe
 
-        click.echo(f"rlscheck: error: {safe(error) if error.exit_code != 3 else error}", err=True)
+        if error.exit_code == 3:
+            click.echo(f"rlscheck: error: invalid knowledge base ({len(error.issues)} problem(s)):\n{error}", err=True)
+        else:
+            click.echo(f"rlscheck: error: {safe(error)}", err=True)
         code = error.exit_code
     except KeyboardInterrupt:
         code = 130
@@ -439,7 +457,7 @@ def main(argv=None):
         click.echo(f"rlscheck: internal error ({type(error).__name__}): {safe(error)}. "
                    "Set RLSCHECK_DEBUG=1 for details.", err=True)
         code = 70
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
 
 
 def _show_click_error(error):
