@@ -203,7 +203,8 @@ class Assessment:
         elif relation in NOTE_RELATIONS:
             self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
         else:
-            self._not_linked(inp, entry["name"], entry.get("note", ""))
+            resolved = inp.text if relation == "none" else entry["name"]
+            self._not_linked(inp, resolved, entry.get("note", ""))
 
     # -- labs ----------------------------------------------------------------------------
 
@@ -266,7 +267,18 @@ class Assessment:
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: {part!r}.", "unrecognized-part")
 
+    def _fold_superseded(self):
+        """A weaker finding whose cause is already documented joins the stronger one."""
+        for finding_id in list(self.findings):
+            target = self.kb.get(finding_id).get("superseded_by")
+            if target in self.findings and finding_id in self.findings:
+                weaker = self.findings.pop(finding_id)
+                for matched in weaker["matched"]:
+                    matched["via"] = matched["via"] + [f"counted with {self.findings[target]['title'].lower()}"]
+                    self.findings[target]["matched"].append(matched)
+
     def document(self, labs_given):
+        self._fold_superseded()
         self._fire_checks(labs_given)
         findings = []
         for finding in self.findings.values():

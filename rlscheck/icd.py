@@ -6,11 +6,19 @@ _table = None
 
 
 def _rows():
+    """Codes with their descriptions, and descriptions (as name keys) pointing back to codes."""
     import simple_icd_10_cm as icd
+
+    from rlscheck.normalize import name_key
 
     for code in icd.get_all_codes(True):
         if code[:1].isalpha() and "-" not in code:
-            yield code.upper(), icd.get_description(code), 1
+            description = icd.get_description(code)
+            yield code.upper(), description, 1
+            key = name_key(description)
+            yield key, code.upper(), 0
+            if key.endswith(" unspecified"):
+                yield key[: -len(" unspecified")], code.upper(), 0
 
 
 def _get_table():
@@ -20,16 +28,24 @@ def _get_table():
         import os
 
         spec = importlib.util.find_spec("simple_icd_10_cm")
-        version = f"1-{int(os.path.getmtime(spec.origin))}" if spec and spec.origin else "missing"
+        version = f"2-{int(os.path.getmtime(spec.origin))}" if spec and spec.origin else "missing"
         _table = LookupTable("icd10cm", version, _rows)
     return _table
+
+
+def code_for_name(key):
+    """(code, description) when a name key is exactly an ICD-10-CM description, else None."""
+    row = _get_table().get(key)
+    if row and row[1] == 0:
+        return row[0], _get_table().get(row[0])[0]
+    return None
 
 
 def describe(code):
     """(valid, description): valid is None when the tables are unavailable."""
     table = _get_table()
     row = table.get(code)
-    if row:
+    if row and row[1] == 1:
         return True, row[0]
     if table.get("E11.42") is None:  # tables unavailable: cannot judge
         return None, ""

@@ -32,6 +32,8 @@ _TRIMESTER = re.compile(
     re.IGNORECASE,
 )
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
+_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$",
+                           re.IGNORECASE)
 _NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
 
 
@@ -141,7 +143,7 @@ class Resolver:
         """A name the knowledge base lacks but a drug vocabulary knows."""
         from rlscheck import vocab
 
-        for key in medication_keys(text):
+        for key in medication_keys(text) + [name_key(b) for b in bracket_names(text)]:
             found = vocab.lookup(key)
             if not found:
                 continue
@@ -170,6 +172,7 @@ class Resolver:
             if entry_id:
                 result.hits = [Hit(entry_id, [f"SNOMED CT {snomed}"])]
             return result
+        text = _SEMANTIC_TAG.sub("", text)
         trimester_match = _TRIMESTER.search(text)
         stripped = text
         if trimester_match:
@@ -192,6 +195,13 @@ class Resolver:
                 if found:
                     result.hits = [Hit(entry_id) for entry_id, _ in found]
                     return result
+        if kind == "condition" and 3 <= len(name_key(text)) <= 200:
+            from rlscheck import icd
+
+            coded = icd.code_for_name(name_key(text))
+            if coded:
+                result.outside, result.outside_text = coded[0], f"{coded[1]}; no known link to RLS."
+                return result
         result.suggestions = self.suggest(INDEXES[kind][0], text)
         return result
 
@@ -211,7 +221,7 @@ class Resolver:
             result.invalid_code = code
             return result
         result.outside = code
-        result.outside_text = description or "a valid ICD-10-CM code"
+        result.outside_text = f"{description or 'A valid ICD-10-CM code'}; no known link to RLS."
         return result
 
     # -- suggestions -------------------------------------------------------------------

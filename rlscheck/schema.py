@@ -94,6 +94,7 @@ CONDITION_FIELDS = {
     "aliases": "strs",
     "icd10": "codes",
     "snomed": "codes",
+    "superseded_by": "ids1:conditions",  # reported within that finding when both are present
     **LINK_FIELDS,
 }
 
