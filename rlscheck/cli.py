@@ -63,7 +63,7 @@ def format_option(*choices, default="table"):
 
 
 def kb_option(function):
-    return click.option("--kb", "kb_files", multiple=True, type=click.Path(dir_okay=False),
+    return click.option("--kb", "kb_files", multiple=True, metavar="FILE",
                         help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")(function)
 
 
@@ -376,7 +376,7 @@ def kb():
 
 
 @kb.command("validate", context_settings=CONTEXT)
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
+@click.argument("files", nargs=-1)
 @click.option("--standalone", is_flag=True, help="Check the files alone, not merged over the shipped knowledge base.")
 def kb_validate(files, standalone):
     """Check knowledge-base files and report every problem as FILE:LINE:COL.

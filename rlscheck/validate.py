@@ -48,7 +48,7 @@ def check_files(paths):
         issues.extend(file_issues)
         if data is not None:
             _check_structure(data, str(path), merged, issues)
-    _check_merged(merged, issues)
+    _check_merged(merged, issues, paths)
     return merged, issues
 
 
@@ -218,7 +218,7 @@ def _describe(kind):
     }.get(base, base)
 
 
-def _check_merged(merged, issues):
+def _check_merged(merged, issues, paths):
     """Checks across entries and files: required fields, ids, names, references, cycles."""
     all_ids = {}
     for section, entries in merged.sections.items():
@@ -229,14 +229,17 @@ def _check_merged(merged, issues):
                 if field not in entry.data:
                     _issue(issues, path, (line, col), f"entry needs {field!r}", "missing-field", entry.id)
             for ident in [entry.id] + _withdrawal_ids(entry):
-                if ident in all_ids and all_ids[ident] is not entry:
-                    other = all_ids[ident]
-                    _issue(issues, path, (line, col),
-                           f"id {ident!r} is also used in {other.section!r} ({other.where[0]}:{other.where[1]})",
-                           "duplicate-id", entry.id)
-                all_ids.setdefault(ident, entry)
+                all_ids.setdefault(ident, []).append(entry)
             _check_links(entry, issues)
-    _check_references(merged, all_ids, issues)
+    order = {str(path): index for index, path in enumerate(paths)}
+    for ident, owners in all_ids.items():
+        owners.sort(key=lambda e: (order.get(e.where[0], 0), e.where[1]))
+        for later in owners[1:]:
+            first = owners[0]
+            _issue(issues, later.where[0], later.where[1:],
+                   f"id {ident!r} is already used in {first.section!r} ({first.where[0]}:{first.where[1]})",
+                   "duplicate-id", later.id)
+    _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
     _check_cycles(merged, issues)
 
