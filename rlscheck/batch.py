@@ -74,7 +74,8 @@ def read_csv(stream):
     header = [name.strip().lstrip("\ufeff") for name in header]
     unknown = [name for name in header if name not in FIELDS]
     if unknown or not header:
-        raise UsageError(f"unknown CSV column(s) {', '.join(map(repr, map(safe, unknown)))}; "
+        names = ", ".join(f"'{safe(name)}'" for name in unknown)
+        raise UsageError(f"unknown CSV column(s) {names}; "
                          f"columns are: {', '.join(FIELDS)}")
     while True:
         try:
@@ -108,7 +109,8 @@ def record_inputs(kb, data):
     """(inputs, labs, trimester) of one record, or RecordError naming what is wrong."""
     unknown = [key for key in data if key not in FIELDS]
     if unknown:
-        raise RecordError(f"unknown field(s) {', '.join(repr(safe(k)) for k in unknown)}; fields are: {', '.join(FIELDS)}")
+        names = ", ".join(f"'{safe(key)}'" for key in unknown)
+        raise RecordError(f"unknown field(s) {names}; fields are: {', '.join(FIELDS)}")
     if not _plain_id(data.get("id")):
         raise RecordError("'id' must be text or a number")
     inputs = []
@@ -127,7 +129,7 @@ def record_inputs(kb, data):
         if isinstance(given, dict):
             for name, value in given.items():
                 if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                    raise RecordError(f"lab {safe(name)!r} must be a number or text like '15%'")
+                    raise RecordError(f"lab '{safe(name)}' must be a number or text like '15%'")
                 labs.append(parse_lab(kb, f"{name}={value}", str(name), str(value)))
         elif isinstance(given, list) and all(isinstance(v, str) for v in given):
             for item in given:

@@ -215,7 +215,7 @@ def _class_id(kb, class_name):
                 return entry_id
     suggestions = [s for s in Resolver(kb).suggest("medication", class_name)]
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-    raise UsageError(f"{safe(class_name)!r} is not a drug class in the knowledge base.{hint}")
+    raise UsageError(f"'{safe(class_name)}' is not a drug class in the knowledge base.{hint}")
 
 
 def _emit_list(kb, key, title, records, columns, output_format, color):
@@ -293,7 +293,7 @@ def show(term, output_format, kb_files, color):
     if not found:
         suggestions = resolver.suggest("medication", term) + resolver.suggest("condition", term)
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        raise UsageError(f"{safe(term)!r} is not in the knowledge base.{hint}")
+        raise UsageError(f"'{safe(term)}' is not in the knowledge base.{hint}")
     records = [catalog.describe(kb, entry_id) for entry_id in found]
     if output_format == "json":
         from rlscheck.render import jsonout
@@ -339,7 +339,7 @@ def batch(source, output, input_format, kb_files, quiet):
     try:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as error:
-        raise UsageError(f"cannot read {safe(source)!r}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
     with stream:
         records = batching.read_csv(stream) if fmt == "csv" else batching.read_jsonl(stream)
         first = next(records, None)  # a header problem fails here, before any output is touched
@@ -356,7 +356,7 @@ def batch(source, output, input_format, kb_files, quiet):
             try:
                 out = open(output, "w", encoding="utf-8", newline="\n")
             except OSError as error:
-                raise UsageError(f"cannot write {safe(output)!r}: {error.strerror or error}") from None
+                raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
         else:
             out = sys.stdout
         try:

@@ -265,7 +265,7 @@ class Assessment:
         if result.outside:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
         for part in result.unknown_parts:
-            self._note(inp, "", f"Part of this input was not recognised: {part!r}.", "unrecognized-part")
+            self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
 
     def _fold_superseded(self):
         """A weaker finding whose cause is already documented joins the stronger one."""

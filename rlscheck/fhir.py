@@ -31,17 +31,17 @@ def read_source(path):
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"cannot read FHIR file {safe(path)!r}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read FHIR file '{safe(path)}': {error.strerror or error}") from None
     if len(raw) > MAX_BYTES:
-        raise UsageError(f"FHIR file {safe(path)!r} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise UsageError(f"FHIR file {safe(path)!r} is not UTF-8 text") from None
+        raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
     except RecursionError:
-        raise UsageError(f"FHIR file {safe(path)!r} is nested too deeply") from None
+        raise UsageError(f"FHIR file '{safe(path)}' is nested too deeply") from None
     except ValueError as error:
-        raise UsageError(f"FHIR file {safe(path)!r} is not valid JSON: {safe(error)}") from None
+        raise UsageError(f"FHIR file '{safe(path)}' is not valid JSON: {safe(error)}") from None
 
 
 def inputs_from(document, label="FHIR"):
@@ -52,7 +52,7 @@ def inputs_from(document, label="FHIR"):
     reader.walk(document, 0)
     if not reader.seen_supported and document.get("resourceType") != "Bundle":
         raise UsageError(
-            f"{safe(label)}: resourceType {safe(document['resourceType'])!r} is not supported; "
+            f"{safe(label)}: resourceType '{safe(document['resourceType'])}' is not supported; "
             "give a Bundle, MedicationRequest, MedicationStatement or Condition")
     return reader.inputs
 

@@ -30,10 +30,10 @@ def unit_key(unit) -> str:
 def split_lab(text):
     """'ferritin=40 ug/L' -> ('ferritin', '40 ug/L'). Raises UsageError on a bad shape."""
     if "=" not in text:
-        raise UsageError(f"lab {safe(text)!r} must look like NAME=VALUE[ UNIT], e.g. ferritin=40 or 'b12=150 pg/mL'")
+        raise UsageError(f"lab '{safe(text)}' must look like NAME=VALUE[ UNIT], e.g. ferritin=40 or 'b12=150 pg/mL'")
     name, _, value = text.partition("=")
     if not name.strip() or not value.strip():
-        raise UsageError(f"lab {safe(text)!r} needs both a name and a value, e.g. ferritin=40")
+        raise UsageError(f"lab '{safe(text)}' needs both a name and a value, e.g. ferritin=40")
     return name.strip(), value.strip()
 
 
@@ -45,12 +45,12 @@ def parse_lab(kb, text, name=None, value_text=None):
     labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
     if not labs:
         known = ", ".join(sorted(kb.get(i)["name"].lower() for i in kb.entries if kb.get(i)["kind"] == "lab"))
-        raise UsageError(f"unknown lab {safe(name)!r} in {safe(text)!r}; known labs: {known}")
+        raise UsageError(f"unknown lab '{safe(name)}' in '{safe(text)}'; known labs: {known}")
     lab = labs[0]
     value_text = str(value_text).strip()
     match = _VALUE.match(value_text) if len(value_text) < 100 else None
     if not match:
-        raise UsageError(f"lab {safe(text)!r}: {safe(value_text)!r} is not a number; give e.g. {lab['aliases'][0]}=40")
+        raise UsageError(f"lab '{safe(text)}': '{safe(value_text)}' is not a number; give e.g. {lab['aliases'][0]}=40")
     value = float(match.group(1))
     unit = match.group(2)
     units = {unit_key(key): factor for key, factor in lab["units"].items()}
@@ -58,14 +58,14 @@ def parse_lab(kb, text, name=None, value_text=None):
         factor = units.get(unit_key(unit))
         if factor is None:
             accepted = ", ".join(lab["units"])
-            raise UsageError(f"lab {safe(text)!r}: unknown unit {safe(unit)!r} for {lab['name']}; accepted: {accepted}")
+            raise UsageError(f"lab '{safe(text)}': unknown unit '{safe(unit)}' for {lab['name']}; accepted: {accepted}")
     else:
         factor = 1
     converted = value * factor
     low, high = lab.get("range", [0, math.inf])
     if not math.isfinite(converted) or converted < low or converted > high:
         raise UsageError(
-            f"lab {safe(text)!r}: {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
+            f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
         )
     given = f"{match.group(1)} {unit}".strip() if unit else f"{match.group(1)} {lab['unit']}"
     return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"])

@@ -69,11 +69,16 @@ def lookup(key):
 
 
 def suggest(key, limit=3):
+    """Close vocabulary names; only names with the same first letter are compared (fast, and
+    misspellings rarely change the first letter)."""
     global _keys
     if not key or len(key) > 200:
         return []
     if _keys is None:
-        _keys = _get_table().keys()
+        _keys = {}
+        for name in _get_table().keys():
+            _keys.setdefault(name[:1], []).append(name)
     from rapidfuzz import fuzz, process
 
-    return [name for name, _, _ in process.extract(key, _keys, scorer=fuzz.ratio, limit=limit, score_cutoff=85)]
+    candidates = _keys.get(key[:1], [])
+    return [name for name, _, _ in process.extract(key, candidates, scorer=fuzz.ratio, limit=limit, score_cutoff=85)]

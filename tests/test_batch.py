@@ -1,0 +1,121 @@
+"""batch: one output line per non-empty input line, in order; broken records become error lines."""
+
+import json
+
+import pytest
+
+from conftest import rlscheck, rlscheck_process
+
+RECORDS = [
+    {"id": "p1", "meds": ["Zoloft 50 mg", "Benadryl"], "labs": {"ferritin": 40, "tsat": "15%"}},
+    {"id": "p2", "conditions": ["ESRD"], "labs": {"egfr": 12}},
+    {"id": "p3", "meds": ["metformin"]},
+    {"id": "p4", "withdrawal": ["oxycodone"], "risks": ["family history"], "substances": ["coffee"]},
+]
+
+
+def lines_of(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_jsonl_results_in_order_with_id_and_line(tmp_path):
+    source = tmp_path / "people.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
+    result = rlscheck("batch", source)
+    assert result.exit_code == 0
+    out = lines_of(result.stdout)
+    assert [(o["id"], o["line"]) for o in out] == [("p1", 1), ("p2", 2), ("p3", 3), ("p4", 4)]
+    assert {f["id"] for f in out[0]["findings"]} == {"drug.antidepressant", "drug.sedating-antihistamine",
+                                                      "lab.iron-deficiency"}
+    assert out[2]["findings"] == [] and "disclaimer" not in out[0]
+    assert "4 records, 3 with findings, 0 errors" in result.stderr
+
+
+def test_broken_lines_become_error_records_and_exit_4(tmp_path):
+    source = tmp_path / "mixed.jsonl"
+    content = [
+        json.dumps(RECORDS[0]),
+        "{not json",
+        "",
+        "   ",
+        "[1, 2, 3]",
+        json.dumps({"id": "bad-type", "meds": "Paxil", "conditions": [1, 2]}),
+        json.dumps({"id": "bad-lab", "labs": {"ferritin": "abc"}}),
+        json.dumps({"id": "typo", "med": ["Paxil"]}),
+        json.dumps(RECORDS[1]),
+    ]
+    source.write_text("\n".join(content))  # no final newline
+    result = rlscheck("batch", source)
+    assert result.exit_code == 4
+    out = lines_of(result.stdout)
+    assert [o["line"] for o in out] == [1, 2, 5, 6, 7, 8, 9]
+    errors = [o for o in out if "error" in o]
+    assert [e["line"] for e in errors] == [2, 5, 6, 7, 8]
+    assert errors[2]["id"] == "bad-type" and "conditions" in errors[2]["error"]
+    assert "not a number" in errors[3]["error"] and "med" in errors[4]["error"]
+    assert out[-1]["id"] == "p2" and out[-1]["findings"]
+
+
+def test_bom_and_mixed_encodings(tmp_path):
+    source = tmp_path / "bom.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps(RECORDS[0]).encode() + b"\n"
+                       + '{"id": "latin", "conditions": ["Sj\xf6gren syndrome"]}'.encode("latin-1") + b"\n")
+    out = lines_of(rlscheck("batch", source).stdout)
+    assert out[0]["id"] == "p1"
+    assert out[1]["findings"][0]["id"] == "condition.sjogren"
+
+
+def test_csv_input(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("id,meds,conditions,labs\n"
+                      "a,Zoloft;Benadryl,pregnant,ferritin=40;tsat=15%\n"
+                      "b,metformin,,\n"
+                      "c,too,many,cells,here\n"
+                      "\n"
+                      "d,,ESRD,egfr=12\n")
+    result = rlscheck("batch", source)
+    assert result.exit_code == 4
+    out = lines_of(result.stdout)
+    assert [o["id"] for o in out] == ["a", "b", None, "d"]
+    assert "cells" in out[2]["error"]
+    assert {f["id"] for f in out[0]["findings"]} >= {"condition.pregnancy", "lab.iron-deficiency"}
+
+
+def test_csv_with_unknown_column_fails_before_touching_output(tmp_path):
+    source = tmp_path / "bad.csv"
+    source.write_text("id,medicines\nx,Paxil\n")
+    target = tmp_path / "out.jsonl"
+    target.write_text("precious\n")
+    result = rlscheck("batch", source, "-o", target)
+    assert result.exit_code == 2
+    assert target.read_text() == "precious\n"
+    assert "medicines" in result.stderr
+
+
+def test_output_file_and_stdin(tmp_path):
+    target = tmp_path / "out.jsonl"
+    text = "\n".join(json.dumps(r) for r in RECORDS)
+    result = rlscheck("batch", "-", "-o", target, "--quiet", input=text)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert len(target.read_text().splitlines()) == 4
+
+
+def test_missing_input_does_not_truncate_output(tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("keep me\n")
+    result = rlscheck("batch", tmp_path / "nope.jsonl", "-o", target)
+    assert result.exit_code == 2
+    assert target.read_text() == "keep me\n"
+
+
+def test_records_in_equals_records_out_at_scale(tmp_path):
+    source = tmp_path / "many.jsonl"
+    with open(source, "w") as handle:
+        for index in range(20_000):
+            record = dict(RECORDS[index % 4], id=f"r{index}")
+            handle.write((json.dumps(record) if index % 997 else "{broken") + "\n")
+    result = rlscheck_process("batch", source, "--quiet")
+    assert result.exit_code == 4
+    out = result.stdout.decode().splitlines()
+    assert len(out) == 20_000
+    assert json.loads(out[-1])["line"] == 20_000
