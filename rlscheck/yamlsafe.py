@@ -104,8 +104,9 @@ def load_bytes(raw, path="<string>"):
     if not text.strip():
         return None, [Issue(path, 1, 1, "file is empty", "empty")]
     yaml, loader_class = _strict_loader()
-    loader = loader_class(text)
+    loader = None
     try:
+        loader = loader_class(text)
         node = loader.get_single_node()
     except _Rejected as error:
         return None, [_issue_at(path, error.mark, str(error), error.check)]
@@ -113,12 +114,16 @@ def load_bytes(raw, path="<string>"):
         mark = error.problem_mark or error.context_mark
         message = " ".join(part for part in (error.context, error.problem) if part)
         return None, [_issue_at(path, mark, message or "invalid YAML", "yaml-syntax")]
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        return None, [Issue(path, line, 1, f"character #x{error.character:04x} is not allowed in YAML", "yaml-syntax")]
     except yaml.YAMLError as error:
         return None, [Issue(path, 0, 0, f"invalid YAML: {error}", "yaml-syntax")]
     except RecursionError:
         return None, [Issue(path, 0, 0, "YAML nested too deeply", "yaml-syntax")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None, [Issue(path, 1, 1, "file holds no YAML document", "empty")]
     issues = []
@@ -126,6 +131,8 @@ def load_bytes(raw, path="<string>"):
         data = _construct(node, path, issues)
     except RecursionError:
         return None, [Issue(path, 0, 0, "YAML nested too deeply", "yaml-syntax")]
+    if data is None and not issues:
+        issues.append(Issue(path, 1, 1, "file holds no data", "empty"))
     return data, issues
 
 

@@ -1,0 +1,124 @@
+"""meds, conditions, show, completion, --help and --version as users call them."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from conftest import rlscheck, rlscheck_process
+
+
+def test_meds_json_lists_every_linked_medication_with_classes_and_brands(kb):
+    result = rlscheck("meds", "--format", "json")
+    assert result.exit_code == 0
+    medications = {m["name"]: m for m in result.json()["medications"]}
+    assert len(medications) >= 100
+    assert "Paxil" in medications["paroxetine"]["brands"]
+    assert medications["paroxetine"]["classes"] == ["SSRI", "antidepressant"]
+    assert medications["lorazepam"]["withdrawal"] == "withdrawal.sedative"
+    for excluded in ("gabapentin", "pregabalin", "bupropion", "loratadine", "ondansetron"):
+        assert excluded not in medications
+
+
+def test_meds_class_filter_and_csv():
+    result = rlscheck("meds", "--class", "SSRIs", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    names = {row["name"] for row in rows}
+    assert {"fluoxetine", "sertraline", "paroxetine", "citalopram", "escitalopram"} <= names
+    assert "venlafaxine" not in names
+    antidepressants = {m["name"] for m in rlscheck("meds", "--class", "antidepressant", "-f", "json").json()["medications"]}
+    assert {"mirtazapine", "amitriptyline", "venlafaxine"} <= antidepressants and "bupropion" not in antidepressants
+    with_all = {m["name"] for m in rlscheck("meds", "--class", "anticonvulsant", "--all", "-f", "json").json()["medications"]}
+    assert "gabapentin" in with_all
+
+
+def test_meds_unknown_class_suggests():
+    result = rlscheck("meds", "--class", "betablokers")
+    assert result.exit_code == 2 and "beta" in result.stderr
+
+
+def test_conditions_lists_codes():
+    result = rlscheck("conditions", "--format", "json")
+    conditions = {c["id"]: c for c in result.json()["conditions"]}
+    assert "N18.6" in conditions["condition.kidney-failure"]["icd10"]
+    assert conditions["condition.pregnancy"]["certainty"] == "established"
+    table = rlscheck("conditions")
+    assert "Pregnancy" in table.stdout
+
+
+@pytest.mark.parametrize("term,expected", [
+    ("Benadryl", "drug.diphenhydramine"), ("SSRI", "drug.ssri"), ("ESRD", "condition.kidney-failure"),
+    ("coffee", "substance.caffeine"), ("ferritin", "lab.ferritin"), ("E11.42", "condition.peripheral-neuropathy"),
+    ("family history", "risk.family-history"),
+])
+def test_show_finds_every_kind(term, expected):
+    result = rlscheck("show", term, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert expected in {m["id"] for m in result.json()["matches"]}
+
+
+def test_show_class_lists_members_and_exceptions():
+    (record,) = rlscheck("show", "anticonvulsants", "-f", "json").json()["matches"]
+    assert "phenytoin" in record["members"]
+    assert any(e.startswith("gabapentin ") for e in record["exceptions"])
+    table = rlscheck("show", "gabapentin")
+    assert table.exit_code == 0 and "treatment" in table.stdout
+
+
+def test_same_name_means_the_same_thing_everywhere():
+    shown = rlscheck("show", "Zoloft", "-f", "json").json()["matches"][0]
+    listed = {m["id"] for m in rlscheck("meds", "-f", "json").json()["medications"]}
+    assessed = rlscheck("assess", "-m", "Zoloft", "-f", "json").json()["findings"][0]["matched"][0]
+    assert shown["id"] == "drug.sertraline" and "drug.sertraline" in listed and assessed["resolved"] == "sertraline"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell):
+    result = rlscheck("completion", shell)
+    assert result.exit_code == 0 and "_RLSCHECK_COMPLETE" in result.stdout
+
+
+def test_completion_of_names_with_descriptions():
+    result = rlscheck_process("assess", "--med", "parox", env={
+        "_RLSCHECK_COMPLETE": "zsh_complete", "COMP_WORDS": "rlscheck assess --med parox", "COMP_CWORD": "3"})
+    text = result.stdout.decode()
+    assert "paroxetine" in text
+    result = rlscheck_process(env={"_RLSCHECK_COMPLETE": "zsh_complete", "COMP_WORDS": "rlscheck assess --med Pax",
+                                   "COMP_CWORD": "3"})
+    assert "brand of paroxetine" in result.stdout.decode()
+
+
+COMMANDS = [["assess"], ["meds"], ["conditions"], ["show"], ["batch"], ["kb", "validate"], ["completion"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_examples(command):
+    for flag in ("-h", "--help"):
+        result = rlscheck(*command, flag)
+        assert result.exit_code == 0
+        assert "Usage:" in result.stdout
+        assert "Examples:" in result.stdout and "rlscheck " in result.stdout
+
+
+def test_version():
+    result = rlscheck("--version")
+    from rlscheck import __version__
+
+    assert result.stdout.strip() == f"rlscheck {__version__}"
+
+
+def test_version_matches_package_metadata():
+    from importlib.metadata import version
+
+    from rlscheck import __version__
+
+    assert version("rlscheck") == __version__
+
+
+def test_python_dash_m():
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "rlscheck", "--version"], capture_output=True, text=True)
+    assert completed.returncode == 0 and "rlscheck" in completed.stdout

@@ -1,0 +1,114 @@
+"""Property tests: parsers return a result or rlscheck's own error, never anything else."""
+
+import io
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rlscheck import batch, fhir
+from rlscheck.engine import Input, assess
+from rlscheck.errors import UsageError
+from rlscheck.labs import parse_lab
+from rlscheck.normalize import icd10_code, medication_keys, name_key
+from rlscheck.resolve import Resolver
+from rlscheck.yamlsafe import load_bytes
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_name_key_is_idempotent_and_plain(text):
+    key = name_key(text)
+    assert name_key(key) == key
+    assert key == key.strip() and "  " not in key
+    for candidate in medication_keys(text):
+        assert candidate and candidate == name_key(candidate)
+
+
+@SETTINGS
+@given(st.text(max_size=20))
+def test_icd10_code_shape(text):
+    code = icd10_code(text)
+    assert code is None or (code[0].isalpha() and code == code.upper())
+
+
+@SETTINGS
+@given(st.text(max_size=60), st.text(max_size=40))
+def test_lab_parser_result_or_usage_error(kb, name, value):
+    try:
+        lab = parse_lab(kb, f"{name}={value}")
+    except UsageError:
+        return
+    assert lab.value >= 0 and lab.lab_id.startswith("lab.")
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_yaml_loader_never_raises(raw):
+    data, issues = load_bytes(raw, "fuzz.yaml")
+    assert data is not None or issues
+    for issue in issues:
+        assert issue.file == "fuzz.yaml" and issue.format().startswith("fuzz.yaml:")
+
+
+@SETTINGS
+@given(st.text(alphabet=" abc:-[]{}&*!|>'\"#\n\t0123", max_size=200))
+def test_yaml_loader_on_yamlish_text(text):
+    data, issues = load_bytes(text.encode(), "fuzz.yaml")
+    assert data is not None or issues
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=80) | json_values.map(lambda v: json.dumps(v).encode()), max_size=8))
+def test_batch_reader_keeps_every_non_empty_line(kb, lines):
+    raw = b"\n".join(line.replace(b"\n", b" ").replace(b"\r", b" ") for line in lines)
+    records = list(batch.read_jsonl(io.BytesIO(raw)))
+    non_empty = [line for line in raw.split(b"\n") if line.strip()]
+    screener = batch.Screener(kb)
+    out = [screener.line(record) for record in records]
+    assert len(records) == len(non_empty) == len(out)
+    for text, _, _ in out:
+        assert "line" in json.loads(text)
+
+
+@SETTINGS
+@given(json_values)
+def test_fhir_reader_result_or_usage_error(kb, document):
+    try:
+        inputs = fhir.inputs_from(document)
+    except UsageError:
+        return
+    assess(kb, inputs)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(["resourceType", "status", "medicationCodeableConcept", "code",
+                                        "clinicalStatus", "entry", "contained", "medicationReference"]),
+                       json_values, max_size=6))
+def test_fhir_like_resources(kb, resource):
+    resource.setdefault("resourceType", "MedicationRequest")
+    try:
+        inputs = fhir.inputs_from(resource)
+    except UsageError:
+        return
+    assess(kb, inputs)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["medication", "withdrawal", "condition", "substance", "risk-factor"]),
+                          st.text(max_size=40)), max_size=6))
+def test_any_inputs_are_all_accounted_for(kb, pairs):
+    inputs = [Input(kind, text.strip()) for kind, text in pairs]
+    document = assess(kb, inputs, resolver=Resolver(kb))
+    seen = [m["input"] for f in document["findings"] for m in f["matched"]]
+    for section in ("notes", "not_linked", "unrecognized"):
+        seen += [item["input"] for item in document[section]]
+    for inp in inputs:
+        assert inp.text in seen
