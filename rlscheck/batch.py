@@ -48,9 +48,9 @@ def read_jsonl(stream):
         if len(raw) > MAX_LINE:
             yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
             continue
-        text = _decode(raw).strip()
-        if not text:
+        if not raw.strip():  # blank: only ASCII whitespace
             continue
+        text = _decode(raw).strip()
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as error:

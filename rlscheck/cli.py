@@ -30,7 +30,7 @@ class NameType(click.ParamType):
         from click.shell_completion import CompletionItem
 
         try:
-            items = _kb().data["completions"].get(self.index, [])
+            items = _kb().completions.get(self.index, [])
         except Exception:  # completion must never print a traceback into the shell
             return []
         prefix = incomplete.casefold()

@@ -5,8 +5,6 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 (a drug inherits its class's link unless its own relation says otherwise).
 """
 
-from dataclasses import dataclass
-
 from rlscheck import __version__
 from rlscheck.kb import best_evidence, certainty_rank, evidence_words
 from rlscheck.labs import grade
@@ -24,13 +22,20 @@ DEFAULT_ADVICE = {
 }
 
 
-@dataclass
 class Input:
-    kind: str  # medication, withdrawal, condition, substance, risk-factor
-    text: str
-    source: str = ""
-    skipped: str = ""  # why a record (e.g. a stopped FHIR request) is not a current input
-    codes: tuple = ()  # coded forms (ICD-10-CM, SNOMED CT) tried before the text
+    """One thing the user gave. kind: medication, withdrawal, condition, substance, risk-factor.
+
+    source: where it was read (a FHIR resource); skipped: why it is not a current input
+    (e.g. a stopped request); codes: coded forms (ICD-10-CM, SNOMED CT) tried before the text.
+    """
+
+    __slots__ = ("kind", "text", "source", "skipped", "codes")
+
+    def __init__(self, kind, text, source="", skipped="", codes=()):
+        self.kind, self.text, self.source, self.skipped, self.codes = kind, text, source, skipped, tuple(codes)
+
+    def __repr__(self):
+        return f"Input({self.kind!r}, {self.text!r})"
 
 
 class Assessment:
@@ -308,8 +313,8 @@ class Assessment:
         }
 
     def _fire_checks(self, labs_given):
-        for entry in self.kb.entries.values():
-            if entry["kind"] != "check" or not (entry.get("unless_labs") or entry.get("when_entries")):
+        for entry in map(self.kb.get, self.kb.check_ids):
+            if not (entry.get("unless_labs") or entry.get("when_entries")):
                 continue
             if entry.get("when_entries") and not set(entry["when_entries"]) & self.present:
                 continue

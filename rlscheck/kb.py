@@ -1,67 +1,94 @@
-"""Load the knowledge base: parse and validate YAML once, then reuse a compiled JSON cache.
+"""Load the knowledge base: parse and validate YAML once, then reuse a compiled cache.
 
-The cache lives in the user's cache directory and is keyed by rlscheck's version and a hash
-of every knowledge-base file's bytes, so an edited file is never served stale. A cache file
-that is corrupt, truncated or foreign is ignored and rebuilt; an unwritable cache directory
-only costs speed.
+The compiled form is plain data written with `marshal` (fast to read, and unlike pickle it
+cannot construct arbitrary objects). It lives in the user's cache directory under a key made
+of rlscheck's and Python's versions and a checksum and size of every knowledge-base file, so
+an edited file is never served stale. A cache file that is corrupt, truncated or foreign is
+ignored and rebuilt; an unwritable cache directory only costs speed. Start-up matters here:
+this module imports nothing heavy.
 """
 
-import hashlib
-import json
+import marshal
 import os
 import sys
-import tempfile
-from pathlib import Path
+import zlib
 
 from rlscheck import __version__
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 
 
-def shipped_path() -> Path:
+def shipped_path():
     """data/causes.yaml inside the installed package, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / "causes.yaml", here.parent / "data" / "causes.yaml"):
-        if candidate.is_file():
-            return candidate
-    return here / "data" / "causes.yaml"
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "data", "causes.yaml")
+    checkout = os.path.join(os.path.dirname(here), "data", "causes.yaml")
+    return checkout if not os.path.isfile(installed) and os.path.isfile(checkout) else installed
 
 
-def cache_dir() -> Path:
+def cache_dir():
     override = os.environ.get("RLSCHECK_CACHE_DIR")
     if override:
-        return Path(override)
+        return override
+    home = os.path.expanduser("~")
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
     elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
+        base = os.path.join(home, "Library", "Caches")
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "rlscheck"
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    return os.path.join(base, "rlscheck")
 
 
 def load(extra_files=()):
     """The knowledge base made of the shipped file and any extra files, in that order."""
-    paths = [shipped_path()] + [Path(p) for p in extra_files]
-    digest = hashlib.sha256(__version__.encode())
+    paths = [shipped_path()] + [os.fspath(p) for p in extra_files]
+    parts = [__version__, sys.version]
     for path in paths:
         try:
-            digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
-        except OSError:
-            return KnowledgeBase(_build(paths))  # let validation report the unreadable file
-    key = digest.hexdigest()
-    cache_file = cache_dir() / f"kb-{key[:40]}.json"
+            if os.path.getsize(path) > 16 * 1024 * 1024:
+                raise OSError("too large")
+            with open(path, "rb") as handle:
+                content = handle.read()
+        except (OSError, ValueError):
+            return KnowledgeBase(_build(paths))  # validation reports the unusable file
+        parts.append(f"{path}:{len(content)}:{zlib.crc32(content):08x}:{zlib.adler32(content):08x}")
+    key = "|".join(parts)
+    name = f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}{zlib.adler32(key.encode('utf-8', 'surrogateescape')):08x}"
+    cache_file = os.path.join(cache_dir(), f"kb-{name}.marshal")
     data = _read_cache(cache_file, key)
     if data is None:
-        data = _build(paths)
+        data = _pack(_build(paths))
         data["cache_key"] = key
         _write_cache(cache_file, data)
     return KnowledgeBase(data)
 
 
+PACKED = ("sources", "children", "icd10", "snomed", "completions")
+
+
+def _pack(compiled):
+    """Store each entry and each large table as its own marshal blob, decoded only when used:
+    one assessment touches a few dozen entries, not the whole knowledge base."""
+    packed = {key: value for key, value in compiled.items() if key not in PACKED + ("entries", "names")}
+    packed["entries"] = {entry_id: marshal.dumps(entry) for entry_id, entry in compiled["entries"].items()}
+    packed["names"] = {index: marshal.dumps(table) for index, table in compiled["names"].items()}
+    for key in PACKED:
+        packed[key] = marshal.dumps(compiled[key])
+    packed["checks"] = [e["id"] for e in compiled["entries"].values() if e["kind"] == "check"]
+    return packed
+
+
 def _build(paths):
+    """Parse, validate and compile; KnowledgeBaseError lists every problem found."""
     from rlscheck.kbcompile import compile_kb
     from rlscheck.validate import check_files
+    from rlscheck.yamlsafe import load_file
+
+    for path in paths[1:]:  # an unusable extra file fails fast, before the shipped file is parsed
+        data, issues = load_file(path)
+        if data is None:
+            raise KnowledgeBaseError(issues)
 
     merged, issues = check_files(paths)
     errors = [issue for issue in issues if issue.level == "error"]
@@ -75,47 +102,107 @@ def _read_cache(cache_file, key):
 
     try:
         with open(cache_file, "rb") as handle:
-            data = json.loads(handle.read())
-    except (OSError, ValueError, RecursionError):
+            data = marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("cache_key") != key:
         return None
-    needed = {"entries": dict, "sources": dict, "names": dict, "children": dict, "icd10": list,
-              "snomed": dict, "completions": dict, "disclaimer": str, "primary_rls": str}
+    needed = {"entries": dict, "names": dict, "checks": list, "disclaimer": str, "primary_rls": str,
+              **{key: bytes for key in PACKED}}
     if not all(isinstance(data.get(field), kind) for field, kind in needed.items()):
+        return None
+    if not all(isinstance(blob, bytes) for blob in list(data["entries"].values()) + list(data["names"].values())):
         return None
     return data
 
 
 def _write_cache(cache_file, data):
+    import tempfile
+
+    temporary = None
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=cache_file.parent, prefix=".kb-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cache_file), prefix=".kb-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(marshal.dumps(data))
         os.replace(temporary, cache_file)
-    except OSError:
-        pass
+    except (OSError, ValueError):
+        if temporary and os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+class LazyMap:
+    """A read-only mapping whose values are marshal blobs, decoded on first access."""
+
+    def __init__(self, blobs):
+        self._blobs = blobs
+        self._decoded = {}
+
+    def get(self, key, default=None):
+        if key in self._decoded:
+            return self._decoded[key]
+        blob = self._blobs.get(key)
+        if blob is None:
+            return default
+        try:
+            value = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            return default
+        self._decoded[key] = value
+        return value
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key):
+        return key in self._blobs
+
+    def __iter__(self):
+        return iter(self._blobs)
+
+    def __len__(self):
+        return len(self._blobs)
+
+    def items(self):
+        return ((key, self[key]) for key in self._blobs)
+
+    def values(self):
+        return (self[key] for key in self._blobs)
 
 
 class KnowledgeBase:
-    """Read-only access to the compiled knowledge base."""
+    """Read-only access to the compiled knowledge base (decoded lazily, part by part)."""
 
     def __init__(self, data):
-        self.data = data
-        self.entries = data["entries"]
-        self.sources = data["sources"]
-        self.names = data["names"]
-        self.children = data["children"]
+        self.entries = LazyMap(data["entries"])
+        self.names = LazyMap(data["names"])
+        self.check_ids = data["checks"]
         self.disclaimer = data["disclaimer"]
         self.primary_rls = data["primary_rls"]
+        self._packed = {key: data[key] for key in PACKED}
+        self._tables = {}
+
+    def _table(self, key):
+        if key not in self._tables:
+            self._tables[key] = marshal.loads(self._packed[key])
+        return self._tables[key]
+
+    sources = property(lambda self: self._table("sources"))
+    children = property(lambda self: self._table("children"))
+    icd10 = property(lambda self: self._table("icd10"))
+    snomed = property(lambda self: self._table("snomed"))
+    completions = property(lambda self: self._table("completions"))
 
     def get(self, entry_id):
         return self.entries.get(entry_id)
 
     def lookup(self, index, key):
         """[(entry id, how named)] for a name key in one index ('medication', 'condition', ...)."""
-        return [tuple(item) for item in self.names.get(index, {}).get(key, [])]
+        table = self.names.get(index) or {}
+        return [tuple(item) for item in table.get(key, [])]
 
     def parents(self, entry):
         return entry.get("parents", []) + entry.get("classes", [])

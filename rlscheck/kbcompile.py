@@ -8,7 +8,7 @@ items. It contains only dicts, lists, strings and numbers, so it can be cached a
 from rlscheck.normalize import name_key
 from rlscheck.schema import SECTIONS
 
-FORMAT = 3
+FORMAT = 4
 
 
 def compile_kb(merged):
@@ -53,7 +53,9 @@ def compile_kb(merged):
             children.setdefault(parent, []).append(entry["id"])
 
     icd10.sort(key=lambda item: -len(item[0]))
-    sources = {source_id: dict(entry.data, id=source_id) for source_id, entry in merged.sections["sources"].items()}
+    entries = _plain(entries)
+    sources = _plain({source_id: dict(entry.data, id=source_id)
+                      for source_id, entry in merged.sections["sources"].items()})
     return {
         "format": FORMAT,
         "disclaimer": " ".join(str(merged.top.get("disclaimer", "")).split()),
@@ -66,6 +68,15 @@ def compile_kb(merged):
         "snomed": snomed,
         "completions": completions,
     }
+
+
+def _plain(value):
+    """Plain dicts and lists (the YAML loader's located subclasses cannot be marshalled)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _names_of(data, kind):

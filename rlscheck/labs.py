@@ -3,7 +3,6 @@ knowledge base's rules."""
 
 import math
 import re
-from dataclasses import dataclass
 
 from rlscheck.errors import UsageError
 from rlscheck.normalize import fold, name_key
@@ -12,14 +11,13 @@ from rlscheck.textsafe import safe
 _VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
 
 
-@dataclass
 class LabValue:
-    text: str  # as given, trimmed
-    lab_id: str
-    name: str
-    value: float  # in the lab's usual unit
-    given: str  # the value and unit as given, e.g. "40 ug/L"
-    unit: str  # the usual unit
+    """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L'."""
+
+    __slots__ = ("text", "lab_id", "name", "value", "given", "unit")
+
+    def __init__(self, text, lab_id, name, value, given, unit):
+        self.text, self.lab_id, self.name, self.value, self.given, self.unit = text, lab_id, name, value, given, unit
 
 
 def unit_key(unit) -> str:

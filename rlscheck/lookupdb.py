@@ -8,6 +8,7 @@ under a temporary name and moved into place, so a half-built file is never used.
 import os
 import sqlite3
 import tempfile
+from pathlib import Path
 
 from rlscheck.kb import cache_dir
 
@@ -15,7 +16,7 @@ from rlscheck.kb import cache_dir
 class LookupTable:
     def __init__(self, name, version, build_rows):
         """build_rows() yields (key, value, flag) rows; it runs only when the file is missing."""
-        self.path = cache_dir() / f"{name}-{version}.sqlite"
+        self.path = Path(cache_dir()) / f"{name}-{version}.sqlite"
         self._build_rows = build_rows
         self._connection = None
         self._failed = False

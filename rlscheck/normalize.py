@@ -7,14 +7,14 @@ _APOSTROPHES = re.compile("['\u2019\u02bc`]")
 _NON_WORD = re.compile(r"[^\w%]+")
 _SPACES = re.compile(r"\s+")
 
+# Patterns used only on some paths stay strings: re compiles (and caches) them on first use.
 # "50 mg", "0.3 ML", "10 MG/ML", "24 HR", "5mg", "2.5%"
-_DOSE = re.compile(
-    r"\b\d+(?:[.,]\d+)?\s*"
+_DOSE = (
+    r"(?i)\b\d+(?:[.,]\d+)?\s*"
     r"(?:mg|mcg|µg|ug|g|gm|ml|l|iu|units?|unt|meq|mmol|%|hr|hrs|hours?|h|day|days|actuations?)"
-    r"(?:\s*/\s*(?:ml|l|hr|h|dose|actuation|day|g|kg))?(?=\W|$)",
-    re.IGNORECASE,
+    r"(?:\s*/\s*(?:ml|l|hr|h|dose|actuation|day|g|kg))?(?=\W|$)"
 )
-_BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+_BRACKETS = r"\[[^\]]*\]|\([^)]*\)"
 
 FORM_WORDS = frozenset(
     """tablet tablets tab tabs capsule capsules cap caps caplet caplets pill pills oral orally solution
@@ -52,33 +52,42 @@ def _strip_words(key, words):
     return " ".join(token for token in key.split() if token not in words)
 
 
-def medication_keys(text):
+def iter_medication_keys(text):
     """Keys to try for a medication name, from the most literal to the most reduced.
 
     Reductions drop only packaging: doses, dosage forms, release codes and salt names.
-    They never change the letters of the drug name itself.
+    They never change the letters of the drug name itself. Lazy: an exact match stops early.
     """
-    keys = []
+    seen = set()
 
-    def add(key):
-        if key and key not in keys:
-            keys.append(key)
+    def fresh(key):
+        if key and key not in seen:
+            seen.add(key)
+            return True
+        return False
 
-    add(name_key(text))
-    without_brackets = _BRACKETS.sub(" ", str(text))
-    add(name_key(without_brackets))
-    without_doses = name_key(_DOSE.sub(" ", without_brackets))
-    add(without_doses)
+    literal = name_key(text)
+    if fresh(literal):
+        yield literal
+    without_brackets = re.sub(_BRACKETS, " ", str(text)) if ("[" in text or "(" in text) else str(text)
+    if fresh(name_key(without_brackets)):
+        yield name_key(without_brackets)
+    without_doses = name_key(re.sub(_DOSE, " ", without_brackets))
     forms_gone = _strip_words(without_doses, FORM_WORDS)
-    add(forms_gone)
     numbers_gone = " ".join(token for token in forms_gone.split() if not any(ch.isdigit() for ch in token))
-    add(numbers_gone)
-    add(_strip_words(numbers_gone, SALT_WORDS))
-    return keys
+    for key in (without_doses, forms_gone, numbers_gone, _strip_words(numbers_gone, SALT_WORDS)):
+        if fresh(key):
+            yield key
+
+
+def medication_keys(text):
+    return list(iter_medication_keys(text))
 
 
 def bracket_names(text):
     """Names in square brackets, as RxNorm writes brands: '... Tablet [Toprol]'."""
+    if "[" not in str(text):
+        return []
     return [inner for inner in re.findall(r"\[([^\]]+)\]", str(text)) if inner.strip()]
 
 
@@ -95,12 +104,15 @@ def split_combination(text):
     return parts if len(parts) > 1 else []
 
 
-_ICD10 = re.compile(r"([A-TV-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z", re.IGNORECASE)
+_ICD10 = r"(?i)([A-TV-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z"
 
 
 def icd10_code(text):
     """'e1142', 'E11.42 ' -> 'E11.42'; None when text is not shaped like an ICD-10-CM code."""
-    match = _ICD10.match(str(text).strip())
+    text = str(text).strip()
+    if not (2 < len(text) < 12 and text[0].isalpha() and any(ch.isdigit() for ch in text[1:3])):
+        return None
+    match = re.match(_ICD10, text)
     if not match:
         return None
     letter, head, tail = (part.upper() for part in match.groups())

@@ -6,11 +6,11 @@ suggestions.
 """
 
 import re
-from dataclasses import dataclass, field
 
 from rlscheck.normalize import (
     bracket_names,
     icd10_code,
+    iter_medication_keys,
     medication_keys,
     name_key,
     singular,
@@ -27,31 +27,32 @@ INDEXES = {
     "substance": ("substance", "risk-factor", "medication"),
 }
 
-_TRIMESTER = re.compile(
-    r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three)|t([123]))\b",
-    re.IGNORECASE,
-)
+_TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
-_SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$",
-                           re.IGNORECASE)
+_SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$"
 _NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
 
 
-@dataclass
 class Hit:
-    entry_id: str
-    steps: list = field(default_factory=list)
+    """A knowledge-base entry an input resolved to, and the steps that led there."""
+
+    __slots__ = ("entry_id", "steps")
+
+    def __init__(self, entry_id, steps=None):
+        self.entry_id, self.steps = entry_id, list(steps or [])
 
 
-@dataclass
 class Resolution:
-    hits: list = field(default_factory=list)
-    outside: str = ""  # known name with no knowledge-base entry (vocabulary, ICD-10-CM)
-    outside_text: str = ""
-    suggestions: list = field(default_factory=list)
-    unknown_parts: list = field(default_factory=list)
-    trimester: int = 0
-    invalid_code: str = ""
+    """What one input resolved to. outside: a known name with no knowledge-base entry
+    (drug vocabulary, ICD-10-CM), with outside_text saying what it is."""
+
+    def __init__(self, hits=None, outside="", outside_text=""):
+        self.hits = hits or []
+        self.outside, self.outside_text = outside, outside_text
+        self.suggestions = []
+        self.unknown_parts = []
+        self.trimester = 0
+        self.invalid_code = ""
 
     @property
     def recognized(self):
@@ -89,7 +90,7 @@ class Resolver:
 
     def _medication(self, text, allow_split=True):
         result = Resolution()
-        for key in medication_keys(text):
+        for key in iter_medication_keys(text):
             hits = self._medication_hits(key)
             if hits:
                 result.hits = hits
@@ -168,12 +169,13 @@ class Resolver:
             return self._icd10(code)
         snomed = snomed_code(text)
         if snomed:
-            entry_id = self.kb.data["snomed"].get(snomed)
+            entry_id = self.kb.snomed.get(snomed)
             if entry_id:
                 result.hits = [Hit(entry_id, [f"SNOMED CT {snomed}"])]
             return result
-        text = _SEMANTIC_TAG.sub("", text)
-        trimester_match = _TRIMESTER.search(text)
+        if text.rstrip().endswith(")"):  # SNOMED CT display names: "Anemia (disorder)"
+            text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
+        trimester_match = re.search(_TRIMESTER, text, re.IGNORECASE) if "trimester" in text.lower() else None
         stripped = text
         if trimester_match:
             word = next(group for group in trimester_match.groups() if group)
@@ -211,7 +213,7 @@ class Resolver:
         result = Resolution()
         valid, description = icd.describe(code)
         label = f"ICD-10-CM {code}" + (f" ({description})" if description else "")
-        for prefix, entry_id in self.kb.data["icd10"]:
+        for prefix, entry_id in self.kb.icd10:
             if code.startswith(prefix.replace(".", "")) or code.startswith(prefix):
                 if valid is False:
                     break
@@ -255,5 +257,5 @@ class Resolver:
     def _display_names(self, index):
         cache_key = ("names", index)
         if cache_key not in self._cache:
-            self._cache[cache_key] = [name.lower() for name, _ in self.kb.data["completions"].get(index, [])]
+            self._cache[cache_key] = [name.lower() for name, _ in self.kb.completions.get(index, [])]
         return self._cache[cache_key]

@@ -3,9 +3,8 @@
 import re
 
 # C0 and C1 controls, DEL, bidirectional overrides/isolates/marks, lone surrogates from bad UTF-8.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
-)
+# A string, compiled by re on first use: the JSON path never needs it.
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
 
 
 def _escape(match):
@@ -20,12 +19,14 @@ def _escape(match):
 
 def safe(text) -> str:
     """Return text with every unsafe character shown as an escape sequence."""
-    return _UNSAFE.sub(_escape, str(text))
+    return re.sub(_UNSAFE, _escape, str(text))
 
 
 def clean_input(text) -> str:
     """User input as recorded in reports: trimmed, with undecodable bytes made visible."""
     text = str(text).strip()
-    if re.search("[\ud800-\udfff]", text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
         text = re.sub("[\ud800-\udfff]", _escape, text)
     return text

@@ -134,9 +134,16 @@ def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
     from rlscheck import kb
 
     kb.load()
-    for cache_file in cache_dir.glob("kb-*.json"):
-        cache_file.write_text('{"format": 3, "cache_key": "forged", "entries": {}}')
+    import marshal
+
+    for cache_file in cache_dir.glob("kb-*.marshal"):
+        cache_file.write_bytes(marshal.dumps({"format": 4, "cache_key": "forged", "entries": {}}))
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
-    for cache_file in cache_dir.glob("kb-*.json"):
+    caches = list(cache_dir.glob("kb-*.marshal"))
+    assert caches
+    for cache_file in caches:
         cache_file.write_bytes(cache_file.read_bytes()[:100])
+    assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
+    for cache_file in caches:
+        cache_file.write_bytes(b"\xe3" + b"junk" * 10)
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]

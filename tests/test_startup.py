@@ -53,8 +53,8 @@ def test_knowledge_base_and_schema_ship_with_the_package():
     import rlscheck
     from rlscheck.kb import shipped_path
 
-    assert shipped_path().is_file()
+    assert Path(shipped_path()).is_file()
     assert resources.files("rlscheck").joinpath("schemas/assess.schema.json").is_file()
     package_dir = Path(rlscheck.__file__).parent
     if "site-packages" in str(package_dir):  # a real (non-editable) install
-        assert shipped_path() == package_dir / "data" / "causes.yaml"
+        assert Path(shipped_path()) == package_dir / "data" / "causes.yaml"
