@@ -7,7 +7,6 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 
 from rlscheck import __version__
 from rlscheck.kb import best_evidence, certainty_rank, evidence_words
-from rlscheck.labs import grade
 from rlscheck.resolve import Resolver
 from rlscheck.schema import CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS
 
@@ -218,6 +217,8 @@ class Assessment:
         lab = self.kb.get(labvalue.lab_id)
         resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
         self.present.add(lab["id"])
+        from rlscheck.labs import grade
+
         rule = grade(lab, labvalue, self.present)
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}

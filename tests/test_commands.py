@@ -101,6 +101,17 @@ def test_every_command_has_help_with_examples(command):
         assert "Examples:" in result.stdout and "rlscheck " in result.stdout
 
 
+def test_root_help_lists_each_command_with_its_own_summary():
+    import click
+
+    from rlscheck.cli import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name, (_, _, summary) in COMMANDS.items():
+        assert cli.get_command(context, name).get_short_help_str(limit=1000) == summary
+        assert name in rlscheck("--help").stdout
+
+
 def test_version():
     result = rlscheck("--version")
     from rlscheck import __version__

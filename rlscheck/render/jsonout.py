@@ -1,7 +1,13 @@
-"""JSON output: the document exactly as built, UTF-8, stable key order."""
+"""JSON output: the document exactly as built, UTF-8. Indented for a person at a terminal,
+one compact line in a pipe (the same data either way)."""
 
 import json
+import sys
 
 
-def render(document) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+def render(document, pretty=None) -> str:
+    if pretty is None:
+        pretty = sys.stdout.isatty()
+    if pretty:
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"

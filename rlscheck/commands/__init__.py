@@ -1,0 +1,1 @@
+"""One module per command; the root group imports only the command being run."""

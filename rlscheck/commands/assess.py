@@ -1,0 +1,90 @@
+"""`rlscheck assess`: one person's situation."""
+
+import sys
+
+import click
+
+from rlscheck.commands.options import CONTEXT, NameType, color_option, format_option, kb_option, load_kb
+
+ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "substance",
+                "withdrawal": "withdrawal", "risk": "risk-factor"}
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--med", "-m", "meds", multiple=True, type=NameType("medication"),
+              help="A medication taken now: generic, brand, salt, dose or class ('Paxil CR', 'SSRI').")
+@click.option("--condition", "-c", "conditions", multiple=True, type=NameType("condition"),
+              help="A condition by name, synonym, abbreviation or ICD-10-CM code (pregnant, ESRD, E11.42).")
+@click.option("--substance", "-s", "substances", multiple=True, type=NameType("substance"),
+              help="alcohol, caffeine, coffee, smoking, nicotine, ...")
+@click.option("--withdrawal", "-w", "withdrawals", multiple=True, type=NameType("medication"),
+              help="A drug or class recently stopped or being tapered.")
+@click.option("--risk", "-r", "risks", multiple=True, type=NameType("risk-factor"),
+              help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
+@click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
+              help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
+@click.option("--fhir", "fhir_files", multiple=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="A FHIR R4 Bundle or resource ('-' reads stdin); its medications and conditions join the inputs.")
+@click.option("--trimester", type=click.IntRange(1, 3), help="Pregnancy trimester (1-3); implies pregnancy.")
+@format_option("table", "json", "markdown")
+@kb_option
+@click.option("--strict", is_flag=True, help="An unrecognized input is an error (exit 2).")
+@click.option("--fail-on-findings", is_flag=True, help="Exit 1 when anything was found.")
+@color_option
+def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, trimester, output_format,
+           kb_files, strict, fail_on_findings, color):
+    """Check one person's medications, conditions, habits and labs.
+
+    \b
+    Examples:
+      rlscheck assess --med paroxetine --condition pregnancy
+      rlscheck assess -m "Zoloft 50 mg" -m "Tylenol PM" -w lorazepam --lab ferritin=40
+      rlscheck assess -c E11.42 -c ESRD --lab "egfr=12" --format markdown > visit.md
+      rlscheck assess --fhir patient.json --format json | jq '.findings[].title'
+
+    Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
+    """
+    from rlscheck.engine import Input, assess as run_assess
+    from rlscheck.labs import parse_lab
+    from rlscheck.textsafe import clean_input
+
+    inputs = []
+    for option, values in (("med", meds), ("condition", conditions), ("substance", substances),
+                           ("withdrawal", withdrawals), ("risk", risks)):
+        inputs += [Input(ASSESS_KINDS[option], clean_input(value)) for value in values]
+    kb = load_kb(kb_files)
+    parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
+    if fhir_files:
+        from rlscheck import fhir
+
+        for path in fhir_files:
+            inputs += fhir.inputs_from(fhir.read_source(path), path)
+    if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
+        inputs.append(Input("condition", "pregnancy", "--trimester"))
+    document = run_assess(kb, inputs, parsed_labs, trimester or 0)
+    if strict and document["unrecognized"]:
+        from rlscheck.errors import UsageError
+        from rlscheck.textsafe import safe
+
+        names = "; ".join(
+            safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)" if item["suggestions"] else "")
+            for item in document["unrecognized"])
+        raise UsageError(f"unrecognized input(s) with --strict: {names}")
+    _emit_document(document, output_format, color)
+    return 1 if fail_on_findings and document["findings"] else 0
+
+
+def _emit_document(document, output_format, color):
+    if output_format == "json":
+        from rlscheck.render import jsonout
+
+        sys.stdout.write(jsonout.render(document))
+    elif output_format == "markdown":
+        from rlscheck.render import markdown
+
+        sys.stdout.write(markdown.render(document))
+    else:
+        from rlscheck.render import table
+        from rlscheck.render.console import make_console
+
+        table.render(document, make_console(color))

@@ -1,0 +1,71 @@
+"""`rlscheck batch`: many people, one result line each."""
+
+import sys
+
+import click
+
+from rlscheck.commands.options import CONTEXT, kb_option, load_kb
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write results here instead of stdout (opened only once reading has started).")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
+              help="Input format; default from the file name (.csv), else jsonl.")
+@kb_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def batch(source, output, input_format, kb_files, quiet):
+    """Screen many people: one JSON line out for every non-empty line in.
+
+    \b
+    JSONL input, one person a line, every field optional:
+      {"id": "p1", "meds": ["Zoloft"], "conditions": ["ESRD"], "labs": {"ferritin": 40}}
+    CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several values
+    in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
+
+    \b
+    Examples:
+      rlscheck batch patients.jsonl -o results.jsonl
+      rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
+
+    Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
+    """
+    from rlscheck import batch as batching
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    kb = load_kb(kb_files)
+    fmt = (input_format or ("csv" if source.lower().endswith(".csv") else "jsonl")).lower()
+    try:
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")
+    except OSError as error:
+        raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
+    with stream:
+        records = batching.read_csv(stream) if fmt == "csv" else batching.read_jsonl(stream)
+        first = next(records, None)  # a header problem fails here, before any output is touched
+        import itertools
+
+        records = itertools.chain([first] if first else [], records)
+        show_progress = not quiet and sys.stderr.isatty()
+
+        def progress(count):
+            sys.stderr.write(f"\rrlscheck batch: {count} records")
+            sys.stderr.flush()
+
+        if output:
+            try:
+                out = open(output, "w", encoding="utf-8", newline="\n")
+            except OSError as error:
+                raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
+        else:
+            out = sys.stdout
+        try:
+            total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
+        finally:
+            if output:
+                out.close()
+    if show_progress:
+        sys.stderr.write("\r")
+    click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
+    return 4 if errors else 0

@@ -1,0 +1,137 @@
+"""`rlscheck meds`, `conditions` and `show`: what the knowledge base knows."""
+
+import sys
+
+import click
+
+from rlscheck import __version__
+from rlscheck.commands.options import CONTEXT, AnyNameType, NameType, color_option, format_option, kb_option, load_kb
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--class", "class_name", type=NameType("medication"), help="Only this class (SSRI, beta blocker, ...).")
+@click.option("--all", "include_all", is_flag=True, help="Also list treatments, neutral and unsupported drugs.")
+@format_option("table", "json", "csv", "markdown")
+@kb_option
+@color_option
+def meds(class_name, include_all, output_format, kb_files, color):
+    """List medications linked to RLS, with classes and brand names.
+
+    \b
+    Examples:
+      rlscheck meds --class antidepressant
+      rlscheck meds --format csv > rls-meds.csv
+      rlscheck meds --class "beta blocker" --format json | jq '.medications[].name'
+    """
+    from rlscheck import catalog
+
+    kb = load_kb(kb_files)
+    class_id = _class_id(kb, class_name) if class_name else None
+    records = catalog.medications(kb, class_id, include_all)
+    title = "Medications linked to RLS" + (f": {class_name}" if class_name else "")
+    _emit_list(kb, "medications", title, records, ("name", "classes", "relation", "evidence", "brands"),
+               output_format, color)
+
+
+def _class_id(kb, class_name):
+    from rlscheck.errors import UsageError
+    from rlscheck.normalize import name_key, singular
+    from rlscheck.resolve import Resolver
+    from rlscheck.textsafe import safe
+
+    key = name_key(class_name)
+    for candidate in (key, singular(key)):
+        for entry_id, _ in kb.lookup("medication", candidate or ""):
+            if kb.get(entry_id)["kind"] == "class":
+                return entry_id
+    suggestions = [s for s in Resolver(kb).suggest("medication", class_name)]
+    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+    raise UsageError(f"'{safe(class_name)}' is not a drug class in the knowledge base.{hint}")
+
+
+def _emit_list(kb, key, title, records, columns, output_format, color):
+    from rlscheck.render import listing
+
+    if output_format == "json":
+        from rlscheck.engine import SCHEMA_VERSION
+        from rlscheck.render import jsonout
+
+        sys.stdout.write(jsonout.render({"schema_version": SCHEMA_VERSION, "rlscheck_version": __version__,
+                                         key: records, "disclaimer": kb.disclaimer}))
+    elif output_format == "csv":
+        sys.stdout.write(listing.csv_text(records, columns))
+    elif output_format == "markdown":
+        sys.stdout.write(listing.markdown_text(title, records, columns) + "\n*" + kb.disclaimer + "*\n")
+    else:
+        from rlscheck.render.console import make_console
+
+        listing.table(make_console(color), title, records, columns, kb.disclaimer)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--all", "include_all", is_flag=True, help="Also list associations and conditions with no link.")
+@format_option("table", "json", "csv", "markdown")
+@kb_option
+@color_option
+def conditions(include_all, output_format, kb_files, color):
+    """List conditions, substances and risk factors linked to RLS.
+
+    \b
+    Examples:
+      rlscheck conditions
+      rlscheck conditions --all --format csv
+    """
+    from rlscheck import catalog
+
+    kb = load_kb(kb_files)
+    records = catalog.conditions(kb, include_all)
+    _emit_list(kb, "conditions", "Conditions, substances and risk factors linked to RLS", records,
+               ("name", "kind", "relation", "certainty", "evidence", "icd10"), output_format, color)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("term", type=AnyNameType("medication"))
+@format_option("table", "json")
+@kb_option
+@color_option
+def show(term, output_format, kb_files, color):
+    """Show what the knowledge base knows about a drug, brand, class, condition, substance or lab.
+
+    \b
+    Examples:
+      rlscheck show Benadryl
+      rlscheck show SSRI
+      rlscheck show E11.42 --format json
+    """
+    from rlscheck import catalog
+    from rlscheck.errors import UsageError
+    from rlscheck.resolve import Resolver
+    from rlscheck.normalize import name_key
+    from rlscheck.textsafe import clean_input, safe
+
+    kb = load_kb(kb_files)
+    term = clean_input(term)
+    resolver = Resolver(kb)
+    found = []
+    if term in kb.entries:
+        found.append(term)
+    for kind in ("medication", "condition", "substance", "risk-factor"):
+        for hit in resolver.resolve(kind, term).hits:
+            if hit.entry_id not in found:
+                found.append(hit.entry_id)
+    for entry_id, _ in kb.lookup("lab", name_key(term)):
+        found.append(entry_id)
+    if not found:
+        suggestions = resolver.suggest("medication", term) + resolver.suggest("condition", term)
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        raise UsageError(f"'{safe(term)}' is not in the knowledge base.{hint}")
+    records = [catalog.describe(kb, entry_id) for entry_id in found]
+    if output_format == "json":
+        from rlscheck.render import jsonout
+
+        sys.stdout.write(jsonout.render({"term": term, "matches": records, "disclaimer": kb.disclaimer}))
+    else:
+        from rlscheck.render import listing
+        from rlscheck.render.console import make_console
+
+        listing.show_table(make_console(color), term, records, kb.disclaimer)
