@@ -105,7 +105,7 @@ def _plain_id(value):
     return value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
-def record_inputs(kb, data):
+def record_inputs(kb, data, parse=parse_lab):
     """(inputs, labs, trimester) of one record, or RecordError naming what is wrong."""
     unknown = [key for key in data if key not in FIELDS]
     if unknown:
@@ -130,11 +130,11 @@ def record_inputs(kb, data):
             for name, value in given.items():
                 if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                     raise RecordError(f"lab '{safe(name)}' must be a number or text like '15%'")
-                labs.append(parse_lab(kb, f"{name}={value}", str(name), str(value)))
+                labs.append(parse(kb, f"{name}={value}", str(name), str(value)))
         elif isinstance(given, list) and all(isinstance(v, str) for v in given):
             for item in given:
                 name, value = split_lab(item)
-                labs.append(parse_lab(kb, item, name, value))
+                labs.append(parse(kb, item, name, value))
         else:
             raise RecordError("'labs' must be an object like {\"ferritin\": 40} or a list like [\"ferritin=40\"]")
     except UsageError as error:
@@ -151,14 +151,53 @@ def record_inputs(kb, data):
     return inputs, labs, trimester
 
 
-class Screener:
-    """Assess records one by one, reusing the resolution of every input string seen before."""
+STATIC_FINDING_FIELDS = ("id", "kind", "category", "title", "relation", "certainty", "explanation", "evidence",
+                         "evidence_detail", "advice", "alternatives", "alternatives_note", "references")
 
-    def __init__(self, kb, memo_size=20_000):
+
+def _dumps(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Screener:
+    """Assess records one by one, reusing the resolution of every input string seen before,
+    and the encoded JSON of every finding's fixed part (explanation, advice, references)."""
+
+    def __init__(self, kb, memo_size=2_000):
         self.kb = kb
         self.resolver = Resolver(kb)
         self.memo = OrderedDict()
         self.memo_size = memo_size
+        self.fragments = {}
+        self.labs = {}
+
+    def _parse_lab(self, kb, text, name, value):
+        key = (text, name, value)
+        if key not in self.labs:
+            try:
+                self.labs[key] = parse_lab(kb, text, name, value)
+            except UsageError as error:
+                self.labs[key] = error
+            if len(self.labs) > 50_000:
+                self.labs.clear()
+        result = self.labs[key]
+        if isinstance(result, UsageError):
+            raise result
+        return result
+
+    def _encode(self, document):
+        """JSON of a document; a finding's fields other than `matched` are encoded once per run."""
+        findings = []
+        for finding in document["findings"]:
+            key = (finding["id"], finding["certainty"], tuple(r["id"] for r in finding["references"]))
+            static = self.fragments.get(key)
+            if static is None:
+                static = _dumps({k: finding[k] for k in STATIC_FINDING_FIELDS if k in finding})[1:-1]
+                if len(self.fragments) < 20_000:
+                    self.fragments[key] = static
+            findings.append('{"matched":' + _dumps(finding["matched"]) + "," + static + "}")
+        rest = _dumps({key: value for key, value in document.items() if key != "findings"})
+        return rest[:-1] + ',"findings":[' + ",".join(findings) + "]}"
 
     def line(self, record):
         """(output line, had findings, was an error)."""
@@ -166,7 +205,7 @@ class Screener:
         if record.error:
             return json.dumps({**head, "error": record.error}, ensure_ascii=False), False, True
         try:
-            inputs, labs, trimester = record_inputs(self.kb, record.data)
+            inputs, labs, trimester = record_inputs(self.kb, record.data, self._parse_lab)
         except RecordError as error:
             return json.dumps({**head, "error": str(error)}, ensure_ascii=False), False, True
         key = (tuple((i.kind, i.text) for i in inputs), tuple(lab.text for lab in labs), trimester)
@@ -174,8 +213,7 @@ class Screener:
         if cached is None:
             document = assess(self.kb, inputs, labs, trimester, self.resolver)
             document.pop("disclaimer", None)
-            body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-            cached = (body[1:], bool(document["findings"]))
+            cached = (self._encode(document)[1:], bool(document["findings"]))
             self.memo[key] = cached
             if len(self.memo) > self.memo_size:
                 self.memo.popitem(last=False)

@@ -72,7 +72,10 @@ def _pack(compiled):
     one assessment touches a few dozen entries, not the whole knowledge base."""
     packed = {key: value for key, value in compiled.items() if key not in PACKED + ("entries", "names")}
     packed["entries"] = {entry_id: marshal.dumps(entry) for entry_id, entry in compiled["entries"].items()}
-    packed["names"] = {index: marshal.dumps(table) for index, table in compiled["names"].items()}
+    # Each name maps to "id how" lines in one string: far fewer objects to decode at start-up.
+    packed["names"] = {index: marshal.dumps({key: "\n".join(f"{i} {how}" for i, how in targets)
+                                             for key, targets in table.items()})
+                       for index, table in compiled["names"].items()}
     for key in PACKED:
         packed[key] = marshal.dumps(compiled[key])
     packed["checks"] = [e["id"] for e in compiled["entries"].values() if e["kind"] == "check"]
@@ -184,6 +187,8 @@ class KnowledgeBase:
         self.primary_rls = data["primary_rls"]
         self._packed = {key: data[key] for key in PACKED}
         self._tables = {}
+        self._paths = {}
+        self._references = {}
 
     def _table(self, key):
         if key not in self._tables:
@@ -202,22 +207,21 @@ class KnowledgeBase:
     def lookup(self, index, key):
         """[(entry id, how named)] for a name key in one index ('medication', 'condition', ...)."""
         table = self.names.get(index) or {}
-        return [tuple(item) for item in table.get(key, [])]
+        found = table.get(key)
+        return [tuple(line.split(" ", 1)) for line in found.split("\n")] if found else []
 
     def parents(self, entry):
         return entry.get("parents", []) + entry.get("classes", [])
 
     def class_paths(self, entry_id):
         """Every path from an entry up through its classes to a root: [[id, parent, ...], ...]."""
-        entry = self.entries[entry_id]
-        ups = [p for p in self.parents(entry) if p in self.entries]
-        if not ups:
-            return [[entry_id]]
-        paths = []
-        for parent in ups:
-            for path in self.class_paths(parent):
-                paths.append([entry_id] + path)
-        return paths
+        cached = self._paths.get(entry_id)
+        if cached is None:
+            entry = self.entries[entry_id]
+            ups = [p for p in self.parents(entry) if p in self.entries]
+            cached = [[entry_id] + path for parent in ups for path in self.class_paths(parent)] or [[entry_id]]
+            self._paths[entry_id] = cached
+        return cached
 
     def effective_relation(self, entry_id):
         """The entry's own relation, or failing that the nearest class relation."""
@@ -242,18 +246,19 @@ class KnowledgeBase:
         return entry.get("certainty") or DEFAULT_CERTAINTY.get(entry.get("relation"), "weak")
 
     def references(self, ids):
-        """Reference records for source ids, in order, without repeats."""
-        out = []
-        for source_id in dict.fromkeys(ids):
-            source = self.sources.get(source_id)
-            if source:
-                out.append({
-                    "id": source_id,
-                    "title": source["title"],
-                    "year": source.get("year"),
-                    "url": source.get("url"),
-                })
-        return out
+        """Reference records for source ids, in order, without repeats (shared: do not modify)."""
+        key = tuple(ids)
+        cached = self._references.get(key)
+        if cached is None:
+            cached = []
+            for source_id in dict.fromkeys(ids):
+                source = self.sources.get(source_id)
+                if source:
+                    cached.append({"id": source_id, "title": source["title"], "year": source.get("year"),
+                                   "url": source.get("url")})
+            if len(self._references) < 50_000:
+                self._references[key] = cached
+        return cached
 
 
 def best_evidence(codes):

@@ -8,7 +8,7 @@ items. It contains only dicts, lists, strings and numbers, so it can be cached a
 from rlscheck.normalize import name_key
 from rlscheck.schema import SECTIONS
 
-FORMAT = 4
+FORMAT = 5
 
 
 def compile_kb(merged):

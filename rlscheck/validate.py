@@ -6,11 +6,15 @@ list of issues; an issue names file, line, column, the entry and the check that 
 """
 
 import math
+import re
 
 from rlscheck.issues import Issue
 from rlscheck.normalize import name_key
 from rlscheck.schema import ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS, TOP_FIELDS, WITHDRAWAL_FIELDS
 from rlscheck.yamlsafe import load_file
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class Entry:
@@ -89,6 +93,9 @@ def _check_section(section, items, path, merged, issues):
         entry_id = item.get("id")
         if not isinstance(entry_id, str) or not entry_id.strip():
             _issue(issues, path, where, "entry has no 'id' (a stable text id)", "missing-id")
+            continue
+        if not _ID.fullmatch(entry_id):
+            _issue(issues, path, item.where("id"), "ids use letters, digits, '.', '-' and '_' only", "id-format", entry_id)
             continue
         if not entry_id.startswith(spec["prefix"]):
             _issue(issues, path, item.where("id"), f"ids in {section!r} start with {spec['prefix']!r}", "id-prefix", entry_id)

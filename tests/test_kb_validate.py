@@ -137,7 +137,7 @@ def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
     import marshal
 
     for cache_file in cache_dir.glob("kb-*.marshal"):
-        cache_file.write_bytes(marshal.dumps({"format": 4, "cache_key": "forged", "entries": {}}))
+        cache_file.write_bytes(marshal.dumps({"format": 5, "cache_key": "forged", "entries": {}}))
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
     caches = list(cache_dir.glob("kb-*.marshal"))
     assert caches

@@ -1,0 +1,150 @@
+"""Start-up and batch benchmarks for rlscheck: ratios against the floor, not absolute times.
+
+    python benchmarks/run.py            # all measurements (about two minutes)
+    python benchmarks/run.py --quick    # fewer repetitions, smaller batch
+
+Each comparison runs the two whole processes alternately, many times, and compares medians,
+so machine load drifting during the run affects both sides alike. Run it with the Python
+of the environment rlscheck is installed in.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+RLSCHECK = str(BIN / "rlscheck")
+PYTHON = sys.executable
+
+
+def timed(command, stdin_path=None):
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    started = time.perf_counter()
+    subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - started
+    if stdin_path:
+        stdin.close()
+    return elapsed
+
+
+def compare(candidate, floor, runs, env=None):
+    """Median wall time of each command over alternating runs, and their ratio."""
+    for command in (candidate, floor):  # warm caches and the OS page cache
+        timed(command)
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed(candidate))
+        b.append(timed(floor))
+    return statistics.median(a), statistics.median(b)
+
+
+def generate_records(path, count, seed=7):
+    rng = random.Random(seed)
+    meds = ["Zoloft 50 mg", "Benadryl", "metformin", "Paxil CR", "lisinopril", "gabapentin", "Tylenol PM",
+            "metoprolol succinate", "omeprazole", "atorvastatin", "quetiapine", "loratadine", "parxetine"]
+    conditions = ["pregnancy", "ESRD", "E11.42", "rheumatoid arthritis", "hypertension", "anemia", "D50.9"]
+    with open(path, "w") as out:
+        for index in range(count):
+            record = {"id": f"p{index}", "meds": rng.sample(meds, rng.randint(0, 4)),
+                      "conditions": rng.sample(conditions, rng.randint(0, 2))}
+            if rng.random() < 0.5:
+                record["labs"] = {"ferritin": rng.choice([20, 40, 80, 150, 300]), "tsat": f"{rng.choice([12, 25])}%"}
+            out.write(json.dumps(record) + "\n")
+
+
+PLAIN_PASS = "import json, sys\nfor line in sys.stdin:\n    sys.stdout.write(json.dumps(json.loads(line)) + '\\n')\n"
+
+
+def peak_memory_mb(command, stdin_path):
+    """Peak resident memory of a child process (ru_maxrss), in MB."""
+    probe = ("import resource, subprocess, sys\n"
+             f"subprocess.run({command!r}, stdin=open({str(stdin_path)!r}, 'rb'), stdout=subprocess.DEVNULL,"
+             " stderr=subprocess.DEVNULL)\n"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    kilobytes = int(subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True).stdout.strip())
+    return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / (1024 * 1024)
+
+
+def big_knowledge_base(path, factor=10):
+    """A valid extra knowledge base with (factor - 1) times the shipped number of drugs and names."""
+    from rlscheck import kb
+
+    shipped = kb.load()
+    drugs = [e for e in shipped.entries.values() if e["kind"] == "drug"]
+    lines = ["drugs:"]
+    for copy in range(1, factor):
+        for drug in drugs:
+            lines += [f"  - id: drug.bench-{copy}-{drug['id'][5:]}",
+                      f"    name: bench{copy} {drug['name']}",
+                      f"    classes: [{', '.join(drug['classes'])}]",
+                      f"    relation: {drug['relation']}",
+                      f"    evidence: [{', '.join(drug['evidence'])}]"]
+            if drug.get("references"):
+                lines.append(f"    references: [{', '.join(drug['references'])}]")
+            brands = [f'"bench{copy} {b}"' for b in drug.get("brands", [])]
+            if brands:
+                lines.append(f"    brands: [{', '.join(brands)}]")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    runs = 9 if args.quick else 31
+    batch_records = 20_000 if args.quick else 200_000
+    memory_records = 100_000 if args.quick else 1_000_000
+    rows = []
+
+    def report(label, candidate_time, floor_time, target):
+        ratio = candidate_time / floor_time
+        rows.append((label, ratio, target))
+        print(f"{label:<58} {ratio:5.2f}  (target <= {target:.2f})  {'ok' if ratio <= target else 'OVER'}",
+              flush=True)
+
+    assess = [RLSCHECK, "assess", "--med", "paroxetine", "--condition", "pregnancy"]
+    click_floor = [PYTHON, "-c", "import click"]
+    rich_floor = [PYTHON, "-c", "import click, rich.console, rich.table"]
+    subprocess.run(assess + ["--format", "json"], capture_output=True)  # build the knowledge-base cache
+    report("assess --format json  vs  import click", *compare(assess + ["--format", "json"], click_floor, runs), 1.25)
+    report("assess (table)  vs  import click, rich.console, rich.table",
+           *compare(assess, rich_floor, runs), 1.25)
+    report("--help  vs  import click", *compare([RLSCHECK, "--help"], click_floor, runs), 1.15)
+    completion_env = dict(os.environ, _RLSCHECK_COMPLETE="bash_complete", COMP_WORDS="rlscheck assess --med parox",
+                          COMP_CWORD="3")
+    os.environ.update(completion_env)
+    report("completion of --med parox  vs  import click", *compare([RLSCHECK], click_floor, runs), 1.15)
+    for key in ("_RLSCHECK_COMPLETE", "COMP_WORDS", "COMP_CWORD"):
+        os.environ.pop(key)
+
+    with tempfile.TemporaryDirectory() as work:
+        big = Path(work) / "big.yaml"
+        big_knowledge_base(big)
+        subprocess.run(assess + ["--format", "json", "--kb", str(big)], capture_output=True)
+        report("start-up with a 10x knowledge base  vs  shipped",
+               *compare(assess + ["--format", "json", "--kb", str(big)], assess + ["--format", "json"], runs), 1.10)
+
+        records = Path(work) / "records.jsonl"
+        generate_records(records, batch_records)
+        batch_time = statistics.median(timed([RLSCHECK, "batch", str(records), "--quiet"]) for _ in range(3))
+        plain_time = statistics.median(timed([PYTHON, "-c", PLAIN_PASS], records) for _ in range(3))
+        report(f"batch of {batch_records:,} records  vs  json.loads/dumps pass", batch_time, plain_time, 3.0)
+        print(f"{'':<58} {batch_records / batch_time:,.0f} records/s")
+
+        generate_records(records, memory_records)
+        peak = peak_memory_mb([RLSCHECK, "batch", "-", "--quiet"], records)
+        print(f"{'batch peak memory on ' + format(memory_records, ',') + ' records (MB)':<58} {peak:5.0f}  "
+              f"(target <= 150)  {'ok' if peak <= 150 else 'OVER'}")
+        rows.append(("peak memory MB", peak / 150, 1.0))
+    return 0 if all(ratio <= target for _, ratio, target in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
