@@ -223,7 +223,7 @@ class Assessment:
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
             finding_entry = self.kb.get(rule["finding"])
-            via = [f"{labvalue.given} is {rule['threshold']}"]
+            via = [f"{labvalue.given}: {rule['threshold']}"]
             self._match(rule["finding"], inp, resolved, via, self.kb.certainty(finding_entry), extra,
                         rule.get("references", []))
             if finding_entry.get("related"):
@@ -261,6 +261,7 @@ class Assessment:
         if not result.recognized:
             self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": result.suggestions}))
             return
+        before = len(self.not_linked)
         for hit in result.hits:
             if inp.kind == "withdrawal":
                 self.withdrawal(inp, hit)
@@ -268,6 +269,9 @@ class Assessment:
                 self.medication(inp, hit)
             else:
                 self.other(inp, hit, trimester or result.trimester)
+        if len(result.hits) > 1 and self._reported_elsewhere(inp):
+            # A product's ingredients with no link add noise once another ingredient was reported.
+            del self.not_linked[before:]
         if result.outside:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
         for part in result.unknown_parts:
@@ -282,6 +286,10 @@ class Assessment:
                 for matched in weaker["matched"]:
                     matched["via"] = matched["via"] + [f"counted with {self.findings[target]['title'].lower()}"]
                     self.findings[target]["matched"].append(matched)
+
+    def _reported_elsewhere(self, inp):
+        return any(m["input"] == inp.text for f in self.findings.values() for m in f["matched"]) or any(
+            n["input"] == inp.text for n in self.notes)
 
     def document(self, labs_given):
         self._fold_superseded()

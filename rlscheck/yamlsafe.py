@@ -1,6 +1,7 @@
 """Read knowledge-base YAML safely, keeping the line and column of every key and item.
 
-Only plain data is accepted: no tags, anchors or aliases (alias bombs), no duplicate keys.
+Only plain data is accepted: no tags or aliases (alias bombs are refused at the first
+repeat, before anything is expanded), no duplicate keys.
 Scalars keep their text unless they are plainly numbers or true/false, so `no`, `on` and
 dates stay strings.
 """
@@ -59,19 +60,11 @@ class _Rejected(Exception):
 
 
 def _strict_loader():
+    """libyaml's fast safe loader when available. Aliases are caught while constructing: the
+    composer hands back the very same node object for *name, so a repeat is an alias."""
     import yaml
 
-    class StrictLoader(yaml.SafeLoader):
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                raise _Rejected("aliases (*name) are not allowed", event.start_mark, "alias")
-            event = self.peek_event()
-            if getattr(event, "anchor", None):
-                raise _Rejected("anchors (&name) are not allowed", event.start_mark, "anchor")
-            return super().compose_node(parent, index)
-
-    return yaml, StrictLoader
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_file(path):
@@ -108,8 +101,6 @@ def load_bytes(raw, path="<string>"):
     try:
         loader = loader_class(text)
         node = loader.get_single_node()
-    except _Rejected as error:
-        return None, [_issue_at(path, error.mark, str(error), error.check)]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         message = " ".join(part for part in (error.context, error.problem) if part)
@@ -128,7 +119,9 @@ def load_bytes(raw, path="<string>"):
         return None, [Issue(path, 1, 1, "file holds no YAML document", "empty")]
     issues = []
     try:
-        data = _construct(node, path, issues)
+        data = _construct(node, path, issues, set())
+    except _Rejected as error:
+        return None, [_issue_at(path, error.mark, str(error), error.check)]
     except RecursionError:
         return None, [Issue(path, 0, 0, "YAML nested too deeply", "yaml-syntax")]
     if data is None and not issues:
@@ -142,9 +135,13 @@ def _issue_at(path, mark, message, check):
     return Issue(path, mark.line + 1, mark.column + 1, message, check)
 
 
-def _construct(node, path, issues):
+def _construct(node, path, issues, seen):
     import yaml
 
+    if id(node) in seen:
+        raise _Rejected("this anchored node is repeated by an alias (*name); aliases are not allowed", node.start_mark, "alias")
+    if not isinstance(node, yaml.ScalarNode):
+        seen.add(id(node))
     if node.tag not in _STANDARD_TAGS:
         issues.append(_issue_at(path, node.start_mark, f"tag {node.tag!r} is not allowed", "tag"))
         return None
@@ -152,7 +149,7 @@ def _construct(node, path, issues):
         result = LocDict()
         result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
         for key_node, value_node in node.value:
-            key = _construct(key_node, path, issues)
+            key = _construct(key_node, path, issues, seen)
             if not isinstance(key, (str, int)):
                 issues.append(_issue_at(path, key_node.start_mark, "mapping keys must be plain text", "type"))
                 continue
@@ -168,21 +165,21 @@ def _construct(node, path, issues):
                 )
                 continue
             result.marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, path, issues)
+            result[key] = _construct(value_node, path, issues, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         result = LocList()
         result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
         for index, item in enumerate(node.value):
             result.marks[index] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            result.append(_construct(item, path, issues))
+            result.append(_construct(item, path, issues, seen))
         return result
     return _scalar(node)
 
 
 def _scalar(node):
     value = node.value
-    if node.style is not None:  # quoted or block scalars are always text
+    if node.style:  # quoted or block scalars are always text (plain: None, or "" from libyaml)
         return value
     if value in _NULL:
         return None

@@ -65,7 +65,7 @@ BROKEN = {
     "duplicate-id": ("conditions:\n  - id: condition.pregnancy\n    name: again\n"
                      "drugs:\n  - id: condition.pregnancy\n    name: x\n    relation: none\n    evidence: [UNS]\n", 5),
     "tag": ("drugs: !!python/object/apply:os.system ['echo hacked']\n", 1),
-    "anchor": ("a: &x [1]\nb: *x\n", 1),
+    "alias": ("a: &x [1]\nb: *x\n", 1),
 }
 
 

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from conftest import rlscheck_process
@@ -9,8 +10,9 @@ from conftest import rlscheck_process
 
 def imported_modules(*args):
     """Top-level modules a real `rlscheck ARGS` run imports (python -X importtime)."""
+    # Run outside the checkout, so `-m rlscheck` imports the installed package, not the sources.
     completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "rlscheck", *args],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, cwd=tempfile.gettempdir())
     names = set()
     for line in completed.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -25,7 +27,7 @@ def test_importing_the_cli_loads_neither_rich_nor_yaml():
 
 
 def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
-    rlscheck_process("assess", "--med", "paroxetine", "--format", "json")  # warm the cache
+    imported_modules("assess", "--med", "paroxetine", "--format", "json")  # warm the cache
     completed, modules = imported_modules("assess", "--med", "paroxetine", "--condition", "pregnancy",
                                           "--format", "json")
     assert completed.returncode == 0

@@ -1,0 +1,34 @@
+"""The documentation matches the program: commands, knowledge-base fields, the CI command."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+KB_DOC = (ROOT / "docs" / "knowledge-base.md").read_text()
+
+
+def test_ci_runs_the_readme_test_command():
+    command = "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest"
+    assert command in README
+    assert command in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("command", ["assess", "meds", "conditions", "show", "batch", "kb validate", "completion"])
+def test_readme_mentions_every_command(command):
+    assert f"rlscheck {command}" in README
+
+
+def test_readme_documents_every_exit_code():
+    for code in range(5):
+        assert f"| {code} |" in README
+
+
+def test_knowledge_base_doc_covers_every_section_and_closed_list():
+    from rlscheck.schema import CATEGORIES, CERTAINTIES, EVIDENCE, RELATIONS, SECTIONS
+
+    for section in SECTIONS:
+        assert f"`{section}`" in KB_DOC
+    for value in RELATIONS + CATEGORIES + CERTAINTIES + tuple(EVIDENCE):
+        assert f"`{value}`" in KB_DOC, value
