@@ -85,11 +85,12 @@ def _simple_table(title, headers, rows):
 
 
 def render(document, console):
+    from rich.console import Group
     from rich.rule import Rule
     from rich.table import Table
+    from rich.text import Text
 
-    console.print(Rule(text("rlscheck: restless legs check", "bold")))
-    console.print(text(document["summary"]))
+    parts = [Rule(text("rlscheck: restless legs check", "bold")), text(document["summary"])]
     findings = document["findings"]
     for category, title in CATEGORY_TITLES.items():
         group = [finding for finding in findings if finding["category"] == category]
@@ -100,33 +101,38 @@ def render(document, console):
         table.add_column("What matched, why, what to discuss", ratio=3, overflow="fold")
         for finding in group:
             table.add_row(_finding_cell(finding), _details(finding))
-        console.print(table)
+        parts.append(table)
     if document["notes"]:
         rows = [(note["input"], note["text"]) for note in document["notes"]]
-        console.print(_simple_table("Notes", ["Input", "Note"], rows))
+        parts.append(_simple_table("Notes", ["Input", "Note"], rows))
     if document["not_linked"]:
         rows = [(item["input"], item["kind"], item.get("resolved", ""), item.get("text", ""))
                 for item in document["not_linked"]]
-        console.print(_simple_table("Not linked to RLS", ["Input", "Kind", "Recognised as", "Note"], rows))
+        parts.append(_simple_table("Not linked to RLS", ["Input", "Kind", "Recognised as", "Note"], rows))
     if document["unrecognized"]:
         rows = [(item["input"], item["kind"],
                  item.get("reason") or ("did you mean: " + ", ".join(item["suggestions"]) if item["suggestions"]
                                         else "no close match; check the spelling"))
                 for item in document["unrecognized"]]
-        console.print(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
+        parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
+    console.print(Group(*parts))
+    # Plain lines below are left to the terminal to wrap: long URLs stay whole and copyable.
+    tail = Text()
     if document["check_next"]:
-        console.print(text("What to check next", "bold"))
+        tail.append("What to check next\n", style="bold")
         for check in document["check_next"]:
-            console.print(text(f"• {check['text']}"))
+            tail.append_text(text(f"• {check['text']}"))
+            tail.append("\n")
     cited = {}
     for finding in findings:
         for ref in finding["references"]:
             cited.setdefault(ref["id"], ref)
     if cited:
-        console.print(text("References", "bold"))
+        tail.append("References\n", style="bold")
         for ref in cited.values():
             year = f" ({ref['year']})" if ref.get("year") else ""
             url = f" {ref['url']}" if ref.get("url") else ""
-            console.print(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
-    console.print(Rule())
-    console.print(text(document["disclaimer"], "italic"))
+            tail.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
+            tail.append("\n")
+    tail.append_text(text(document["disclaimer"], "italic"))
+    console.print(tail, soft_wrap=True)
