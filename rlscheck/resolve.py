@@ -33,6 +33,22 @@ _SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|pro
 _NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
 
 
+def trimester_of(text):
+    """1-3 from 'third trimester', 'trimester 2' or '32 weeks gestation'; 0 when not stated."""
+    lowered = str(text).lower()
+    if "trimester" in lowered:
+        match = re.search(_TRIMESTER, lowered)
+        if match:
+            word = next(group for group in match.groups() if group)
+            return _ORDINALS.get(word, int(word) if word.isdigit() else 0)
+    if "weeks gestation" in lowered:
+        match = re.search(r"(\d+) weeks gestation", lowered)
+        if match:
+            weeks = int(match.group(1))
+            return 1 if weeks < 14 else 2 if weeks < 28 else 3
+    return 0
+
+
 class Hit:
     """A knowledge-base entry an input resolved to, and the steps that led there."""
 
@@ -151,8 +167,8 @@ class Resolver:
             canonical, is_brand = found
             if not is_brand and _near_spelling(key, name_key(canonical)):
                 return None  # a variant spelling of a known name: suggest it, do not correct silently
-            hits = [Hit(h.entry_id, [f"{'brand' if is_brand else 'another name'} of {canonical}"] + h.steps)
-                    for h in self._medication_hits(name_key(canonical))]
+            step = f"{'brand' if is_brand else 'another name'} of {canonical}"
+            hits = [Hit(h.entry_id, [step] + h.steps) for h in self._known_parts(canonical)]
             if hits:
                 return Resolution(hits=hits)
             kind = f"Brand of {canonical}" if is_brand else f"Another name for {canonical}"
@@ -160,52 +176,73 @@ class Resolver:
             return Resolution(outside=canonical, outside_text="No known link to RLS." if same else f"{kind}; no known link to RLS.")
         return None
 
+    def _known_parts(self, canonical):
+        """Knowledge-base hits for a vocabulary name: itself without salt or form words, or,
+        for a combination ('fexofenadine and pseudoephedrine'), each of its parts."""
+        for key in iter_medication_keys(canonical):
+            hits = self._medication_hits(key)
+            if hits:
+                return hits
+        hits = []
+        for part in split_combination(canonical):
+            for key in iter_medication_keys(part):
+                found = self._medication_hits(key)
+                if found:
+                    hits += found
+                    break
+        return hits
+
     # -- conditions, substances, risk factors -------------------------------------------
 
     def _other(self, kind, text):
-        result = Resolution()
-        code = icd10_code(text)
-        if code:
-            return self._icd10(code)
+        """Conditions, substances, risk factors: SNOMED CT id, known name, ICD-10-CM code, or an
+        official ICD-10-CM description, in that order."""
         snomed = snomed_code(text)
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
-            if entry_id:
-                result.hits = [Hit(entry_id, [f"SNOMED CT {snomed}"])]
+            return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
+        result = self._named(kind, text)
+        if result.hits:
             return result
-        if text.rstrip().endswith(")"):  # SNOMED CT display names: "Anemia (disorder)"
-            text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
-        trimester_match = re.search(_TRIMESTER, text, re.IGNORECASE) if "trimester" in text.lower() else None
-        stripped = text
-        if trimester_match:
-            word = next(group for group in trimester_match.groups() if group)
-            result.trimester = _ORDINALS.get(word.lower(), int(word) if word.isdigit() else 0)
-            stripped = text[: trimester_match.start()] + " " + text[trimester_match.end():]
-        for candidate in dict.fromkeys([name_key(text), name_key(stripped)]):
-            if not candidate:
-                continue
-            for index in INDEXES[kind]:
-                if index == "medication":
-                    found = self._medication(stripped, allow_split=False).hits
-                    if found:
-                        result.hits = found
-                        return result
-                    continue
-                found = self.kb.lookup(index, candidate)
-                if not found and singular(candidate):
-                    found = self.kb.lookup(index, singular(candidate))
-                if found:
-                    result.hits = [Hit(entry_id) for entry_id, _ in found]
-                    return result
+        code = icd10_code(text)
+        if code:
+            return self._icd10(code)
         if kind == "condition" and 3 <= len(name_key(text)) <= 200:
             from rlscheck import icd
 
             coded = icd.code_for_name(name_key(text))
             if coded:
-                result.outside, result.outside_text = coded[0], f"{coded[1]}; no known link to RLS."
-                return result
+                return self._icd10(coded[0])
         result.suggestions = self.suggest(INDEXES[kind][0], text)
         return result
+
+    def _named(self, kind, text):
+        result = Resolution()
+        if text.rstrip().endswith(")"):  # SNOMED CT display names: "Anemia (disorder)"
+            text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
+        result.trimester = trimester_of(text)
+        stripped = re.sub(_TRIMESTER, " ", text, flags=re.IGNORECASE) if result.trimester else text
+        for candidate in dict.fromkeys([name_key(text), name_key(stripped)]):
+            if not candidate:
+                continue
+            for index in INDEXES[kind]:
+                if index == "medication":
+                    result.hits = self._medication(stripped, allow_split=False).hits
+                else:
+                    found = self.kb.lookup(index, candidate)
+                    if not found and singular(candidate):
+                        found = self.kb.lookup(index, singular(candidate))
+                    result.hits = [Hit(entry_id) for entry_id, _ in found]
+                if result.hits:
+                    return result
+        if result.trimester and not name_key(stripped):  # "3rd trimester" alone means pregnancy
+            result.hits = [Hit(e["id"]) for e in self._trimester_entries()]
+        return result
+
+    def _trimester_entries(self):
+        if "trimester-entries" not in self._cache:
+            self._cache["trimester-entries"] = [e for e in self.kb.entries.values() if e.get("by_trimester")]
+        return self._cache["trimester-entries"]
 
     def _icd10(self, code):
         from rlscheck import icd
@@ -213,15 +250,14 @@ class Resolver:
         result = Resolution()
         valid, description = icd.describe(code)
         label = f"ICD-10-CM {code}" + (f" ({description})" if description else "")
-        for prefix, entry_id in self.kb.icd10:
-            if code.startswith(prefix.replace(".", "")) or code.startswith(prefix):
-                if valid is False:
-                    break
-                result.hits = [Hit(entry_id, [label])]
-                return result
         if valid is False:
             result.invalid_code = code
             return result
+        for prefix, entry_id in self.kb.icd10:
+            if code.startswith(prefix):
+                result.hits = [Hit(entry_id, [label])]
+                result.trimester = trimester_of(description)
+                return result
         result.outside = code
         result.outside_text = f"{description or 'A valid ICD-10-CM code'}; no known link to RLS."
         return result
