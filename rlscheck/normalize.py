@@ -100,6 +100,14 @@ def singular(key):
     return None
 
 
+def number_variants(key):
+    """The other grammatical number to try when a name is not found as given."""
+    other = singular(key)
+    if other:
+        return [other]
+    return [key + "s"] if len(key) > 3 and key[-1].isalpha() else []
+
+
 def split_combination(text):
     """Split 'A 325 MG / B 5 MG Oral Tablet' or 'A and B' into its parts (at least two)."""
     parts = [part for part in re.split(r"\s*/\s*|\s+\+\s+|\s+and\s+|\s*,\s*", str(text)) if part.strip()]

@@ -13,7 +13,7 @@ from rlscheck.normalize import (
     iter_medication_keys,
     medication_keys,
     name_key,
-    singular,
+    number_variants,
     snomed_code,
     split_combination,
 )
@@ -21,7 +21,7 @@ from rlscheck.normalize import (
 # Which name indexes each input kind searches, in order.
 INDEXES = {
     "medication": ("medication",),
-    "withdrawal": ("medication",),
+    "withdrawal": ("medication", "substance"),
     "condition": ("condition", "risk-factor", "substance"),
     "risk-factor": ("risk-factor", "condition", "substance"),
     "substance": ("substance", "risk-factor", "medication"),
@@ -95,8 +95,13 @@ class Resolver:
         if cache_key not in self._cache:
             if len(self._cache) > 200_000:
                 self._cache.clear()
-            if kind in ("medication", "withdrawal"):
+            if kind == "medication":
                 result = self._medication(text)
+            elif kind == "withdrawal":
+                result = self._medication(text)
+                if not result.recognized:  # a substance stopped, e.g. alcohol
+                    named = self._named(kind, text)
+                    result = named if named.hits else result
             else:
                 result = self._other(kind, text)
             self._cache[cache_key] = result
@@ -140,8 +145,8 @@ class Resolver:
 
     def _medication_hits(self, key):
         found = self.kb.lookup("medication", key)
-        if not found and singular(key):
-            found = self.kb.lookup("medication", singular(key))
+        for variant in [] if found else number_variants(key):
+            found = found or self.kb.lookup("medication", variant)
         hits = []
         for entry_id, how in found:
             entry = self.kb.get(entry_id)
@@ -230,8 +235,8 @@ class Resolver:
                     result.hits = self._medication(stripped, allow_split=False).hits
                 else:
                     found = self.kb.lookup(index, candidate)
-                    if not found and singular(candidate):
-                        found = self.kb.lookup(index, singular(candidate))
+                    for variant in [] if found else number_variants(candidate):
+                        found = found or self.kb.lookup(index, variant)
                     result.hits = [Hit(entry_id) for entry_id, _ in found]
                 if result.hits:
                     return result

@@ -11,9 +11,9 @@ from rlscheck.normalize import name_key
 # Names the vocabulary maps to the wrong drug, or that cover several different products.
 UNRELIABLE = frozenset({
     "ranitidin 1a pharma", "website dailymed", "velphoro", "sucroferric oxyhydroxide", "sultopride",
-    "polaramine", "dimetapp", "unisom", "benylin", "sominex",
+    "polaramine", "dimetapp", "unisom", "benylin", "sominex", "alcohol",
 })
-_FORMAT = 1
+_FORMAT = 2
 
 
 def _rows():

@@ -35,12 +35,12 @@ def meds(class_name, include_all, output_format, kb_files, color):
 
 def _class_id(kb, class_name):
     from rlscheck.errors import UsageError
-    from rlscheck.normalize import name_key, singular
+    from rlscheck.normalize import name_key, number_variants
     from rlscheck.resolve import Resolver
     from rlscheck.textsafe import safe
 
     key = name_key(class_name)
-    for candidate in (key, singular(key)):
+    for candidate in [key] + number_variants(key):
         for entry_id, _ in kb.lookup("medication", candidate or ""):
             if kb.get(entry_id)["kind"] == "class":
                 return entry_id
