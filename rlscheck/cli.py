@@ -8,8 +8,7 @@ import sys
 import click
 
 from rlscheck import __version__
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+from rlscheck.commands.options import CONTEXT
 
 # name -> (module, attribute, one-line help shown by `rlscheck --help`)
 COMMANDS = {

@@ -139,8 +139,8 @@ class Assessment:
                 if entry["kind"] == "class":
                     via = hit.steps + [self._label(step) for step in path[: top + 1]]
                 own = entry.get("relation") if entry["kind"] == "drug" else None
-                if own == "cause" and target != hit.entry_id or own is None:
-                    certainty = self.kb.certainty(self.kb.get(target))
+                if own is None or (own == "cause" and target != hit.entry_id):
+                    certainty = self.kb.certainty(self.kb.get(target))  # as sure as the class link
                 else:
                     certainty = entry.get("certainty") or DEFAULT_CERTAINTY[own]
                 extra = {"relation": own or relation, "evidence": best_evidence(entry.get("evidence", []))}

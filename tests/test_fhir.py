@@ -120,3 +120,11 @@ def test_icd10_coded_conditions_in_fhir(tmp_path):
     assert [f["id"] for f in document["findings"]] == ["condition.kidney-failure"]
     assert document["findings"][0]["matched"][0]["source"] == "Condition/c1"
     assert any(n["input"] == "O99.35" and "refuted" in n["text"] for n in document["notes"])
+
+
+def test_huge_fhir_file_is_refused(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as handle:
+        handle.truncate(65 * 1024 * 1024)
+    result = rlscheck("assess", "--fhir", path, "-f", "json")
+    assert result.exit_code == 2 and "larger than" in result.stderr
