@@ -2,8 +2,9 @@
 
 The compiled form is plain data written with `marshal` (fast to read, and unlike pickle it
 cannot construct arbitrary objects). It lives in the user's cache directory under a key made
-of rlscheck's and Python's versions and a checksum and size of every knowledge-base file, so
-an edited file is never served stale. A cache file that is corrupt, truncated or foreign is
+of rlscheck's and Python's versions and the path, size, modification time and inode of every
+knowledge-base file (the test Python itself uses for its bytecode cache), so an edited file
+is never served stale and start-up need not read the YAML at all. A cache file that is corrupt, truncated or foreign is
 ignored and rebuilt; an unwritable cache directory only costs speed. Start-up matters here:
 this module imports nothing heavy.
 """
@@ -14,6 +15,8 @@ import sys
 import zlib
 
 from rlscheck import __version__
+
+FORMAT = 6  # of the compiled cache; bump when its layout changes
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 
@@ -43,16 +46,13 @@ def cache_dir():
 def load(extra_files=()):
     """The knowledge base made of the shipped file and any extra files, in that order."""
     paths = [shipped_path()] + [os.fspath(p) for p in extra_files]
-    parts = [__version__, sys.version]
+    parts = [__version__, sys.version, str(FORMAT)]
     for path in paths:
         try:
-            if os.path.getsize(path) > 16 * 1024 * 1024:
-                raise OSError("too large")
-            with open(path, "rb") as handle:
-                content = handle.read()
+            info = os.stat(path)
         except (OSError, ValueError):
             return KnowledgeBase(_build(paths))  # validation reports the unusable file
-        parts.append(f"{path}:{len(content)}:{zlib.crc32(content):08x}:{zlib.adler32(content):08x}")
+        parts.append(f"{os.path.abspath(path)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_dev}")
     key = "|".join(parts)
     name = f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}{zlib.adler32(key.encode('utf-8', 'surrogateescape')):08x}"
     cache_file = os.path.join(cache_dir(), f"kb-{name}.marshal")
@@ -72,10 +72,14 @@ def _pack(compiled):
     one assessment touches a few dozen entries, not the whole knowledge base."""
     packed = {key: value for key, value in compiled.items() if key not in PACKED + ("entries", "names")}
     packed["entries"] = {entry_id: marshal.dumps(entry) for entry_id, entry in compiled["entries"].items()}
-    # Each name maps to "id how" lines in one string: far fewer objects to decode at start-up.
-    packed["names"] = {index: marshal.dumps({key: "\n".join(f"{i} {how}" for i, how in targets)
-                                             for key, targets in table.items()})
-                       for index, table in compiled["names"].items()}
+    # Names are bucketed by first character, and each maps to "id how" lines in one string:
+    # a lookup decodes one small bucket, whatever the size of the knowledge base.
+    packed["names"] = {}
+    for index, table in compiled["names"].items():
+        buckets = {}
+        for key, targets in table.items():
+            buckets.setdefault(key[:1], {})[key] = "\n".join(f"{i} {how}" for i, how in targets)
+        packed["names"][index] = marshal.dumps({first: marshal.dumps(b) for first, b in buckets.items()})
     for key in PACKED:
         packed[key] = marshal.dumps(compiled[key])
     packed["checks"] = [e["id"] for e in compiled["entries"].values() if e["kind"] == "check"]
@@ -101,11 +105,13 @@ def _build(paths):
 
 
 def _read_cache(cache_file, key):
-    from rlscheck.kbcompile import FORMAT
-
     try:
         with open(cache_file, "rb") as handle:
-            data = marshal.loads(handle.read())
+            raw = handle.read()
+        # The first 8 bytes are a checksum of the rest: a corrupted or truncated file is rebuilt.
+        if len(raw) < 8 or int(raw[:8], 16) != zlib.crc32(raw[8:]):
+            return None
+        data = marshal.loads(raw[8:])
     except (OSError, ValueError, EOFError, TypeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("cache_key") != key:
@@ -126,8 +132,9 @@ def _write_cache(cache_file, data):
     try:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cache_file), prefix=".kb-", suffix=".tmp")
+        payload = marshal.dumps(data)
         with os.fdopen(handle, "wb") as out:
-            out.write(marshal.dumps(data))
+            out.write(b"%08x" % zlib.crc32(payload) + payload)
         os.replace(temporary, cache_file)
     except (OSError, ValueError):
         if temporary and os.path.exists(temporary):
@@ -189,6 +196,7 @@ class KnowledgeBase:
         self._tables = {}
         self._paths = {}
         self._references = {}
+        self._buckets = {}
 
     def _table(self, key):
         if key not in self._tables:
@@ -206,8 +214,14 @@ class KnowledgeBase:
 
     def lookup(self, index, key):
         """[(entry id, how named)] for a name key in one index ('medication', 'condition', ...)."""
-        table = self.names.get(index) or {}
-        found = table.get(key)
+        buckets = self.names.get(index) or {}
+        blob = buckets.get(key[:1])
+        if blob is None:
+            return []
+        cache_key = (index, key[:1])
+        if cache_key not in self._buckets:
+            self._buckets[cache_key] = marshal.loads(blob)
+        found = self._buckets[cache_key].get(key)
         return [tuple(line.split(" ", 1)) for line in found.split("\n")] if found else []
 
     def parents(self, entry):

@@ -5,10 +5,9 @@ The compiled form holds every entry by id, a name index per input kind (name key
 items. It contains only dicts, lists, strings and numbers, so it can be cached as JSON.
 """
 
+from rlscheck.kb import FORMAT
 from rlscheck.normalize import name_key
 from rlscheck.schema import SECTIONS
-
-FORMAT = 5
 
 
 def compile_kb(merged):

@@ -135,14 +135,23 @@ def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
 
     kb.load()
     import marshal
+    import zlib
 
-    for cache_file in cache_dir.glob("kb-*.marshal"):
-        cache_file.write_bytes(marshal.dumps({"format": 5, "cache_key": "forged", "entries": {}}))
+    from rlscheck.kb import FORMAT
+
+    for cache_file in cache_dir.glob("kb-*.marshal"):  # well-formed, but not ours
+        payload = marshal.dumps({"format": FORMAT, "cache_key": "forged", "entries": {}})
+        cache_file.write_bytes(b"%08x" % zlib.crc32(payload) + payload)
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
     caches = list(cache_dir.glob("kb-*.marshal"))
     assert caches
     for cache_file in caches:
         cache_file.write_bytes(cache_file.read_bytes()[:100])
+    assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
+    for cache_file in caches:
+        data = bytearray(cache_file.read_bytes())
+        data[len(data) // 2] ^= 0xFF  # one flipped byte in the middle
+        cache_file.write_bytes(bytes(data))
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
     for cache_file in caches:
         cache_file.write_bytes(b"\xe3" + b"junk" * 10)

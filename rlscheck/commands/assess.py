@@ -45,7 +45,6 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
     """
     from rlscheck.engine import Input, assess as run_assess
-    from rlscheck.labs import parse_lab
     from rlscheck.textsafe import clean_input
 
     inputs = []
@@ -53,7 +52,11 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
                            ("withdrawal", withdrawals), ("risk", risks)):
         inputs += [Input(ASSESS_KINDS[option], clean_input(value)) for value in values]
     kb = load_kb(kb_files)
-    parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
+    parsed_labs = []
+    if labs:
+        from rlscheck.labs import parse_lab
+
+        parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
     if fhir_files:
         from rlscheck import fhir
 
