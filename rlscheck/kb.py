@@ -16,7 +16,7 @@ import zlib
 
 from rlscheck import __version__
 
-FORMAT = 6  # of the compiled cache; bump when its layout changes
+FORMAT = 7  # of the compiled cache; bump when its layout changes
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 
@@ -64,7 +64,7 @@ def load(extra_files=()):
     return KnowledgeBase(data)
 
 
-PACKED = ("sources", "children", "icd10", "snomed", "completions")
+PACKED = ("sources", "children", "icd10", "snomed")
 
 
 def _pack(compiled):
@@ -82,6 +82,12 @@ def _pack(compiled):
         packed["names"][index] = marshal.dumps({first: marshal.dumps(b) for first, b in buckets.items()})
     for key in PACKED:
         packed[key] = marshal.dumps(compiled[key])
+    packed["completions"] = {}
+    for index, items in compiled["completions"].items():
+        buckets = {}
+        for name, help_text in items:
+            buckets.setdefault(name[:1].casefold(), []).append([name, help_text])
+        packed["completions"][index] = {first: marshal.dumps(b) for first, b in buckets.items()}
     packed["checks"] = [e["id"] for e in compiled["entries"].values() if e["kind"] == "check"]
     return packed
 
@@ -116,7 +122,8 @@ def _read_cache(cache_file, key):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("cache_key") != key:
         return None
-    needed = {"entries": dict, "names": dict, "checks": list, "disclaimer": str, "primary_rls": str,
+    needed = {"entries": dict, "names": dict, "completions": dict, "checks": list, "disclaimer": str,
+              "primary_rls": str,
               **{key: bytes for key in PACKED}}
     if not all(isinstance(data.get(field), kind) for field, kind in needed.items()):
         return None
@@ -190,6 +197,7 @@ class KnowledgeBase:
         self.entries = LazyMap(data["entries"])
         self.names = LazyMap(data["names"])
         self.check_ids = data["checks"]
+        self._completions = data["completions"]
         self.disclaimer = data["disclaimer"]
         self.primary_rls = data["primary_rls"]
         self._packed = {key: data[key] for key in PACKED}
@@ -207,7 +215,14 @@ class KnowledgeBase:
     children = property(lambda self: self._table("children"))
     icd10 = property(lambda self: self._table("icd10"))
     snomed = property(lambda self: self._table("snomed"))
-    completions = property(lambda self: self._table("completions"))
+
+    def completions(self, index, prefix=""):
+        """[name, help] pairs of one name index, only those starting with prefix if given."""
+        buckets = self._completions.get(index, {})
+        first = prefix[:1].casefold()
+        blobs = [buckets[first]] if first in buckets else [] if first else list(buckets.values())
+        folded = prefix.casefold()
+        return [item for blob in blobs for item in marshal.loads(blob) if item[0].casefold().startswith(folded)]
 
     def get(self, entry_id):
         return self.entries.get(entry_id)

@@ -298,5 +298,5 @@ class Resolver:
     def _display_names(self, index):
         cache_key = ("names", index)
         if cache_key not in self._cache:
-            self._cache[cache_key] = [name.lower() for name, _ in self.kb.completions.get(index, [])]
+            self._cache[cache_key] = [name.lower() for name, _ in self.kb.completions(index)]
         return self._cache[cache_key]

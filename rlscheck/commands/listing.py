@@ -5,7 +5,7 @@ import sys
 import click
 
 from rlscheck import __version__
-from rlscheck.commands.options import CONTEXT, AnyNameType, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import CONTEXT, NameType, color_option, format_option, kb_option, load_kb
 
 
 @click.command(context_settings=CONTEXT)
@@ -90,7 +90,7 @@ def conditions(include_all, output_format, kb_files, color):
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("term", type=AnyNameType("medication"))
+@click.argument("term", type=NameType("medication", "condition", "substance", "risk-factor", "lab"))
 @format_option("table", "json")
 @kb_option
 @color_option

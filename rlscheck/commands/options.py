@@ -12,36 +12,26 @@ def load_kb(extra=()):
 
 
 class NameType(click.ParamType):
-    """Free text, completed from the knowledge base's names with a short description each."""
+    """Free text, completed from the knowledge base's names (of the given name indexes) with a
+    short description each ("brand of paroxetine")."""
 
     name = "name"
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, *indexes):
+        self.indexes = indexes
 
     def shell_complete(self, ctx, param, incomplete):
         from click.shell_completion import CompletionItem
 
         try:
-            items = load_kb().completions.get(self.index, [])
+            kb = load_kb()
+            items = [item for index in self.indexes for item in kb.completions(index, incomplete)]
         except Exception:  # completion must never print a traceback into the shell
             return []
-        prefix = incomplete.casefold()
-        out, seen = [], set()
+        unique = {}
         for value, help_text in items:
-            if value.casefold().startswith(prefix) and value.casefold() not in seen:
-                seen.add(value.casefold())
-                out.append(CompletionItem(value, help=help_text))
-        return sorted(out, key=lambda item: item.value.casefold())[:100]
-
-
-class AnyNameType(NameType):
-    def shell_complete(self, ctx, param, incomplete):
-        items = []
-        for index in ("medication", "condition", "substance", "risk-factor", "lab"):
-            self.index = index
-            items += super().shell_complete(ctx, param, incomplete)
-        return sorted(items, key=lambda item: item.value.casefold())[:100]
+            unique.setdefault(value.casefold(), CompletionItem(value, help=help_text))
+        return [unique[key] for key in sorted(unique)][:100]
 
 
 def color_option(function):
