@@ -118,6 +118,10 @@ class Assessment:
         entry = self.kb.get(entry_id)
         return entry.get("label") or entry["name"]
 
+    def _resolved(self, entry):
+        """What an input was recognised as: a class by its short label, a drug by its name."""
+        return entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+
     def _targets(self, entry_id):
         """(target id, index in path, path) for each distinct cause a drug or class rolls up to."""
         out = {}
@@ -131,7 +135,7 @@ class Assessment:
     def medication(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
         relation = self.kb.effective_relation(hit.entry_id)
-        resolved = entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+        resolved = self._resolved(entry)
         self.present.add(hit.entry_id)
         if relation in FINDING_RELATIONS:
             for target, top, path in self._targets(hit.entry_id):
@@ -177,7 +181,7 @@ class Assessment:
 
     def withdrawal(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
-        resolved = entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+        resolved = self._resolved(entry)
         for path in self.kb.class_paths(hit.entry_id):
             for index, step in enumerate(path):
                 block = self.kb.get(step).get("withdrawal")
@@ -243,6 +247,9 @@ class Assessment:
         if inp.skipped:
             self._note(inp, "", inp.skipped, "skipped")
             return
+        if not inp.text:
+            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": [], "reason": "empty input"}))
+            return
         result = None
         for code in inp.codes:
             coded = self.resolver.resolve(inp.kind, code)
@@ -251,9 +258,6 @@ class Assessment:
                 break
         if result is None:
             result = self.resolver.resolve(inp.kind, inp.text)
-        if not inp.text:
-            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": [], "reason": "empty input"}))
-            return
         if result.invalid_code:
             self.unrecognized.append(self._record(inp, {
                 "kind": inp.kind, "suggestions": [], "reason": f"{result.invalid_code} is not a valid ICD-10-CM code"}))
@@ -332,12 +336,18 @@ class Assessment:
             self.checks.setdefault(entry["id"], entry)
 
 
+def _depends_on_context(lab):
+    return any(rule.get("when_condition") for rule in lab.get("rules", []))
+
+
 def assess(kb, inputs, labs=(), trimester=0, resolver=None):
     """The assessment document for one person."""
     assessment = Assessment(kb, resolver)
     order = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
     for inp in sorted(inputs, key=lambda i: order.get(i.kind, 5)):
         assessment.add(inp, trimester)
-    for labvalue in sorted(labs, key=lambda lv: 0 if lv.lab_id == "lab.egfr" else 1):
+    # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
+    # establish one (an eGFR in the kidney-failure range).
+    for labvalue in sorted(labs, key=lambda lv: _depends_on_context(kb.get(lv.lab_id))):
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs})

@@ -54,7 +54,8 @@ def load(extra_files=()):
             return KnowledgeBase(_build(paths))  # validation reports the unusable file
         parts.append(f"{os.path.abspath(path)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_dev}")
     key = "|".join(parts)
-    name = f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}{zlib.adler32(key.encode('utf-8', 'surrogateescape')):08x}"
+    encoded = key.encode("utf-8", "surrogateescape")
+    name = f"{zlib.crc32(encoded):08x}{zlib.adler32(encoded):08x}"
     cache_file = os.path.join(cache_dir(), f"kb-{name}.marshal")
     data = _read_cache(cache_file, key)
     if data is None:

@@ -87,13 +87,14 @@ def _near_spelling(a, b):
 class Resolver:
     def __init__(self, kb):
         self.kb = kb
-        self._cache = {}
+        self._cache = {}  # (kind, text) -> Resolution: each distinct input is resolved once per run
+        self._lists = {}  # derived lists of names and entries, built once
 
     def resolve(self, kind, text):
         """Resolve one input; results are cached per (kind, text) for batch runs."""
         cache_key = (kind, text)
         if cache_key not in self._cache:
-            if len(self._cache) > 200_000:
+            if len(self._cache) > 200_000:  # bounded: memory stays flat on endless batches
                 self._cache.clear()
             if kind == "medication":
                 result = self._medication(text)
@@ -137,8 +138,8 @@ class Resolver:
             return vocab_hit
         keys = medication_keys(text)
         if keys and _NIGHT_WORDS & set(keys[-1].split()) and len(keys[-1].split()) > 1:
-            result.hits = [Hit("drug.sedating-antihistamine",
-                               ["night-time or 'PM' product: these usually contain a sedating antihistamine; check the label"])]
+            step = "night-time or 'PM' product: these usually contain a sedating antihistamine; check the label"
+            result.hits = [Hit("drug.sedating-antihistamine", [step])]
             return result
         result.suggestions = self.suggest("medication", text)
         return result
@@ -177,8 +178,8 @@ class Resolver:
             if hits:
                 return Resolution(hits=hits)
             kind = f"Brand of {canonical}" if is_brand else f"Another name for {canonical}"
-            same = name_key(canonical) == key
-            return Resolution(outside=canonical, outside_text="No known link to RLS." if same else f"{kind}; no known link to RLS.")
+            text = "No known link to RLS." if name_key(canonical) == key else f"{kind}; no known link to RLS."
+            return Resolution(outside=canonical, outside_text=text)
         return None
 
     def _known_parts(self, canonical):
@@ -245,9 +246,9 @@ class Resolver:
         return result
 
     def _trimester_entries(self):
-        if "trimester-entries" not in self._cache:
-            self._cache["trimester-entries"] = [e for e in self.kb.entries.values() if e.get("by_trimester")]
-        return self._cache["trimester-entries"]
+        if "trimester" not in self._lists:
+            self._lists["trimester"] = [e for e in self.kb.entries.values() if e.get("by_trimester")]
+        return self._lists["trimester"]
 
     def _icd10(self, code):
         from rlscheck import icd
@@ -296,7 +297,6 @@ class Resolver:
         return out[:limit]
 
     def _display_names(self, index):
-        cache_key = ("names", index)
-        if cache_key not in self._cache:
-            self._cache[cache_key] = [name.lower() for name, _ in self.kb.completions(index)]
-        return self._cache[cache_key]
+        if index not in self._lists:
+            self._lists[index] = [name.lower() for name, _ in self.kb.completions(index)]
+        return self._lists[index]

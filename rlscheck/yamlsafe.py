@@ -139,7 +139,8 @@ def _construct(node, path, issues, seen):
     import yaml
 
     if id(node) in seen:
-        raise _Rejected("this anchored node is repeated by an alias (*name); aliases are not allowed", node.start_mark, "alias")
+        raise _Rejected("this anchored node is repeated by an alias (*name); aliases are not allowed",
+                        node.start_mark, "alias")
     if not isinstance(node, yaml.ScalarNode):
         seen.add(id(node))
     if node.tag not in _STANDARD_TAGS:
