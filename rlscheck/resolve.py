@@ -152,8 +152,9 @@ class Resolver:
         for entry_id, how in found:
             entry = self.kb.get(entry_id)
             if entry["kind"] == "product":
+                steps = [f"ingredient of {entry['name']}"] + ([entry["note"]] if entry.get("note") else [])
                 for ingredient in entry["ingredients"]:
-                    hits.append(Hit(ingredient, [f"ingredient of {entry['name']}"]))
+                    hits.append(Hit(ingredient, steps))
             elif how == "brand":
                 hits.append(Hit(entry_id, [f"brand of {entry['name']}"]))
             elif how == "synonym":
