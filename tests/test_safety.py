@@ -82,3 +82,10 @@ def test_no_color_and_piped_output_have_no_escapes():
     assert ESC in coloured.stdout
     plain = rlscheck_process("assess", "-m", "Benadryl", "--color", "always", env={"NO_COLOR": "1"})
     assert not re.search(rb"\x1b\[[0-9;]*(3[0-7]|38;[25])[;m]", plain.stdout)  # styles, but no colours
+
+
+def test_markdown_report_cannot_be_restructured_by_input():
+    result = rlscheck("assess", "-m", "# Heading", "-c", "- item <script>", "--format", "markdown")
+    lines = result.stdout.splitlines()
+    assert not any(line.startswith("# Heading") or line.startswith("- item") for line in lines)
+    assert "<script>" not in result.stdout and "\\<script\\>" in result.stdout

@@ -5,7 +5,9 @@ import re
 from rlscheck.render.table import CATEGORY_TITLES
 from rlscheck.textsafe import safe
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
+# begins a line, so heading and list markers need no escape; the raw file stays readable.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def md(value) -> str:
@@ -34,7 +36,7 @@ def render(document) -> str:
     for section in ("notes", "not_linked", "unrecognized"):
         inputs += [item["input"] for item in document[section]]
     if inputs:
-        out += ["## What was checked", "", ", ".join(md(i) for i in dict.fromkeys(inputs)), ""]
+        out += ["## What was checked", "", "Inputs: " + ", ".join(md(i) for i in dict.fromkeys(inputs)), ""]
     for category, title in CATEGORY_TITLES.items():
         group = [f for f in document["findings"] if f["category"] == category]
         if not group:
