@@ -75,6 +75,16 @@ class Assessment:
     def _finding(self, target_id):
         if target_id in self.findings:
             return self.findings[target_id]
+        template = self.kb.memo.get(("finding", target_id))
+        if template is None:
+            template = self.kb.memo[("finding", target_id)] = self._finding_template(target_id)
+        finding = dict(template, matched=[], alternatives=list(template["alternatives"]),
+                       _refs=list(template["_refs"]), _certainties=[])
+        self.findings[target_id] = finding
+        return finding
+
+    def _finding_template(self, target_id):
+        """The parts of a finding that come from its knowledge-base entry alone."""
         entry = self.kb.get(target_id)
         kind = FINDING_KIND[entry["kind"]]
         title = entry.get("title") or entry["name"]
@@ -98,7 +108,6 @@ class Assessment:
         }
         if entry.get("alternatives_note"):
             finding["alternatives_note"] = entry["alternatives_note"]
-        self.findings[target_id] = finding
         return finding
 
     def _match(self, target_id, inp, resolved, via, certainty, extra=None, references=()):

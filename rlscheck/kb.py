@@ -206,6 +206,7 @@ class KnowledgeBase:
         self._paths = {}
         self._references = {}
         self._buckets = {}
+        self.memo = {}  # derived values other modules compute once per knowledge base
 
     def _table(self, key):
         if key not in self._tables:
