@@ -25,13 +25,15 @@ class Input:
     """One thing the user gave. kind: medication, withdrawal, condition, substance, risk-factor.
 
     source: where it was read (a FHIR resource); skipped: why it is not a current input
-    (e.g. a stopped request); codes: coded forms (ICD-10-CM, SNOMED CT) tried before the text.
+    (e.g. a stopped request); codes: coded forms (ICD-10-CM, SNOMED CT) tried before the text;
+    parts: ingredient names tried when the text itself is not recognised.
     """
 
-    __slots__ = ("kind", "text", "source", "skipped", "codes")
+    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts")
 
-    def __init__(self, kind, text, source="", skipped="", codes=()):
-        self.kind, self.text, self.source, self.skipped, self.codes = kind, text, source, skipped, tuple(codes)
+    def __init__(self, kind, text, source="", skipped="", codes=(), parts=()):
+        self.kind, self.text, self.source, self.skipped = kind, text, source, skipped
+        self.codes, self.parts = tuple(codes), tuple(parts)
 
     def __repr__(self):
         return f"Input({self.kind!r}, {self.text!r})"
@@ -267,6 +269,9 @@ class Assessment:
                 break
         if result is None:
             result = self.resolver.resolve(inp.kind, inp.text)
+        if inp.parts and not any(self.kb.get(h.entry_id)["kind"] == "drug" for h in result.hits):
+            # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
+            result = self._from_parts(inp) or result
         if result.invalid_code:
             self.unrecognized.append(self._record(inp, {
                 "kind": inp.kind, "suggestions": [], "reason": f"{result.invalid_code} is not a valid ICD-10-CM code"}))
@@ -289,6 +294,16 @@ class Assessment:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
+
+    def _from_parts(self, inp):
+        """A product name nobody knows, resolved through the ingredients its record lists."""
+        from rlscheck.resolve import Hit, Resolution
+
+        hits = []
+        for part in inp.parts:
+            for hit in self.resolver.resolve(inp.kind, part).hits:
+                hits.append(Hit(hit.entry_id, [f"listed ingredient: {part}"] + hit.steps))
+        return Resolution(hits=hits) if hits else None
 
     def _fold_superseded(self):
         """A weaker finding whose cause is already documented joins the stronger one."""

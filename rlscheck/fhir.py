@@ -99,37 +99,35 @@ class _Reader:
     def _medication(self, resource):
         source = self._source(resource)
         status = resource.get("status")
-        names = self._medication_names(resource)
-        if not names:
+        name, ingredients = self._medication_name(resource)
+        if not name:
             self.inputs.append(Input("medication", source, source, "no medication name or code in this record"))
             return
         skipped = ""
         if status not in CURRENT_MEDICATION:
             skipped = (f"Not current (status {status}); not assessed. If it was stopped recently, "
                        "enter it with --withdrawal.")
-        for name in names:
-            self.inputs.append(Input("medication", name, source, skipped))
+        self.inputs.append(Input("medication", name, source, skipped, parts=ingredients))
 
-    def _medication_names(self, resource):
+    def _medication_name(self, resource):
+        """The coding's display (or code) and, for a referenced Medication, its ingredients,
+        which are used when the name itself is not recognised."""
         concept = resource.get("medicationCodeableConcept")
         if isinstance(concept, dict):
-            return [_display(concept)] if _display(concept) else []
+            return _display(concept), ()
         reference = resource.get("medicationReference")
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
-            return []
+            return "", ()
         medication = self._dereference(resource, reference["reference"])
         if medication is None:
-            return [reference.get("display") or reference["reference"]]
-        ingredients = []
-        for ingredient in _list(medication.get("ingredient")):
-            if isinstance(ingredient, dict) and isinstance(ingredient.get("itemCodeableConcept"), dict):
-                name = _display(ingredient["itemCodeableConcept"])
-                if name:
-                    ingredients.append(name)
-        if ingredients:
-            return ingredients
-        name = _display(medication.get("code")) if isinstance(medication.get("code"), dict) else ""
-        return [name] if name else []
+            return reference.get("display") or reference["reference"], ()
+        ingredients = tuple(
+            _display(ingredient["itemCodeableConcept"])
+            for ingredient in _list(medication.get("ingredient"))
+            if isinstance(ingredient, dict) and _display(ingredient.get("itemCodeableConcept"))
+        )
+        name = _display(medication.get("code")) or reference.get("display") or ""
+        return name or " + ".join(ingredients), ingredients
 
     def _dereference(self, resource, reference):
         if reference.startswith("#"):
@@ -164,16 +162,15 @@ def _list(value):
 
 
 def _display(concept):
+    """A coding's display text, else its code, else the concept's text."""
     if not isinstance(concept, dict):
         return ""
-    if isinstance(concept.get("text"), str) and concept["text"].strip():
-        return concept["text"].strip()
-    for coding in _list(concept.get("coding")):
-        if isinstance(coding, dict):
-            for key in ("display", "code"):
-                if isinstance(coding.get(key), str) and coding[key].strip():
-                    return coding[key].strip()
-    return ""
+    for key in ("display", "code"):
+        for coding in _list(concept.get("coding")):
+            if isinstance(coding, dict) and isinstance(coding.get(key), str) and coding[key].strip():
+                return coding[key].strip()
+    text = concept.get("text")
+    return text.strip() if isinstance(text, str) else ""
 
 
 def _first_code(concept):

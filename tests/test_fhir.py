@@ -59,11 +59,23 @@ def test_reason_code_restless_legs_is_never_a_finding():
     assert "condition.rls" not in {f["id"] for f in document["findings"]}
 
 
-def test_contained_medication_ingredients_are_read():
+def test_contained_medication_is_read_by_its_display():
     document = fhir_document(FHIR / "hl7-r4-medicationstatement-example001-tylenol-pm-contained.json")
     (finding,) = document["findings"]
-    assert finding["matched"][0]["input"] == "Diphenhydramine Hydrochloride 25 mg"
+    assert finding["matched"][0]["input"] == "Tylenol PM"
+    assert finding["matched"][0]["resolved"] == "diphenhydramine"
     assert finding["matched"][0]["source"] == "MedicationStatement/example001"
+
+
+def test_unknown_product_is_resolved_through_its_listed_ingredients(tmp_path):
+    statement = json.loads((FHIR / "hl7-r4-medicationstatement-example001-tylenol-pm-contained.json").read_text())
+    statement["contained"][0]["code"]["coding"][0]["display"] = "Acme Night Caps"
+    path = tmp_path / "unknown-brand.json"  # hand-edited copy of the HL7 example
+    path.write_text(json.dumps(statement))
+    (finding,) = fhir_document(path)["findings"]
+    matched = finding["matched"][0]
+    assert matched["input"] == "Acme Night Caps" and matched["resolved"] == "diphenhydramine"
+    assert matched["via"][0] == "listed ingredient: Diphenhydramine Hydrochloride 25 mg"
 
 
 def test_anemia_without_iron_studies_asks_for_them():
