@@ -33,6 +33,10 @@ _SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|pro
 _NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
 
 
+def _bag(key):
+    return " ".join(sorted(key.split()))
+
+
 def trimester_of(text):
     """1-3 from 'third trimester', 'trimester 2' or '32 weeks gestation'; 0 when not stated."""
     lowered = str(text).lower()
@@ -244,7 +248,24 @@ class Resolver:
                     return result
         if result.trimester and not name_key(stripped):  # "3rd trimester" alone means pregnancy
             result.hits = [Hit(e["id"]) for e in self._trimester_entries()]
+            return result
+        for index in INDEXES[kind]:  # the same words in another order: "neuropathy, diabetic"
+            entry_id = self._word_bags(index).get(_bag(name_key(stripped)))
+            if entry_id:
+                result.hits = [Hit(entry_id)]
+                return result
         return result
+
+    def _word_bags(self, index):
+        """Names of one index keyed by their sorted words (only where that is unambiguous)."""
+        key = ("bags", index)
+        if key not in self._lists:
+            bags = {}
+            for name, _ in ([] if index == "medication" else self.kb.completions(index)):
+                for entry_id, _how in self.kb.lookup(index, name_key(name)):
+                    bags.setdefault(_bag(name_key(name)), set()).add(entry_id)
+            self._lists[key] = {bag: ids.pop() for bag, ids in bags.items() if len(ids) == 1}
+        return self._lists[key]
 
     def _trimester_entries(self):
         if "trimester" not in self._lists:

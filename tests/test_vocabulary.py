@@ -70,3 +70,12 @@ def test_valid_unknown_and_invalid_icd10_codes():
     assert "asthma" in document["not_linked"][0]["text"].lower()
     assert document["unrecognized"][0]["input"] == "E11.999"
     assert "not a valid ICD-10-CM code" in document["unrecognized"][0]["reason"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("neuropathy, diabetic", "condition.peripheral-neuropathy"), ("anemia, iron deficiency", "condition.iron-deficiency"),
+    ("diabetes mellitus, type II", "condition.diabetes"), ("pregnant (third trimester)", "condition.pregnancy"),
+    ("Chronic kidney disease, stage 4 (severe)", "condition.ckd-severe"),
+])
+def test_condition_words_in_another_order_or_as_official_descriptions(text, expected):
+    assert expected in {f["id"] for f in assess_json("-c", text)["findings"]}
