@@ -208,6 +208,8 @@ class Assessment:
         entry = self.kb.get(hit.entry_id)
         if entry["kind"] in ("drug", "class"):
             return self.medication(inp, hit)
+        if entry["kind"] == "withdrawal":  # a coded withdrawal state, e.g. ICD-10-CM F11.23
+            return self._match(hit.entry_id, inp, entry["title"], hit.steps, self.kb.certainty(entry))
         self.present.add(hit.entry_id)
         relation = entry.get("relation")
         if relation in FINDING_RELATIONS:

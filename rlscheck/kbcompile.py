@@ -30,6 +30,7 @@ def compile_kb(merged):
             block = data.get("withdrawal")
             if block:
                 entries[block["id"]] = dict(block, kind="withdrawal", of=entry_id)
+                icd10 += [[str(code).upper(), block["id"]] for code in block.get("icd10", [])]
             index = spec["names"]
             if index is None:
                 continue

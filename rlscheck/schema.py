@@ -76,7 +76,7 @@ LINK_FIELDS = {
     "retired": "bool",
 }
 
-WITHDRAWAL_FIELDS = {"id": "str", "title": "str", **LINK_FIELDS}
+WITHDRAWAL_FIELDS = {"id": "str", "title": "str", "icd10": "codes", **LINK_FIELDS}
 
 RULE_FIELDS = {
     "finding": "ids1:lab_findings",

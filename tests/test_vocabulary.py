@@ -79,3 +79,8 @@ def test_valid_unknown_and_invalid_icd10_codes():
 ])
 def test_condition_words_in_another_order_or_as_official_descriptions(text, expected):
     assert expected in {f["id"] for f in assess_json("-c", text)["findings"]}
+
+
+def test_coded_withdrawal_states():
+    document = assess_json("-c", "F11.23", "-c", "F13.239")
+    assert {f["id"] for f in document["findings"]} == {"withdrawal.opioid", "withdrawal.sedative"}

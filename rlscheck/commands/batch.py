@@ -1,5 +1,6 @@
 """`rlscheck batch`: many people, one result line each."""
 
+import itertools
 import sys
 
 import click
@@ -44,8 +45,6 @@ def batch(source, output, input_format, kb_files, quiet):
     with stream:
         records = batching.read_csv(stream) if fmt == "csv" else batching.read_jsonl(stream)
         first = next(records, None)  # a header problem fails here, before any output is touched
-        import itertools
-
         records = itertools.chain([first] if first else [], records)
         show_progress = not quiet and sys.stderr.isatty()
 
@@ -66,6 +65,6 @@ def batch(source, output, input_format, kb_files, quiet):
             if output:
                 out.close()
     if show_progress:
-        sys.stderr.write("\r")
+        sys.stderr.write("\r" + " " * 40 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
