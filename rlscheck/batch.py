@@ -258,5 +258,7 @@ def run(kb, records, out, progress=None):
         errors += was_error
         if progress and total % 1000 == 0:
             progress(total)
+    if progress:
+        progress(total)
     out.flush()
     return total, found, errors

@@ -119,3 +119,22 @@ def test_records_in_equals_records_out_at_scale(tmp_path):
     out = result.stdout.decode().splitlines()
     assert len(out) == 20_000
     assert json.loads(out[-1])["line"] == 20_000
+
+
+def test_progress_only_on_a_terminal(tmp_path):
+    source = tmp_path / "people.jsonl"
+    source.write_text("\n".join(json.dumps(dict(RECORDS[0], id=i)) for i in range(2500)))
+    piped = rlscheck_process("batch", source)
+    assert b"%" not in piped.stderr and piped.stderr.count(b"\n") == 1  # the summary line only
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if shutil.which("script") is None:
+        pytest.skip("no `script` to provide a terminal")
+    command = f"{Path(sys.executable).parent / 'rlscheck'} batch {source} -o {tmp_path / 'out.jsonl'}"
+    on_terminal = subprocess.run(["script", "-qc", command, "/dev/null"], capture_output=True, timeout=120)
+    assert b"100% 2,500 records" in on_terminal.stdout and b"40% 1,000 records" in on_terminal.stdout
+    quiet = subprocess.run(["script", "-qc", command + " --quiet", "/dev/null"], capture_output=True, timeout=120)
+    assert b"%" not in quiet.stdout and b"2500 records" in quiet.stdout

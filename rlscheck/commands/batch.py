@@ -1,6 +1,7 @@
 """`rlscheck batch`: many people, one result line each."""
 
 import itertools
+import os
 import sys
 
 import click
@@ -48,8 +49,15 @@ def batch(source, output, input_format, kb_files, quiet):
         records = itertools.chain([first] if first else [], records)
         show_progress = not quiet and sys.stderr.isatty()
 
+        size = os.fstat(stream.fileno()).st_size if source != "-" else 0
+
         def progress(count):
-            sys.stderr.write(f"\rrlscheck batch: {count} records")
+            """A bar when the input's size is known (a file), a count otherwise (stdin)."""
+            bar = ""
+            if size:
+                done = min(stream.tell() / size, 1.0)
+                bar = f"[{'#' * int(done * 30):<30}] {done:4.0%} "
+            sys.stderr.write(f"\rrlscheck batch: {bar}{count:,} records")
             sys.stderr.flush()
 
         if output:
@@ -65,6 +73,6 @@ def batch(source, output, input_format, kb_files, quiet):
             if output:
                 out.close()
     if show_progress:
-        sys.stderr.write("\r" + " " * 40 + "\r")
+        sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
