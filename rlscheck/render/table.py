@@ -115,24 +115,22 @@ def render(document, console):
                                         else "no close match; check the spelling"))
                 for item in document["unrecognized"]]
         parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
-    console.print(Group(*parts))
-    # Plain lines below are left to the terminal to wrap: long URLs stay whole and copyable.
-    tail = Text()
     if document["check_next"]:
-        tail.append("What to check next\n", style="bold")
-        for check in document["check_next"]:
-            tail.append_text(text(f"• {check['text']}"))
-            tail.append("\n")
+        parts.append(text("What to check next", "bold"))
+        parts += [text(f"• {check['text']}") for check in document["check_next"]]
+    console.print(Group(*parts))
     cited = {}
     for finding in findings:
         for ref in finding["references"]:
             cited.setdefault(ref["id"], ref)
     if cited:
-        tail.append("References\n", style="bold")
+        # Left to the terminal to wrap: long URLs stay whole and copyable.
+        references = Text()
+        references.append("References\n", style="bold")
         for ref in cited.values():
             year = f" ({ref['year']})" if ref.get("year") else ""
             url = f" {ref['url']}" if ref.get("url") else ""
-            tail.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
-            tail.append("\n")
-    tail.append_text(text(document["disclaimer"], "italic"))
-    console.print(tail, soft_wrap=True)
+            references.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
+            references.append("\n")
+        console.print(references, soft_wrap=True, end="")
+    console.print(text(document["disclaimer"], "italic"))
