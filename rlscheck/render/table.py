@@ -1,6 +1,7 @@
 """The assessment as Rich tables for a person at a terminal (reads well at 80 columns)."""
 
 from rlscheck.render.console import text
+from rlscheck.textsafe import safe
 
 CATEGORY_TITLES = {
     "secondary-cause": "May cause or worsen RLS",
@@ -115,10 +116,16 @@ def render(document, console):
                                         else "no close match; check the spelling"))
                 for item in document["unrecognized"]]
         parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
-    if document["check_next"]:
-        parts.append(text("What to check next", "bold"))
-        parts += [text(f"• {check['text']}") for check in document["check_next"]]
     console.print(Group(*parts))
+    # Plain paragraphs are wrapped with textwrap: far cheaper than Rich's cell-by-cell wrapping.
+    import textwrap
+
+    width = max(console.width, 40)
+    if document["check_next"]:
+        console.print(text("What to check next", "bold"))
+        for check in document["check_next"]:
+            wrapped = textwrap.fill(safe(check["text"]), width, initial_indent="• ", subsequent_indent="  ")
+            console.print(Text(wrapped), soft_wrap=True)
     cited = {}
     for finding in findings:
         for ref in finding["references"]:
@@ -133,4 +140,4 @@ def render(document, console):
             references.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
             references.append("\n")
         console.print(references, soft_wrap=True, end="")
-    console.print(text(document["disclaimer"], "italic"))
+    console.print(Text(textwrap.fill(safe(document["disclaimer"]), width), style="italic"), soft_wrap=True)
