@@ -193,6 +193,7 @@ class Screener:
         self.memo_size = memo_size
         self.fragments = {}
         self.labs = {}
+        self.contributions = {}
 
     def _parse_lab(self, kb, text, name, value):
         key = (text, name, value)
@@ -234,7 +235,7 @@ class Screener:
         key = (tuple((i.kind, i.text) for i in inputs), tuple(lab.text for lab in labs), trimester)
         cached = self.memo.get(key)
         if cached is None:
-            document = assess(self.kb, inputs, labs, trimester, self.resolver)
+            document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions)
             document.pop("disclaimer", None)
             cached = (self._encode(document)[1:], bool(document["findings"]))
             self.memo[key] = cached

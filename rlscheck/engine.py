@@ -40,9 +40,11 @@ class Input:
 
 
 class Assessment:
-    def __init__(self, kb, resolver=None):
+    def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
         self.resolver = resolver or Resolver(kb)
+        # Batch runs share this: what each distinct input adds to a document, worked out once.
+        self.contributions = contributions
         self.findings = {}
         self.notes = []
         self.not_linked = []
@@ -257,6 +259,33 @@ class Assessment:
     # -- the whole assessment --------------------------------------------------------------
 
     def add(self, inp, trimester=0):
+        if self.contributions is None:
+            return self._add(inp, trimester)
+        key = (inp.kind, inp.text, inp.source, inp.skipped, inp.codes, inp.parts, trimester)
+        part = self.contributions.get(key)
+        if part is None:
+            part = Assessment(self.kb, self.resolver)
+            part._add(inp, trimester)
+            if len(self.contributions) > 50_000:  # bounded: memory stays flat
+                self.contributions.clear()
+            self.contributions[key] = part
+        self._merge(part)
+
+    def _merge(self, part):
+        """Add what one input contributed (computed on its own) to this document."""
+        for finding_id, contributed in part.findings.items():
+            finding = self._finding(finding_id)
+            for matched in contributed["matched"]:
+                if matched not in finding["matched"]:
+                    finding["matched"].append(dict(matched))
+            finding["_certainties"] += contributed["_certainties"]
+            finding["_refs"] += contributed["_refs"]
+        for mine, theirs in ((self.notes, part.notes), (self.not_linked, part.not_linked),
+                             (self.unrecognized, part.unrecognized)):
+            mine += [item for item in theirs if item not in mine]
+        self.present |= part.present
+
+    def _add(self, inp, trimester=0):
         if inp.skipped:
             self._note(inp, "", inp.skipped, "skipped")
             return
@@ -366,9 +395,10 @@ def _depends_on_context(lab):
     return any(rule.get("when_condition") for rule in lab.get("rules", []))
 
 
-def assess(kb, inputs, labs=(), trimester=0, resolver=None):
-    """The assessment document for one person."""
-    assessment = Assessment(kb, resolver)
+def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
+    """The assessment document for one person. `contributions` (a dict kept across calls)
+    lets a batch run work out each distinct input's part of the document only once."""
+    assessment = Assessment(kb, resolver, contributions)
     order = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
     for inp in sorted(inputs, key=lambda i: order.get(i.kind, 5)):
         assessment.add(inp, trimester)

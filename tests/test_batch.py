@@ -138,3 +138,25 @@ def test_progress_only_on_a_terminal(tmp_path):
     assert b"100% 2,500 records" in on_terminal.stdout and b"40% 1,000 records" in on_terminal.stdout
     quiet = subprocess.run(["script", "-qc", command + " --quiet", "/dev/null"], capture_output=True, timeout=120)
     assert b"%" not in quiet.stdout and b"2500 records" in quiet.stdout
+
+
+def test_batch_documents_equal_assess_documents(tmp_path):
+    people = [
+        {"id": "a", "meds": ["Tylenol PM", "Zoloft", "gabapentin", "parxetine"], "conditions": ["diabetes", "E11.42"],
+         "labs": {"ferritin": 150}},
+        {"id": "b", "meds": ["Zoloft"], "conditions": ["ESRD"], "labs": {"ferritin": 150}, "withdrawal": ["oxycodone"]},
+        {"id": "c", "meds": ["Tylenol PM", "metformin"], "substances": ["coffee"], "risks": ["stress"]},
+    ]
+    source = tmp_path / "people.jsonl"
+    source.write_text("\n".join(json.dumps(p) for p in people * 2))
+    out = lines_of(rlscheck("batch", source).stdout)
+    for person, line in zip(people * 2, out):
+        args = [a for m in person.get("meds", []) for a in ("-m", m)]
+        args += [a for c in person.get("conditions", []) for a in ("-c", c)]
+        args += [a for s in person.get("substances", []) for a in ("-s", s)]
+        args += [a for r in person.get("risks", []) for a in ("-r", r)]
+        args += [a for w in person.get("withdrawal", []) for a in ("-w", w)]
+        args += [a for name, value in person.get("labs", {}).items() for a in ("--lab", f"{name}={value}")]
+        expected = rlscheck("assess", *args, "-f", "json").json()
+        expected.pop("disclaimer")
+        assert {k: v for k, v in line.items() if k not in ("id", "line")} == expected
