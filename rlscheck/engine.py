@@ -266,7 +266,7 @@ class Assessment:
         if part is None:
             part = Assessment(self.kb, self.resolver)
             part._add(inp, trimester)
-            if len(self.contributions) > 50_000:  # bounded: memory stays flat
+            if len(self.contributions) > 10_000:  # bounded: memory stays flat
                 self.contributions.clear()
             self.contributions[key] = part
         self._merge(part)

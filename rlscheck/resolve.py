@@ -98,7 +98,7 @@ class Resolver:
         """Resolve one input; results are cached per (kind, text) for batch runs."""
         cache_key = (kind, text)
         if cache_key not in self._cache:
-            if len(self._cache) > 200_000:  # bounded: memory stays flat on endless batches
+            if len(self._cache) > 50_000:  # bounded: memory stays flat on endless batches
                 self._cache.clear()
             if kind == "medication":
                 result = self._medication(text)
