@@ -84,12 +84,14 @@ def conditions(kb, include_all=False):
 def describe(kb, entry_id):
     """Everything known about one entry: relation, evidence, texts, members, exceptions, sources."""
     entry = kb.get(entry_id)
-    record = {key: value for key, value in entry.items() if key not in ("references", "withdrawal")}
-    record["relation"] = kb.effective_relation(entry_id) if entry["kind"] in ("drug", "class") else entry.get("relation")
-    record["evidence"] = best_evidence(entry.get("evidence", []))
-    record["evidence_codes"] = list(entry.get("evidence", []))
+    record = {key: value for key, value in entry.items() if key not in ("references", "withdrawal", "title")}
+    record["name"] = entry.get("name") or entry.get("title", entry_id)
     if entry["kind"] in ("drug", "class"):
+        record["relation"] = kb.effective_relation(entry_id)
         record["classes"] = _class_labels(kb, entry_id)
+    if entry.get("evidence"):
+        record["evidence"] = best_evidence(entry["evidence"])
+        record["evidence_codes"] = list(entry["evidence"])
     if entry["kind"] == "class":
         members = [m for m in kb.descendants(entry_id) if kb.get(m)["kind"] == "drug"]
         record["members"] = sorted(kb.get(m)["name"] for m in members)
@@ -98,6 +100,8 @@ def describe(kb, entry_id):
             for m in members
             if kb.effective_relation(m) not in FINDING_RELATIONS
         )
+    if entry["kind"] == "product":
+        record["ingredients"] = [kb.get(i)["name"] for i in entry["ingredients"]]
     if entry.get("withdrawal"):
         record["withdrawal"] = entry["withdrawal"]["id"]
     record["references"] = kb.references(entry.get("references", []))

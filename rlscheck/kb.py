@@ -16,7 +16,7 @@ import zlib
 
 from rlscheck import __version__
 
-FORMAT = 7  # of the compiled cache; bump when its layout changes
+FORMAT = 8  # of the compiled cache; bump when its layout changes
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 

@@ -29,7 +29,7 @@ def compile_kb(merged):
             entries[entry_id] = data
             block = data.get("withdrawal")
             if block:
-                entries[block["id"]] = dict(block, kind="withdrawal", of=entry_id)
+                entries[block["id"]] = dict(block, kind="withdrawal", withdrawal_of=entry_id)
                 icd10 += [[str(code).upper(), block["id"]] for code in block.get("icd10", [])]
             index = spec["names"]
             if index is None:

@@ -133,3 +133,14 @@ def test_python_dash_m():
 
     completed = subprocess.run([sys.executable, "-m", "rlscheck", "--version"], capture_output=True, text=True)
     assert completed.returncode == 0 and "rlscheck" in completed.stdout
+
+
+@pytest.mark.parametrize("term,first", [("Tylenol PM", "product.tylenol-pm"), ("withdrawal.opioid", "withdrawal.opioid"),
+                                        ("ferritin", "lab.ferritin")])
+def test_show_products_withdrawal_entries_and_labs(term, first):
+    result = rlscheck("show", term, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    matches = result.json()["matches"]
+    assert matches[0]["id"] == first and len({m["id"] for m in matches}) == len(matches)
+    table = rlscheck("show", term, "--color", "never").stdout
+    assert "\\x0a" not in table

@@ -112,15 +112,13 @@ def show(term, output_format, kb_files, color):
     kb = load_kb(kb_files)
     term = clean_input(term)
     resolver = Resolver(kb)
-    found = []
-    if term in kb.entries:
-        found.append(term)
+    found = [term] if term in kb.entries else []
+    key = name_key(term)
+    for index in ("medication", "condition", "substance", "risk-factor", "lab"):
+        found += [entry_id for entry_id, _ in kb.lookup(index, key)]  # the entry itself (a product too)
     for kind in ("medication", "condition", "substance", "risk-factor"):
-        for hit in resolver.resolve(kind, term).hits:
-            if hit.entry_id not in found:
-                found.append(hit.entry_id)
-    for entry_id, _ in kb.lookup("lab", name_key(term)):
-        found.append(entry_id)
+        found += [hit.entry_id for hit in resolver.resolve(kind, term).hits]
+    found = list(dict.fromkeys(found))
     if not found:
         suggestions = resolver.suggest("medication", term) + resolver.suggest("condition", term)
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""

@@ -48,22 +48,30 @@ def table(console, title, records, columns, footer=""):
 
 def show_table(console, term, records, disclaimer):
     from rich.table import Table
+    from rich.text import Text
+
+    from rlscheck.textsafe import safe
 
     for record in records:
-        grid = Table(title=f"{record['name']} ({record['kind']})", title_justify="left", title_style="bold",
+        grid = Table(title=f"{safe(record['name'])} ({record['kind']})", title_justify="left", title_style="bold",
                      show_header=False, expand=True)
         grid.add_column("Field", style="bold", ratio=1)
         grid.add_column("Value", ratio=4, overflow="fold")
         for key, value in record.items():
-            if key in ("name", "kind") or value in (None, [], ""):
+            if key in ("name", "kind") or value in (None, [], "", {}):
                 continue
             if key == "references":
-                value = [f"{r['id']}: {r['title']}" + (f" {r['url']}" if r.get("url") else "") for r in value]
-            if key == "rules":
-                value = [r.get("threshold", "") for r in value]
-            if isinstance(value, dict):
-                value = [f"{k} x{v}" for k, v in value.items()]
-            grid.add_row(text(key.replace("_", " ")), text("\n".join(map(str, value)) if isinstance(value, list)
-                                                         else value))
+                lines = [f"{r['id']}: {r['title']}" + (f" {r['url']}" if r.get("url") else "") for r in value]
+            elif key == "rules":
+                lines = [rule.get("threshold", "") for rule in value]
+            elif key == "by_trimester":
+                lines = list(value)
+            elif isinstance(value, dict):
+                lines = [", ".join(f"{unit} x{factor}" for unit, factor in value.items())]
+            elif isinstance(value, list):
+                lines = [", ".join(map(str, value))]
+            else:
+                lines = [str(value)]
+            grid.add_row(text(key.replace("_", " ")), Text("\n".join(safe(line) for line in lines)))
         console.print(grid)
     console.print(text(disclaimer, "italic"))
