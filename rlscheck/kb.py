@@ -71,7 +71,8 @@ PACKED = ("sources", "children", "icd10", "snomed")
 def _pack(compiled):
     """Store each entry and each large table as its own marshal blob, decoded only when used:
     one assessment touches a few dozen entries, not the whole knowledge base."""
-    packed = {key: value for key, value in compiled.items() if key not in PACKED + ("entries", "names")}
+    packed = {key: value for key, value in compiled.items()
+              if key not in PACKED + ("entries", "names", "completions")}
     packed["entries"] = {entry_id: marshal.dumps(entry) for entry_id, entry in compiled["entries"].items()}
     # Names are bucketed by first character, and each maps to "id how" lines in one string:
     # a lookup decodes one small bucket, whatever the size of the knowledge base.

@@ -32,15 +32,11 @@ class Entry:
 
 
 class Merged:
+    """Top-level texts and, per section, the merged entries by id."""
+
     def __init__(self):
         self.top = {}
         self.sections = {name: {} for name in SECTIONS}
-
-    def entry(self, entry_id):
-        for entries in self.sections.values():
-            if entry_id in entries:
-                return entries[entry_id]
-        return None
 
 
 def check_files(paths):
