@@ -16,18 +16,10 @@ def _class_labels(kb, entry_id):
     return labels
 
 
-def _withdrawal_id(kb, entry_id):
-    for path in kb.class_paths(entry_id):
-        for step in path:
-            block = kb.get(step).get("withdrawal")
-            if block:
-                return block["id"]
-    return None
-
-
 def medication_record(kb, entry_id):
     entry = kb.get(entry_id)
     relation = kb.effective_relation(entry_id) or "none"
+    withdrawal = kb.withdrawal_block(entry_id)
     return {
         "id": entry_id,
         "name": entry["name"],
@@ -36,7 +28,7 @@ def medication_record(kb, entry_id):
         "classes": _class_labels(kb, entry_id),
         "brands": entry.get("brands", []),
         "synonyms": entry.get("synonyms", []),
-        "withdrawal": _withdrawal_id(kb, entry_id),
+        "withdrawal": withdrawal[0]["id"] if withdrawal else None,
         "references": list(entry.get("references", [])),
     }
 

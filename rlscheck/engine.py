@@ -151,10 +151,9 @@ class Assessment:
         resolved = self._resolved(entry)
         self.present.add(hit.entry_id)
         if relation in FINDING_RELATIONS:
+            first = 0 if entry["kind"] == "class" else 1  # a class names itself in the chain
             for target, top, path in self._targets(hit.entry_id):
-                via = hit.steps + [self._label(step) for step in path[1: top + 1]]
-                if entry["kind"] == "class":
-                    via = hit.steps + [self._label(step) for step in path[: top + 1]]
+                via = hit.steps + [self._label(step) for step in path[first: top + 1]]
                 own = entry.get("relation") if entry["kind"] == "drug" else None
                 if own is None or (own == "cause" and target != hit.entry_id):
                     certainty = self.kb.certainty(self.kb.get(target))  # as sure as the class link
@@ -195,14 +194,13 @@ class Assessment:
     def withdrawal(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
         resolved = self._resolved(entry)
-        for path in self.kb.class_paths(hit.entry_id):
-            for index, step in enumerate(path):
-                block = self.kb.get(step).get("withdrawal")
-                if block:
-                    via = hit.steps + [self._label(s) for s in path[1: index + 1]] + ["stopping it can provoke RLS"]
-                    self._match(block["id"], inp, resolved, via, self.kb.certainty(block))
-                    return
-        self._not_linked(inp, resolved, "No source links stopping this medicine to RLS.")
+        found = self.kb.withdrawal_block(hit.entry_id)
+        if found is None:
+            self._not_linked(inp, resolved, "No source links stopping this medicine to RLS.")
+            return
+        block, path, index = found
+        via = hit.steps + [self._label(step) for step in path[1: index + 1]] + ["stopping it can provoke RLS"]
+        self._match(block["id"], inp, resolved, via, self.kb.certainty(block))
 
     # -- conditions, substances, risk factors -------------------------------------------
 

@@ -98,14 +98,8 @@ def _build(paths):
     """Parse, validate and compile; KnowledgeBaseError lists every problem found."""
     from rlscheck.kbcompile import compile_kb
     from rlscheck.validate import check_files
-    from rlscheck.yamlsafe import load_file
 
-    for path in paths[1:]:  # an unusable extra file fails fast, before the shipped file is parsed
-        data, issues = load_file(path)
-        if data is None:
-            raise KnowledgeBaseError(issues)
-
-    merged, issues = check_files(paths)
+    merged, issues = check_files(paths, fail_fast=True)  # an unusable extra file fails at once
     errors = [issue for issue in issues if issue.level == "error"]
     if errors:
         raise KnowledgeBaseError(errors)
@@ -254,6 +248,16 @@ class KnowledgeBase:
             cached = [[entry_id] + path for parent in ups for path in self.class_paths(parent)] or [[entry_id]]
             self._paths[entry_id] = cached
         return cached
+
+    def withdrawal_block(self, entry_id):
+        """(block, path, index in path) of the nearest withdrawal link of an entry or its
+        classes, or None: stopping it is then not linked."""
+        for path in self.class_paths(entry_id):
+            for index, step in enumerate(path):
+                block = self.entries[step].get("withdrawal")
+                if block:
+                    return block, path, index
+        return None
 
     def effective_relation(self, entry_id):
         """The entry's own relation, or failing that the nearest class relation."""

@@ -28,7 +28,7 @@ class LookupTable:
             if not self.path.exists():
                 self._build()
             self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-            self._connection.execute("SELECT count(*) FROM entries").fetchone()
+            self._connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone()  # a usable file
         except (OSError, sqlite3.Error, ImportError, ValueError, EOFError):
             self._connection = self._in_memory()
         return self._connection

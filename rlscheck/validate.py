@@ -39,12 +39,22 @@ class Merged:
         self.sections = {name: {} for name in SECTIONS}
 
 
-def check_files(paths):
-    """Parse, check and merge files in order. Returns (merged, issues)."""
+def check_files(paths, fail_fast=False):
+    """Parse, check and merge files in order. Returns (merged, issues).
+
+    With fail_fast, a later file that cannot be read at all is reported before the (large)
+    first file is parsed, and nothing else is checked.
+    """
+    loaded = {}
+    if fail_fast:
+        for path in paths[1:]:
+            loaded[path] = load_file(path)
+            if loaded[path][0] is None:
+                return Merged(), loaded[path][1]
     merged = Merged()
     issues = []
     for path in paths:
-        data, file_issues = load_file(path)
+        data, file_issues = loaded[path] if path in loaded else load_file(path)
         issues.extend(file_issues)
         if data is not None:
             _check_structure(data, str(path), merged, issues)
