@@ -7,8 +7,8 @@ distinct input string is resolved once per run, and identical records are assess
 
 import csv
 import json
-from collections import OrderedDict
-from dataclasses import dataclass
+
+import orjson
 
 from rlscheck.engine import Input, assess
 from rlscheck.errors import UsageError
@@ -19,45 +19,30 @@ from rlscheck.textsafe import clean_input, safe
 LIST_FIELDS = {"meds": "medication", "conditions": "condition", "substances": "substance",
                "withdrawal": "withdrawal", "risks": "risk-factor"}
 FIELDS = ("id", *LIST_FIELDS, "labs", "trimester")
+FIELD_SET = frozenset(FIELDS)
 MAX_LINE = 1024 * 1024
-
-try:  # orjson reads and writes JSON several times faster than the standard library
-    import orjson
-except ImportError:  # pragma: no cover - a dependency; batch still works without it
-    orjson = None
-
-
-def _dumps(value):
-    """Compact UTF-8 JSON text; falls back to the standard library for what orjson refuses
-    (integers beyond 64 bits)."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(value).decode("utf-8")
-        except TypeError:
-            pass
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _loads(text):
-    if orjson is not None:
-        try:
-            return orjson.loads(text)
-        except ValueError:
-            pass  # let the standard library decide, and word the error
-    return json.loads(text)
 MAX_VALUES = 10_000
+
+
+def _dumps(value) -> bytes:
+    """Compact UTF-8 JSON; the standard library takes what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
 class RecordError(Exception):
     pass
 
 
-@dataclass
 class Record:
-    line: int
-    data: dict = None
-    error: str = ""
-    record_id: object = None
+    """One input line: its number, and its data without `id`, or why it could not be read."""
+
+    __slots__ = ("line", "data", "error", "record_id")
+
+    def __init__(self, line, data=None, error="", record_id=None):
+        self.line, self.data, self.error, self.record_id = line, data, error, record_id
 
 
 def _decode(raw):
@@ -68,23 +53,35 @@ def _decode(raw):
         return raw.decode("latin-1")
 
 
-def read_jsonl(stream):
-    for number, raw in enumerate(stream, start=1):
+def _with_id(number, data):
+    """The record, its `id` taken out of the data (the rest decides the result)."""
+    if not isinstance(data, dict):
+        return Record(number, error=f"a record must be a JSON object, not {type(data).__name__}")
+    record_id = data.pop("id", None)
+    if not _plain_id(record_id):
+        return Record(number, error="'id' must be text or a number")
+    return Record(number, data, record_id=record_id)
+
+
+def read_jsonl(lines, start=1):
+    """Records from raw lines (bytes) numbered from `start`."""
+    for number, raw in enumerate(lines, start=start):
         if len(raw) > MAX_LINE:
             yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
             continue
+        try:
+            yield _with_id(number, orjson.loads(raw))
+            continue
+        except ValueError:
+            pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
         if not raw.strip():  # blank: only ASCII whitespace
             continue
-        text = _decode(raw).strip()
         try:
-            data = _loads(text)
+            data = json.loads(_decode(raw).strip())
         except (ValueError, RecursionError) as error:
             yield Record(number, error=f"invalid JSON: {safe(error)}")
             continue
-        if not isinstance(data, dict):
-            yield Record(number, error=f"a record must be a JSON object, not {type(data).__name__}")
-            continue
-        yield Record(number, data=data, record_id=data.get("id") if _plain_id(data.get("id")) else None)
+        yield _with_id(number, data)
 
 
 def read_csv(stream):
@@ -123,31 +120,34 @@ def read_csv(stream):
                 data[name] = [part for part in cell.split(";") if part.strip()]
             elif cell.strip():
                 data[name] = cell.strip()
-        yield Record(reader.line_num, data=data, record_id=data.get("id"))
+        yield Record(reader.line_num, data, record_id=data.pop("id", None))
 
 
 def _plain_id(value):
     return value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
-def record_inputs(kb, data, parse=parse_lab):
+def plain_input(kind, value):
+    return Input(kind, clean_input(value))
+
+
+def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
     """(inputs, labs, trimester) of one record, or RecordError naming what is wrong."""
-    unknown = [key for key in data if key not in FIELDS]
-    if unknown:
-        names = ", ".join(f"'{safe(key)}'" for key in unknown)
+    if not FIELD_SET.issuperset(data):
+        names = ", ".join(f"'{safe(key)}'" for key in data if key not in FIELD_SET)
         raise RecordError(f"unknown field(s) {names}; fields are: {', '.join(FIELDS)}")
-    if not _plain_id(data.get("id")):
-        raise RecordError("'id' must be text or a number")
     inputs = []
     for field, kind in LIST_FIELDS.items():
-        values = data.get(field, [])
+        if field not in data:
+            continue
+        values = data[field]
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise RecordError(f"{field!r} must be a list of text")
         if len(values) > MAX_VALUES:
             raise RecordError(f"{field!r} has more than {MAX_VALUES} values")
-        inputs += [Input(kind, clean_input(value)) for value in values]
+        inputs += [make_input(kind, value) for value in values]
     labs = []
     given = data.get("labs", {})
     try:
@@ -176,23 +176,19 @@ def record_inputs(kb, data, parse=parse_lab):
     return inputs, labs, trimester
 
 
-STATIC_FINDING_FIELDS = ("id", "kind", "category", "title", "relation", "certainty", "explanation", "evidence",
-                         "evidence_detail", "advice", "alternatives", "alternatives_note", "references")
-
-
-
-
 class Screener:
-    """Assess records one by one, reusing the resolution of every input string seen before,
-    and the encoded JSON of every finding's fixed part (explanation, advice, references)."""
+    """Assess records one by one. Reused within a run: the resolution of every input string,
+    what each distinct input adds to a document, the encoded JSON of each finding an input
+    brings on its own and of each finding's fixed part (explanation, advice, references),
+    and the document of a record seen before."""
 
-    def __init__(self, kb, memo_size=2_000):
+    def __init__(self, kb):
         self.kb = kb
         self.resolver = Resolver(kb)
-        self.memo = OrderedDict()
-        self.memo_size = memo_size
-        self.fragments = {}
+        self.fixed_parts = {}
+        self.shared_findings = {}
         self.labs = {}
+        self.inputs = {}
         self.contributions = {}
 
     def _parse_lab(self, kb, text, name, value):
@@ -209,57 +205,79 @@ class Screener:
             raise result
         return result
 
-    def _encode(self, document):
-        """JSON of a document; a finding's fields other than `matched` are encoded once per run."""
-        findings = []
-        for finding in document["findings"]:
-            key = (finding["id"], finding["certainty"], tuple(r["id"] for r in finding["references"]))
-            static = self.fragments.get(key)
-            if static is None:
-                static = _dumps({k: finding[k] for k in STATIC_FINDING_FIELDS if k in finding})[1:-1]
-                if len(self.fragments) < 20_000:
-                    self.fragments[key] = static
-            findings.append('{"matched":' + _dumps(finding["matched"]) + "," + static + "}")
-        rest = _dumps({key: value for key, value in document.items() if key != "findings"})
-        return rest[:-1] + ',"findings":[' + ",".join(findings) + "]}"
+    def _input(self, kind, value):
+        found = self.inputs.get((kind, value))
+        if found is None:
+            found = self.inputs[(kind, value)] = plain_input(kind, value)
+            if len(self.inputs) > 50_000:
+                self.inputs.clear()
+        return found
+
+    def _encode_finding(self, found, template, certainty, source_ids):
+        """A finding as pre-encoded JSON; the same dict `assess` builds, in fewer steps."""
+        if found.owner.contributions is None:  # one input's finding, shared by many records
+            cached = self.shared_findings.get(id(found))
+            if cached is not None and cached[0] is found:
+                return cached[1]
+        key = (found.id, certainty, source_ids)
+        fixed = self.fixed_parts.get(key)
+        if fixed is None:
+            fields = dict(template.fields, certainty=certainty, references=self.kb.references(source_ids))
+            del fields["matched"]
+            fixed = b"," + orjson.dumps(fields)[1:]
+            if len(self.fixed_parts) < 20_000:
+                self.fixed_parts[key] = fixed
+        encoded = orjson.Fragment(b'{"matched":' + orjson.dumps(found.matched) + fixed)
+        if found.owner.contributions is None:
+            if len(self.shared_findings) > 20_000:
+                self.shared_findings.clear()
+            self.shared_findings[id(found)] = (found, encoded)  # holding found keeps its id unique
+        return encoded
+
+    def _body(self, record):
+        """(document without disclaimer, or {"error": ...}; had findings; was an error)."""
+        try:
+            inputs, labs, trimester = record_inputs(self.kb, record.data, self._parse_lab, self._input)
+        except RecordError as error:
+            return {"error": str(error)}, False, True
+        document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions,
+                          self._encode_finding)
+        del document["disclaimer"]
+        return document, bool(document["findings"]), False
 
     def line(self, record):
-        """(output line, had findings, was an error)."""
-        head = {"id": record.record_id, "line": record.line}
+        """(output line as UTF-8 bytes, had findings, was an error)."""
         if record.error:
-            return _dumps({**head, "error": record.error}), False, True
-        try:
-            inputs, labs, trimester = record_inputs(self.kb, record.data, self._parse_lab)
-        except RecordError as error:
-            return _dumps({**head, "error": str(error)}), False, True
-        key = (tuple((i.kind, i.text) for i in inputs), tuple(lab.text for lab in labs), trimester)
-        cached = self.memo.get(key)
-        if cached is None:
-            document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions)
-            document.pop("disclaimer", None)
-            cached = (self._encode(document)[1:], bool(document["findings"]))
-            self.memo[key] = cached
-            if len(self.memo) > self.memo_size:
-                self.memo.popitem(last=False)
+            body, had_findings, was_error = {"error": record.error}, False, True
         else:
-            self.memo.move_to_end(key)
-        prefix = _dumps(head)[:-1]
-        return f"{prefix},{cached[0]}", cached[1], False
+            body, had_findings, was_error = self._body(record)
+        try:
+            text = orjson.dumps({"id": record.record_id, "line": record.line, **body},
+                                option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # an id beyond 64 bits
+            text = _dumps({"id": record.record_id, "line": record.line})[:-1] + b"," + orjson.dumps(body)[1:] + b"\n"
+        return text, had_findings, was_error
 
 
 def run(kb, records, out, progress=None):
-    """Write one line per record; returns (records, with findings, errors)."""
+    """Write one line per record to a binary stream; returns (records, with findings, errors)."""
     screener = Screener(kb)
     total = found = errors = 0
+    pending = []
     for record in records:
         text, had_findings, was_error = screener.line(record)
-        out.write(text + "\n")
+        pending.append(text)
         total += 1
         found += had_findings
         errors += was_error
-        if progress and total % 1000 == 0:
-            progress(total)
+        if total % 250 == 0:  # a few writes of many lines: cheaper than one per line
+            out.write(b"".join(pending))
+            pending.clear()
+            if progress and total % 1000 == 0:
+                progress(total)
+    out.write(b"".join(pending))
     if progress:
         progress(total)
     out.flush()
     return total, found, errors
+

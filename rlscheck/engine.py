@@ -29,14 +29,58 @@ class Input:
     parts: ingredient names tried when the text itself is not recognised.
     """
 
-    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts")
+    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts", "key")
 
     def __init__(self, kind, text, source="", skipped="", codes=(), parts=()):
         self.kind, self.text, self.source, self.skipped = kind, text, source, skipped
         self.codes, self.parts = tuple(codes), tuple(parts)
+        self.key = (kind, text, source, skipped, self.codes, self.parts)  # all that decides its contribution
 
     def __repr__(self):
         return f"Input({self.kind!r}, {self.text!r})"
+
+
+class Found:
+    """A finding being put together. A batch run shares one input's Found among all the
+    records with that input, so an assessment adding to a Found it does not own copies it first."""
+
+    __slots__ = ("id", "owner", "matched", "certainties", "refs")
+
+    def __init__(self, finding_id, owner, matched=(), certainties=(), refs=()):
+        self.id, self.owner = finding_id, owner
+        self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
+
+
+class Template:
+    """What a finding takes from its knowledge-base entry alone, worked out once."""
+
+    __slots__ = ("fields", "base", "refs", "superseded_by", "rank")
+
+    def __init__(self, kb, target_id):
+        entry = kb.get(target_id)
+        kind = FINDING_KIND[entry["kind"]]
+        title = entry.get("title") or entry["name"]
+        self.fields = {  # in report order; certainty, matched and references are filled in per person
+            "id": target_id,
+            "kind": kind,
+            "category": entry.get("category") or ("withdrawal" if kind == "withdrawal" else "secondary-cause"),
+            "title": title[:1].upper() + title[1:],
+            "relation": entry.get("relation", "cause"),
+            "certainty": None,
+            "matched": [],
+            "explanation": entry.get("explanation") or entry.get("detail", ""),
+            "evidence": best_evidence(entry.get("evidence", [])),
+            "evidence_detail": ", ".join(evidence_words(entry.get("evidence", []))),
+            "advice": entry.get("advice") or DEFAULT_ADVICE.get(kind, DEFAULT_ADVICE["condition"]),
+            "alternatives": list(entry.get("alternatives", [])),
+            "references": [],
+        }
+        if entry.get("alternatives_note"):
+            self.fields["alternatives_note"] = entry["alternatives_note"]
+        self.base = kb.certainty(entry)
+        self.refs = tuple(entry.get("references", []))
+        self.superseded_by = entry.get("superseded_by")
+        self.rank = CATEGORIES.index(self.fields["category"])
 
 
 class Assessment:
@@ -76,54 +120,31 @@ class Assessment:
         if record not in self.not_linked:
             self.not_linked.append(record)
 
-    def _finding(self, target_id):
-        if target_id in self.findings:
-            return self.findings[target_id]
+    def _template(self, target_id):
         template = self.kb.memo.get(("finding", target_id))
         if template is None:
-            template = self.kb.memo[("finding", target_id)] = self._finding_template(target_id)
-        finding = dict(template, matched=[], alternatives=list(template["alternatives"]),
-                       _refs=list(template["_refs"]), _certainties=[])
-        self.findings[target_id] = finding
-        return finding
+            template = self.kb.memo[("finding", target_id)] = Template(self.kb, target_id)
+        return template
 
-    def _finding_template(self, target_id):
-        """The parts of a finding that come from its knowledge-base entry alone."""
-        entry = self.kb.get(target_id)
-        kind = FINDING_KIND[entry["kind"]]
-        title = entry.get("title") or entry["name"]
-        finding = {
-            "id": target_id,
-            "kind": kind,
-            "category": entry.get("category") or ("withdrawal" if kind == "withdrawal" else "secondary-cause"),
-            "title": title[:1].upper() + title[1:],
-            "relation": entry.get("relation", "cause"),
-            "certainty": None,
-            "matched": [],
-            "explanation": entry.get("explanation") or entry.get("detail", ""),
-            "evidence": best_evidence(entry.get("evidence", [])),
-            "evidence_detail": ", ".join(evidence_words(entry.get("evidence", []))),
-            "advice": entry.get("advice") or DEFAULT_ADVICE.get(kind, DEFAULT_ADVICE["condition"]),
-            "alternatives": list(entry.get("alternatives", [])),
-            "references": [],
-            "_refs": list(entry.get("references", [])),
-            "_certainties": [],
-            "_base": self.kb.certainty(entry),
-        }
-        if entry.get("alternatives_note"):
-            finding["alternatives_note"] = entry["alternatives_note"]
-        return finding
+    def _finding(self, target_id):
+        """The Found to add to, copied first if it is shared."""
+        found = self.findings.get(target_id)
+        if found is None:
+            found = self.findings[target_id] = Found(target_id, self)
+        elif found.owner is not self:
+            found = self.findings[target_id] = Found(target_id, self, found.matched, found.certainties, found.refs)
+        return found
 
     def _match(self, target_id, inp, resolved, via, certainty, extra=None, references=()):
-        finding = self._finding(target_id)
+        found = self._finding(target_id)
         matched = self._record(inp, {"resolved": resolved, "via": via})
-        if inp.kind != finding["kind"]:
+        if inp.kind != self._template(target_id).fields["kind"]:
             matched["kind"] = inp.kind
         matched.update(extra or {})
-        if matched not in finding["matched"]:
-            finding["matched"].append(matched)
-        finding["_certainties"].append(certainty)
-        finding["_refs"].extend(references)
+        if matched not in found.matched:
+            found.matched.append(matched)
+        found.certainties.append(certainty)
+        found.refs.extend(references)
 
     # -- medications -------------------------------------------------------------------
 
@@ -230,6 +251,19 @@ class Assessment:
     # -- labs ----------------------------------------------------------------------------
 
     def lab(self, labvalue):
+        if self.contributions is None:
+            return self._lab(labvalue)
+        context = lab_context(self.kb, labvalue.lab_id) & self.present
+        key = (labvalue.key, frozenset(context))
+        part = self.contributions.get(key)
+        if part is None:
+            part = Assessment(self.kb, self.resolver)
+            part.present = set(context)
+            part._lab(labvalue)
+            self._remember(key, part)
+        self._merge(part)
+
+    def _lab(self, labvalue):
         inp = Input("lab", labvalue.text)
         lab = self.kb.get(labvalue.lab_id)
         resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
@@ -259,29 +293,37 @@ class Assessment:
     def add(self, inp, trimester=0):
         if self.contributions is None:
             return self._add(inp, trimester)
-        key = (inp.kind, inp.text, inp.source, inp.skipped, inp.codes, inp.parts, trimester)
+        key = (inp.key, trimester)
         part = self.contributions.get(key)
         if part is None:
             part = Assessment(self.kb, self.resolver)
             part._add(inp, trimester)
-            if len(self.contributions) > 10_000:  # bounded: memory stays flat
-                self.contributions.clear()
-            self.contributions[key] = part
+            self._remember(key, part)
         self._merge(part)
 
+    def _remember(self, key, part):
+        if len(self.contributions) > 10_000:  # bounded: memory stays flat
+            self.contributions.clear()
+        self.contributions[key] = part
+
     def _merge(self, part):
-        """Add what one input contributed (computed on its own) to this document."""
-        for finding_id, contributed in part.findings.items():
-            finding = self._finding(finding_id)
-            for matched in contributed["matched"]:
-                if matched not in finding["matched"]:
-                    finding["matched"].append(dict(matched))
-            finding["_certainties"] += contributed["_certainties"]
-            finding["_refs"] += contributed["_refs"]
-        for mine, theirs in ((self.notes, part.notes), (self.not_linked, part.not_linked),
-                             (self.unrecognized, part.unrecognized)):
-            mine += [item for item in theirs if item not in mine]
+        """Add what one input contributed (worked out on its own, shared: never modified)."""
+        for finding_id, theirs in part.findings.items():
+            if finding_id not in self.findings:
+                self.findings[finding_id] = theirs  # shared until something is added to it
+                continue
+            found = self._finding(finding_id)
+            found.matched += [item for item in theirs.matched if item not in found.matched]
+            found.certainties += theirs.certainties
+            found.refs += theirs.refs
+        if part.notes:
+            self.notes += [item for item in part.notes if item not in self.notes]
+        if part.not_linked:
+            self.not_linked += [item for item in part.not_linked if item not in self.not_linked]
+        if part.unrecognized:
+            self.unrecognized += [item for item in part.unrecognized if item not in self.unrecognized]
         self.present |= part.present
+        self.checks.update(part.checks)
 
     def _add(self, inp, trimester=0):
         if inp.skipped:
@@ -336,64 +378,88 @@ class Assessment:
 
     def _fold_superseded(self):
         """A weaker finding whose cause is already documented joins the stronger one."""
-        for finding_id in list(self.findings):
-            target = self.kb.get(finding_id).get("superseded_by")
+        weaker_ids = [i for i in self.findings if self._template(i).superseded_by in self.findings]
+        for finding_id in weaker_ids:
+            target = self._template(finding_id).superseded_by
             if target in self.findings and finding_id in self.findings:
                 weaker = self.findings.pop(finding_id)
-                for matched in weaker["matched"]:
-                    matched["via"] = matched["via"] + [f"counted with {self.findings[target]['title'].lower()}"]
-                    self.findings[target]["matched"].append(matched)
+                counted = f"counted with {self._template(target).fields['title'].lower()}"
+                self._finding(target).matched += [dict(m, via=m["via"] + [counted]) for m in weaker.matched]
 
     def _reported_elsewhere(self, inp):
-        return any(m["input"] == inp.text for f in self.findings.values() for m in f["matched"]) or any(
+        return any(m["input"] == inp.text for f in self.findings.values() for m in f.matched) or any(
             n["input"] == inp.text for n in self.notes)
 
-    def document(self, labs_given):
+    def finish(self, labs_given):
+        """Fold and fire checks, then the findings in report order, each as
+        (Found, Template, certainty, source ids)."""
         self._fold_superseded()
         self._fire_checks(labs_given)
         findings = []
-        for finding in self.findings.values():
-            certainties = sorted(finding.pop("_certainties"), key=certainty_rank)
-            base = finding.pop("_base")
-            finding["certainty"] = certainties[0] if certainties else base
-            finding["references"] = self.kb.references(finding.pop("_refs"))
-            findings.append(finding)
-        findings.sort(key=lambda f: (CATEGORIES.index(f["category"]), certainty_rank(f["certainty"]), f["title"]))
-        summary = (
-            f"{len(findings)} possible contributor{'s' if len(findings) != 1 else ''} to restless legs found."
-            if findings else self.kb.primary_rls
-        )
+        for found in self.findings.values():
+            template = self._template(found.id)
+            certainty = min(found.certainties, key=certainty_rank) if found.certainties else template.base
+            findings.append((found, template, certainty, template.refs + tuple(found.refs)))
+        findings.sort(key=lambda f: (f[1].rank, certainty_rank(f[2]), f[1].fields["title"]))
+        return findings
+
+    def document(self, labs_given, encode_finding=None):
+        """The assessment document. encode_finding(Found, Template, certainty, source ids) may
+        stand in for building each finding's dict (a batch run passes pre-encoded JSON)."""
+        findings = [
+            encode_finding(*item) if encode_finding else dict(
+                item[1].fields, certainty=item[2], matched=list(item[0].matched),
+                references=self.kb.references(item[3]))
+            for item in self.finish(labs_given)]
         return {
             "schema_version": SCHEMA_VERSION,
             "rlscheck_version": __version__,
-            "summary": summary,
+            "summary": self.summary(len(findings)),
             "findings": findings,
             "notes": self.notes,
             "not_linked": self.not_linked,
             "unrecognized": self.unrecognized,
-            "check_next": [
-                {"id": check["id"], "text": check["text"], "references": self.kb.references(check.get("references", []))}
-                for check in self.checks.values()
-            ],
+            "check_next": [self.check_next(check) for check in self.checks.values()],
             "disclaimer": self.kb.disclaimer,
         }
 
+    def summary(self, count):
+        if not count:
+            return self.kb.primary_rls
+        return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
+
+    def check_next(self, check):
+        found = self.kb.memo.get(("check next", check["id"]))
+        if found is None:
+            found = self.kb.memo[("check next", check["id"])] = {
+                "id": check["id"], "text": check["text"], "references": self.kb.references(check.get("references", []))}
+        return found
+
     def _fire_checks(self, labs_given):
-        for entry in map(self.kb.get, self.kb.check_ids):
-            if not (entry.get("unless_labs") or entry.get("when_entries")):
+        rules = self.kb.memo.get("check rules")
+        if rules is None:  # (entry, entries that call for it, labs that make it unnecessary)
+            rules = self.kb.memo["check rules"] = [
+                (entry, set(entry.get("when_entries", [])), set(entry.get("unless_labs", [])))
+                for entry in map(self.kb.get, self.kb.check_ids)
+                if entry.get("unless_labs") or entry.get("when_entries")]
+        for entry, when_entries, unless_labs in rules:
+            if when_entries and when_entries.isdisjoint(self.present):
                 continue
-            if entry.get("when_entries") and not set(entry["when_entries"]) & self.present:
-                continue
-            if set(entry.get("unless_labs", [])) & labs_given:
+            if unless_labs and not unless_labs.isdisjoint(labs_given):
                 continue
             self.checks.setdefault(entry["id"], entry)
 
 
-def _depends_on_context(lab):
-    return any(rule.get("when_condition") for rule in lab.get("rules", []))
+def lab_context(kb, lab_id):
+    """The conditions a lab's grading depends on (ferritin: kidney failure on dialysis)."""
+    context = kb.memo.get(("lab context", lab_id))
+    if context is None:
+        rules = kb.get(lab_id).get("rules", [])
+        context = kb.memo[("lab context", lab_id)] = frozenset(c for r in rules for c in r.get("when_condition", []))
+    return context
 
 
-def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
+def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, encode_finding=None):
     """The assessment document for one person. `contributions` (a dict kept across calls)
     lets a batch run work out each distinct input's part of the document only once."""
     assessment = Assessment(kb, resolver, contributions)
@@ -402,6 +468,6 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
         assessment.add(inp, trimester)
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
-    for labvalue in sorted(labs, key=lambda lv: _depends_on_context(kb.get(lv.lab_id))):
+    for labvalue in sorted(labs, key=lambda lv: bool(lab_context(kb, lv.lab_id))):
         assessment.lab(labvalue)
-    return assessment.document({lv.lab_id for lv in labs})
+    return assessment.document({lv.lab_id for lv in labs}, encode_finding)

@@ -14,10 +14,11 @@ _VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 class LabValue:
     """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L'."""
 
-    __slots__ = ("text", "lab_id", "name", "value", "given", "unit")
+    __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key")
 
     def __init__(self, text, lab_id, name, value, given, unit):
         self.text, self.lab_id, self.name, self.value, self.given, self.unit = text, lab_id, name, value, given, unit
+        self.key = (text, lab_id, name, value, given, unit)
 
 
 def unit_key(unit) -> str:
@@ -70,7 +71,7 @@ def parse_lab(kb, text, name=None, value_text=None):
 
 
 def grade(lab, labvalue, present_conditions):
-    """The first rule the value meets: (rule, kind) with kind 'finding' or 'check', else (None, None)."""
+    """The first rule the value meets (it names a finding or a check), or None."""
     for rule in lab.get("rules", []):
         context = rule.get("when_condition")
         if context and not set(context) & present_conditions:

@@ -62,11 +62,11 @@ def batch(source, output, input_format, kb_files, quiet):
 
         if output:
             try:
-                out = open(output, "w", encoding="utf-8", newline="\n")
+                out = open(output, "wb")
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
         else:
-            out = sys.stdout
+            out = sys.stdout.buffer
         try:
             total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
         finally:
