@@ -60,20 +60,22 @@ def _with_id(number, data):
     record_id = data.pop("id", None)
     if not _plain_id(record_id):
         return Record(number, error="'id' must be text or a number")
-    return Record(number, data, record_id=record_id)
+    return Record(number, data, "", record_id)
 
 
-def read_jsonl(lines, start=1):
-    """Records from raw lines (bytes) numbered from `start`."""
-    for number, raw in enumerate(lines, start=start):
+def read_jsonl(lines):
+    """Records from raw lines (bytes), numbered from 1."""
+    for number, raw in enumerate(lines, start=1):
         if len(raw) > MAX_LINE:
             yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
             continue
         try:
-            yield _with_id(number, orjson.loads(raw))
-            continue
+            data = orjson.loads(raw)
         except ValueError:
             pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
+        else:
+            yield _with_id(number, data)
+            continue
         if not raw.strip():  # blank: only ASCII whitespace
             continue
         try:
@@ -137,19 +139,27 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
         names = ", ".join(f"'{safe(key)}'" for key in data if key not in FIELD_SET)
         raise RecordError(f"unknown field(s) {names}; fields are: {', '.join(FIELDS)}")
     inputs = []
-    for field, kind in LIST_FIELDS.items():
-        if field not in data:
-            continue
-        values = data[field]
+    for field, values in data.items():
+        kind = LIST_FIELDS.get(field)
+        if kind is None:
+            continue  # labs and trimester: below
         if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            values = (values,)
+        elif not isinstance(values, list):
             raise RecordError(f"{field!r} must be a list of text")
-        if len(values) > MAX_VALUES:
+        elif len(values) > MAX_VALUES:
             raise RecordError(f"{field!r} has more than {MAX_VALUES} values")
-        inputs += [make_input(kind, value) for value in values]
+        for value in values:
+            if not isinstance(value, str):
+                raise RecordError(f"{field!r} must be a list of text")
+            inputs.append(make_input(kind, value))
+    labs = _record_labs(kb, data["labs"], parse) if "labs" in data else []
+    trimester = _record_trimester(data["trimester"]) if "trimester" in data else 0
+    return inputs, labs, trimester
+
+
+def _record_labs(kb, given, parse):
     labs = []
-    given = data.get("labs", {})
     try:
         if isinstance(given, dict):
             for name, value in given.items():
@@ -164,16 +174,21 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
             raise RecordError("'labs' must be an object like {\"ferritin\": 40} or a list like [\"ferritin=40\"]")
     except UsageError as error:
         raise RecordError(str(error)) from None
-    trimester = data.get("trimester", 0)
-    if trimester in ("", None):
-        trimester = 0
+    return labs
+
+
+def _record_trimester(given):
+    if given in ("", None):
+        return 0
+    if isinstance(given, bool) or isinstance(given, float) and not given.is_integer():
+        raise RecordError("'trimester' must be 1, 2 or 3")
     try:
-        trimester = int(trimester)
+        trimester = int(given)
     except (TypeError, ValueError):
         raise RecordError("'trimester' must be 1, 2 or 3") from None
     if trimester not in (0, 1, 2, 3):
         raise RecordError("'trimester' must be 1, 2 or 3")
-    return inputs, labs, trimester
+    return trimester
 
 
 class Screener:
@@ -213,22 +228,22 @@ class Screener:
                 self.inputs.clear()
         return found
 
-    def _encode_finding(self, found, template, certainty, source_ids):
+    def _encode_finding(self, found, certainty, source_ids):
         """A finding as pre-encoded JSON; the same dict `assess` builds, in fewer steps."""
-        if found.owner.contributions is None:  # one input's finding, shared by many records
+        if found.owner.shared:  # one input's finding, shared by many records
             cached = self.shared_findings.get(id(found))
             if cached is not None and cached[0] is found:
                 return cached[1]
-        key = (found.id, certainty, source_ids)
+        key = (found.template.id, certainty, source_ids)
         fixed = self.fixed_parts.get(key)
         if fixed is None:
-            fields = dict(template.fields, certainty=certainty, references=self.kb.references(source_ids))
+            fields = dict(found.template.fields, certainty=certainty, references=self.kb.references(source_ids))
             del fields["matched"]
             fixed = b"," + orjson.dumps(fields)[1:]
             if len(self.fixed_parts) < 20_000:
                 self.fixed_parts[key] = fixed
         encoded = orjson.Fragment(b'{"matched":' + orjson.dumps(found.matched) + fixed)
-        if found.owner.contributions is None:
+        if found.owner.shared:
             if len(self.shared_findings) > 20_000:
                 self.shared_findings.clear()
             self.shared_findings[id(found)] = (found, encoded)  # holding found keeps its id unique

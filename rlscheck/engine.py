@@ -5,6 +5,8 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 (a drug inherits its class's link unless its own relation says otherwise).
 """
 
+from operator import itemgetter
+
 from rlscheck import __version__
 from rlscheck.kb import best_evidence, certainty_rank, evidence_words
 from rlscheck.resolve import Resolver
@@ -44,22 +46,41 @@ class Found:
     """A finding being put together. A batch run shares one input's Found among all the
     records with that input, so an assessment adding to a Found it does not own copies it first."""
 
-    __slots__ = ("id", "owner", "matched", "certainties", "refs")
+    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final")
 
-    def __init__(self, finding_id, owner, matched=(), certainties=(), refs=()):
-        self.id, self.owner = finding_id, owner
+    def __init__(self, template, owner, matched=(), certainties=(), refs=()):
+        self.template, self.owner = template, owner
         self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
+        self.final = None  # kept once the Found is shared, and so fixed
+
+    def finished(self):
+        """(self, certainty, source ids, report order): the surest of its matches, and every
+        source behind it."""
+        if self.final is not None:
+            return self.final
+        template = self.template
+        certainties = self.certainties
+        if not certainties:
+            certainty = template.base
+        else:
+            certainty = certainties[0] if len(certainties) == 1 else min(certainties, key=certainty_rank)
+        sources = template.refs + tuple(self.refs) if self.refs else template.refs
+        final = self, certainty, sources, (template.rank, certainty_rank(certainty), template.fields["title"])
+        if self.owner.shared:
+            self.final = final
+        return final
 
 
 class Template:
     """What a finding takes from its knowledge-base entry alone, worked out once."""
 
-    __slots__ = ("fields", "base", "refs", "superseded_by", "rank")
+    __slots__ = ("id", "fields", "base", "refs", "superseded_by", "rank")
 
     def __init__(self, kb, target_id):
         entry = kb.get(target_id)
         kind = FINDING_KIND[entry["kind"]]
         title = entry.get("title") or entry["name"]
+        self.id = target_id
         self.fields = {  # in report order; certainty, matched and references are filled in per person
             "id": target_id,
             "kind": kind,
@@ -95,6 +116,8 @@ class Assessment:
         self.unrecognized = []
         self.checks = {}
         self.present = set()
+        self.shared = False  # set once this is one input's contribution, reused by many documents
+        self.may_fold = False  # holds a finding that a stronger one can absorb
 
     # -- output helpers ----------------------------------------------------------------
 
@@ -126,19 +149,27 @@ class Assessment:
             template = self.kb.memo[("finding", target_id)] = Template(self.kb, target_id)
         return template
 
+    def _unrecognized(self, inp, suggestions, reason=""):
+        record = self._record(inp, {"kind": inp.kind, "suggestions": suggestions})
+        if reason:
+            record["reason"] = reason
+        if record not in self.unrecognized:
+            self.unrecognized.append(record)
+
     def _finding(self, target_id):
         """The Found to add to, copied first if it is shared."""
         found = self.findings.get(target_id)
         if found is None:
-            found = self.findings[target_id] = Found(target_id, self)
+            found = self.findings[target_id] = Found(self._template(target_id), self)
+            self.may_fold = self.may_fold or bool(found.template.superseded_by)
         elif found.owner is not self:
-            found = self.findings[target_id] = Found(target_id, self, found.matched, found.certainties, found.refs)
+            found = self.findings[target_id] = Found(found.template, self, found.matched, found.certainties, found.refs)
         return found
 
     def _match(self, target_id, inp, resolved, via, certainty, extra=None, references=()):
         found = self._finding(target_id)
         matched = self._record(inp, {"resolved": resolved, "via": via})
-        if inp.kind != self._template(target_id).fields["kind"]:
+        if inp.kind != found.template.fields["kind"]:
             matched["kind"] = inp.kind
         matched.update(extra or {})
         if matched not in found.matched:
@@ -253,8 +284,9 @@ class Assessment:
     def lab(self, labvalue):
         if self.contributions is None:
             return self._lab(labvalue)
-        context = lab_context(self.kb, labvalue.lab_id) & self.present
-        key = (labvalue.key, frozenset(context))
+        context = lab_context(self.kb, labvalue.lab_id)
+        context = frozenset(context & self.present) if context else context
+        key = (labvalue.key, context)
         part = self.contributions.get(key)
         if part is None:
             part = Assessment(self.kb, self.resolver)
@@ -304,13 +336,15 @@ class Assessment:
     def _remember(self, key, part):
         if len(self.contributions) > 10_000:  # bounded: memory stays flat
             self.contributions.clear()
+        part.shared = True
         self.contributions[key] = part
 
     def _merge(self, part):
         """Add what one input contributed (worked out on its own, shared: never modified)."""
+        findings = self.findings
         for finding_id, theirs in part.findings.items():
-            if finding_id not in self.findings:
-                self.findings[finding_id] = theirs  # shared until something is added to it
+            if finding_id not in findings:
+                findings[finding_id] = theirs  # shared until something is added to it
                 continue
             found = self._finding(finding_id)
             found.matched += [item for item in theirs.matched if item not in found.matched]
@@ -322,15 +356,19 @@ class Assessment:
             self.not_linked += [item for item in part.not_linked if item not in self.not_linked]
         if part.unrecognized:
             self.unrecognized += [item for item in part.unrecognized if item not in self.unrecognized]
-        self.present |= part.present
-        self.checks.update(part.checks)
+        if part.present:
+            self.present |= part.present
+        if part.checks:
+            self.checks.update(part.checks)
+        if part.may_fold:
+            self.may_fold = True
 
     def _add(self, inp, trimester=0):
         if inp.skipped:
             self._note(inp, "", inp.skipped, "skipped")
             return
         if not inp.text:
-            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": [], "reason": "empty input"}))
+            self._unrecognized(inp, [], "empty input")
             return
         result = None
         for code in inp.codes:
@@ -344,11 +382,10 @@ class Assessment:
             # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
             result = self._from_parts(inp) or result
         if result.invalid_code:
-            self.unrecognized.append(self._record(inp, {
-                "kind": inp.kind, "suggestions": [], "reason": f"{result.invalid_code} is not a valid ICD-10-CM code"}))
+            self._unrecognized(inp, [], f"{result.invalid_code} is not a valid ICD-10-CM code")
             return
         if not result.recognized:
-            self.unrecognized.append(self._record(inp, {"kind": inp.kind, "suggestions": result.suggestions}))
+            self._unrecognized(inp, result.suggestions)
             return
         before = len(self.not_linked)
         for hit in result.hits:
@@ -378,12 +415,13 @@ class Assessment:
 
     def _fold_superseded(self):
         """A weaker finding whose cause is already documented joins the stronger one."""
-        weaker_ids = [i for i in self.findings if self._template(i).superseded_by in self.findings]
+        findings = self.findings
+        weaker_ids = [i for i, found in findings.items() if found.template.superseded_by in findings]
         for finding_id in weaker_ids:
-            target = self._template(finding_id).superseded_by
-            if target in self.findings and finding_id in self.findings:
-                weaker = self.findings.pop(finding_id)
-                counted = f"counted with {self._template(target).fields['title'].lower()}"
+            target = findings[finding_id].template.superseded_by if finding_id in findings else None
+            if target in findings:
+                weaker = findings.pop(finding_id)
+                counted = f"counted with {findings[target].template.fields['title'].lower()}"
                 self._finding(target).matched += [dict(m, via=m["via"] + [counted]) for m in weaker.matched]
 
     def _reported_elsewhere(self, inp):
@@ -392,25 +430,23 @@ class Assessment:
 
     def finish(self, labs_given):
         """Fold and fire checks, then the findings in report order, each as
-        (Found, Template, certainty, source ids)."""
-        self._fold_superseded()
+        (Found, certainty, source ids, report order)."""
+        if self.may_fold:
+            self._fold_superseded()
         self._fire_checks(labs_given)
-        findings = []
-        for found in self.findings.values():
-            template = self._template(found.id)
-            certainty = min(found.certainties, key=certainty_rank) if found.certainties else template.base
-            findings.append((found, template, certainty, template.refs + tuple(found.refs)))
-        findings.sort(key=lambda f: (f[1].rank, certainty_rank(f[2]), f[1].fields["title"]))
+        findings = [found.finished() for found in self.findings.values()]
+        if len(findings) > 1:
+            findings.sort(key=itemgetter(3))
         return findings
 
     def document(self, labs_given, encode_finding=None):
-        """The assessment document. encode_finding(Found, Template, certainty, source ids) may
+        """The assessment document. encode_finding(Found, certainty, source ids) may
         stand in for building each finding's dict (a batch run passes pre-encoded JSON)."""
         findings = [
-            encode_finding(*item) if encode_finding else dict(
-                item[1].fields, certainty=item[2], matched=list(item[0].matched),
-                references=self.kb.references(item[3]))
-            for item in self.finish(labs_given)]
+            encode_finding(found, certainty, source_ids) if encode_finding else dict(
+                found.template.fields, certainty=certainty, matched=list(found.matched),
+                references=self.kb.references(source_ids))
+            for found, certainty, source_ids, _ in self.finish(labs_given)]
         return {
             "schema_version": SCHEMA_VERSION,
             "rlscheck_version": __version__,
@@ -463,11 +499,19 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     """The assessment document for one person. `contributions` (a dict kept across calls)
     lets a batch run work out each distinct input's part of the document only once."""
     assessment = Assessment(kb, resolver, contributions)
-    order = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
-    for inp in sorted(inputs, key=lambda i: order.get(i.kind, 5)):
+    for inp in sorted(inputs, key=_input_order):
         assessment.add(inp, trimester)
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
-    for labvalue in sorted(labs, key=lambda lv: bool(lab_context(kb, lv.lab_id))):
+    if len(labs) > 1:
+        labs = sorted(labs, key=lambda lv: bool(lab_context(kb, lv.lab_id)))
+    for labvalue in labs:
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+
+
+_KIND_ORDER = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
+
+
+def _input_order(inp):
+    return _KIND_ORDER.get(inp.kind, 5)

@@ -307,5 +307,8 @@ def evidence_words(codes):
     return [EVIDENCE[code] for code in EVIDENCE if code in codes]
 
 
+_CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(CERTAINTIES)}
+
+
 def certainty_rank(certainty):
-    return CERTAINTIES.index(certainty) if certainty in CERTAINTIES else len(CERTAINTIES)
+    return _CERTAINTY_RANK.get(certainty, len(CERTAINTIES))

@@ -112,3 +112,41 @@ def test_any_inputs_are_all_accounted_for(kb, pairs):
         seen += [item["input"] for item in document[section]]
     for inp in inputs:
         assert inp.text in seen
+
+
+# Inputs whose contributions interact: shared findings, a finding that folds into a stronger
+# one, labs graded by a condition, checks fired or silenced by labs, repeats and unknowns.
+POOL = {
+    "meds": st.sampled_from(["Zoloft", "sertraline 50 mg", "Paxil CR", "Benadryl", "Tylenol PM", "diphenhydramine",
+                             "gabapentin", "metformin", "parxetine", "", "lithium", "haloperidol", "tramadol",
+                             "bupropion", "NyQuil", "loratadine"]),
+    "conditions": st.sampled_from(["diabetes", "E11.42", "peripheral neuropathy", "ESRD", "pregnancy", "anemia",
+                                   "D50.9", "chronic kidney disease", "N18.6", "O09.90", "hypertension", "Z99"]),
+    "substances": st.sampled_from(["coffee", "alcohol", "smoking", "tea"]),
+    "withdrawal": st.sampled_from(["oxycodone", "paroxetine", "clonazepam", "metformin"]),
+    "risks": st.sampled_from(["stress", "family history", "sleep deprivation"]),
+}
+LAB_POOL = st.sampled_from(["ferritin=40", "ferritin=150", "ferritin=250", "ferritin=80", "egfr=10", "egfr=50",
+                            "tsat=15%", "tsat=30%", "b12=150", "b12=250 pg/mL", "hemoglobin=10", "magnesium=1.2"])
+records = st.fixed_dictionaries({}, optional={
+    **{field: st.lists(values, max_size=4) for field, values in POOL.items()},
+    "labs": st.lists(LAB_POOL, max_size=3, unique_by=lambda lab: lab.split("=")[0]),
+    "trimester": st.sampled_from([1, 2, 3]),
+})
+SCREENER = {}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(records, min_size=1, max_size=5))
+def test_batch_lines_equal_assess_documents(kb, people):
+    """Batch shares each input's contribution between records; no record may see another's."""
+    screener = SCREENER.setdefault("shared", batch.Screener(kb))  # shared across examples on purpose
+    for number, person in enumerate(people, start=1):
+        inputs, labs, trimester = batch.record_inputs(kb, dict(person))
+        expected = assess(kb, inputs, labs, trimester)
+        expected.pop("disclaimer")
+        text, had_findings, was_error = screener.line(batch.Record(number, dict(person), "", f"p{number}"))
+        line = json.loads(text)
+        assert (line.pop("id"), line.pop("line")) == (f"p{number}", number)
+        assert line == json.loads(json.dumps(expected)) and had_findings == bool(expected["findings"])
+        assert not was_error
