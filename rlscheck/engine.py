@@ -105,6 +105,9 @@ class Template:
 
 
 class Assessment:
+    __slots__ = ("kb", "resolver", "contributions", "findings", "notes", "not_linked", "unrecognized", "checks",
+                 "present", "shared", "may_fold")
+
     def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
         self.resolver = resolver or Resolver(kb)
@@ -462,7 +465,7 @@ class Assessment:
     def summary(self, count):
         if not count:
             return self.kb.primary_rls
-        return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
+        return SUMMARIES[count] if count < len(SUMMARIES) else f"{count} possible contributors to restless legs found."
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))
@@ -510,6 +513,8 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
 
 
+SUMMARIES = ["", "1 possible contributor to restless legs found."] + [
+    f"{count} possible contributors to restless legs found." for count in range(2, 20)]
 _KIND_ORDER = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
 
 

@@ -70,8 +70,13 @@ class LookupTable:
         except sqlite3.Error:
             return None
 
-    def keys(self):
+    def keys_starting(self, first):
+        """Every key that starts with the character `first` (a range scan of the index)."""
         connection = self._connect()
-        if connection is None:
+        if connection is None or not first:
             return []
-        return [row[0] for row in connection.execute("SELECT key FROM entries")]
+        query = "SELECT key FROM entries WHERE key >= ? AND key < ?"
+        try:
+            return [row[0] for row in connection.execute(query, (first, chr(ord(first) + 1)))]
+        except (sqlite3.Error, ValueError):  # ValueError: a character with no successor
+            return []

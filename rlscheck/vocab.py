@@ -50,7 +50,7 @@ def _version():
 
 
 _table = None
-_keys = None
+_keys = {}  # vocabulary names by first character, read on demand
 
 
 def _get_table():
@@ -71,14 +71,12 @@ def lookup(key):
 def suggest(key, limit=3):
     """Close vocabulary names; only names with the same first letter are compared (fast, and
     misspellings rarely change the first letter)."""
-    global _keys
     if not key or len(key) > 200:
         return []
-    if _keys is None:
-        _keys = {}
-        for name in _get_table().keys():
-            _keys.setdefault(name[:1], []).append(name)
     from rapidfuzz import fuzz, process
 
-    candidates = _keys.get(key[:1], [])
+    first = key[:1]
+    candidates = _keys.get(first)
+    if candidates is None:
+        candidates = _keys[first] = _get_table().keys_starting(first)
     return [name for name, _, _ in process.extract(key, candidates, scorer=fuzz.ratio, limit=limit, score_cutoff=85)]

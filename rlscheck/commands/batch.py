@@ -9,6 +9,16 @@ import click
 from rlscheck.commands.options import CONTEXT, kb_option, load_kb
 
 
+WRITE_BUFFER = 1 << 18  # results are a few KB a line: fewer, larger writes
+
+
+def _binary_stdout():
+    try:
+        return open(sys.stdout.fileno(), "wb", buffering=WRITE_BUFFER, closefd=False)
+    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
+        return sys.stdout.buffer
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
@@ -62,16 +72,18 @@ def batch(source, output, input_format, kb_files, quiet):
 
         if output:
             try:
-                out = open(output, "wb")
+                out = open(output, "wb", buffering=WRITE_BUFFER)
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
         else:
-            out = sys.stdout.buffer
+            out = _binary_stdout()
         try:
             total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
         finally:
-            if output:
-                out.close()
+            if out is sys.stdout.buffer:
+                out.flush()
+            else:
+                out.close()  # a file, or our handle on stdout (the descriptor stays open)
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
