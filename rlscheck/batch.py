@@ -63,9 +63,9 @@ def _with_id(number, data):
     return Record(number, data, "", record_id)
 
 
-def read_jsonl(lines):
-    """Records from raw lines (bytes), numbered from 1."""
-    for number, raw in enumerate(lines, start=1):
+def read_jsonl(lines, start=1):
+    """Records from raw lines (bytes), numbered from `start`."""
+    for number, raw in enumerate(lines, start=start):
         if len(raw) > MAX_LINE:
             yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
             continue

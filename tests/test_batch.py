@@ -160,3 +160,81 @@ def test_batch_documents_equal_assess_documents(tmp_path):
         expected = rlscheck("assess", *args, "-f", "json").json()
         expected.pop("disclaimer")
         assert {k: v for k, v in line.items() if k not in ("id", "line")} == expected
+
+
+def _mixed_people(path, count):
+    """Many records with repeats, blank lines and unreadable lines, as real exports have."""
+    with open(path, "w") as handle:
+        for index in range(count):
+            if index % 701 == 5:
+                handle.write("{not json\n")
+            elif index % 499 == 7:
+                handle.write("\n")
+            else:
+                handle.write(json.dumps(dict(RECORDS[index % 4], id=index)) + "\n")
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_worker_processes_give_the_same_bytes_as_one_process(tmp_path, jobs):
+    source = tmp_path / "people.jsonl"
+    _mixed_people(source, 2_345)  # several blocks for every worker
+    alone = rlscheck_process("batch", source, "-j", "1", "-q")
+    together = rlscheck_process("batch", source, "-j", jobs, "-q")
+    assert alone.exit_code == together.exit_code == 4
+    assert together.stdout == alone.stdout and len(alone.stdout.splitlines()) == 2_345 - 5
+    assert together.stderr == alone.stderr  # the same summary counts
+
+
+def test_worker_processes_with_csv_and_an_output_file(tmp_path):
+    source = tmp_path / "people.csv"
+    rows = ["id,meds,conditions,labs"] + [f'{i},"Zoloft;Benadryl",ESRD,ferritin={40 + i % 300}' for i in range(1_200)]
+    source.write_text("\n".join(rows) + "\n")
+    alone = rlscheck_process("batch", source, "-j", "1", "-o", tmp_path / "one.jsonl")
+    together = rlscheck_process("batch", source, "-j", "2", "-o", tmp_path / "two.jsonl")
+    assert alone.exit_code == together.exit_code == 0
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert json.loads((tmp_path / "two.jsonl").read_text().splitlines()[-1])["line"] == 1_201
+
+
+def test_worker_processes_stop_quietly_when_the_reader_goes_away(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = tmp_path / "people.jsonl"
+    _mixed_people(source, 20_000)
+    command = f"{Path(sys.executable).parent / 'rlscheck'} batch {source} -j 2 | head -n 2"
+    finished = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, timeout=60)
+    assert finished.returncode == 0 and len(finished.stdout.splitlines()) == 2
+    assert b"Traceback" not in finished.stderr and b"error" not in finished.stderr
+
+
+def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeypatch):
+    from rlscheck import batch, parallel
+
+    def broken(self, record):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(batch.Screener, "line", broken)  # the workers are forked with it
+    lines = [json.dumps(RECORDS[0]).encode() + b"\n"] * 2_000
+    with open(tmp_path / "out.jsonl", "wb") as out, pytest.raises(RuntimeError, match="incomplete"):
+        parallel.run(kb, parallel.jsonl_blocks(lines), out.fileno(), 2)
+
+
+def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    source = tmp_path / "people.jsonl"
+    _mixed_people(source, 200_000)
+    started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
+                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    started.send_signal(signal.SIGINT)
+    assert started.wait(timeout=30) == 130
+    time.sleep(0.5)
+    leftover = subprocess.run(["pgrep", "-f", str(source)], capture_output=True)
+    assert leftover.stdout == b""

@@ -2,21 +2,15 @@
 
 import itertools
 import os
+import stat
 import sys
 
 import click
 
 from rlscheck.commands.options import CONTEXT, kb_option, load_kb
 
-
 WRITE_BUFFER = 1 << 18  # results are a few KB a line: fewer, larger writes
-
-
-def _binary_stdout():
-    try:
-        return open(sys.stdout.fileno(), "wb", buffering=WRITE_BUFFER, closefd=False)
-    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
-        return sys.stdout.buffer
+PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
 
 
 @click.command(context_settings=CONTEXT)
@@ -25,9 +19,12 @@ def _binary_stdout():
               help="Write results here instead of stdout (opened only once reading has started).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
               help="Input format; default from the file name (.csv), else jsonl.")
+@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
+              help="Worker processes; 1 works in this process. Default: one per CPU, up to 4, "
+                   "for inputs over 1 MB or piped in.")
 @kb_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def batch(source, output, input_format, kb_files, quiet):
+def batch(source, output, input_format, jobs, kb_files, quiet):
     """Screen many people: one JSON line out for every non-empty line in.
 
     \b
@@ -35,6 +32,8 @@ def batch(source, output, input_format, kb_files, quiet):
       {"id": "p1", "meds": ["Zoloft"], "conditions": ["ESRD"], "labs": {"ferritin": 40}}
     CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several values
     in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
+
+    Results are in input order whatever the number of jobs.
 
     \b
     Examples:
@@ -54,15 +53,16 @@ def batch(source, output, input_format, kb_files, quiet):
     except OSError as error:
         raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
     with stream:
-        records = batching.read_csv(stream) if fmt == "csv" else batching.read_jsonl(stream)
-        first = next(records, None)  # a header problem fails here, before any output is touched
-        records = itertools.chain([first] if first else [], records)
+        records = None
+        if fmt == "csv":
+            records = batching.read_csv(stream)
+            first = next(records, None)  # a header problem fails here, before any output is touched
+            records = itertools.chain([first] if first else [], records)
+        size = _size(stream)
         show_progress = not quiet and sys.stderr.isatty()
 
-        size = os.fstat(stream.fileno()).st_size if source != "-" else 0
-
         def progress(count):
-            """A bar when the input's size is known (a file), a count otherwise (stdin)."""
+            """A bar when the input's size is known (a file), a count otherwise (a pipe)."""
             bar = ""
             if size:
                 done = min(stream.tell() / size, 1.0)
@@ -78,7 +78,16 @@ def batch(source, output, input_format, kb_files, quiet):
         else:
             out = _binary_stdout()
         try:
-            total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
+            workers = _workers(jobs, size, out)
+            if workers > 1:
+                from rlscheck import parallel
+
+                blocks = parallel.record_blocks(records) if records else parallel.jsonl_blocks(stream)
+                total, found, errors = parallel.run(kb, blocks, out.fileno(), workers,
+                                                    progress if show_progress else None)
+            else:
+                records = records or batching.read_jsonl(stream)
+                total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
         finally:
             if out is sys.stdout.buffer:
                 out.flush()
@@ -88,3 +97,37 @@ def batch(source, output, input_format, kb_files, quiet):
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
+
+
+def _size(stream):
+    """The input's size in bytes when it is a regular file, else None (a pipe or terminal)."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _workers(requested, size, out):
+    """How many processes to screen with: workers write to the output's descriptor, so one
+    is needed; by default small inputs stay in this process."""
+    from rlscheck import parallel
+
+    try:
+        out.fileno()
+    except (OSError, ValueError, AttributeError):
+        return 1
+    if not parallel.can_fork():
+        return 1
+    if requested:
+        return requested
+    if size is not None and size < PARALLEL_FROM:
+        return 1
+    return min(parallel.available_cpus(), 4)
+
+
+def _binary_stdout():
+    try:
+        return open(sys.stdout.fileno(), "wb", buffering=WRITE_BUFFER, closefd=False)
+    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
+        return sys.stdout.buffer

@@ -1,0 +1,164 @@
+"""Batch screening across worker processes.
+
+The parent reads the input and deals out blocks of lines in turn; each worker assesses its
+blocks and, when its turn comes round, writes the results straight to the output. Results
+keep input order and never pass back through the parent, and only a few blocks are in
+flight at a time, so memory stays flat.
+"""
+
+import multiprocessing
+import os
+import queue
+import signal
+
+from rlscheck import batch
+
+BLOCK = 500  # records: a worker holds one block's results (a few MB) until its turn
+BROKEN_PIPE, WORKER_ERROR = 1, 2
+
+
+def available_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork():
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def jsonl_blocks(stream, size=BLOCK):
+    """(first line number, raw lines) in blocks; the workers read the lines."""
+    number, lines = 1, []
+    for raw in stream:
+        lines.append(raw)
+        if len(lines) == size:
+            yield number, lines
+            number, lines = number + size, []
+    if lines:
+        yield number, lines
+
+
+def record_blocks(records, size=BLOCK):
+    """Records already read (CSV, whose cells may span lines), in blocks."""
+    block = []
+    for record in records:
+        block.append(record)
+        if len(block) == size:
+            yield None, block
+            block = []
+    if block:
+        yield None, block
+
+
+def run(kb, blocks, out_fd, jobs, progress=None):
+    """Screen blocks with `jobs` forked workers writing to out_fd in input order; returns
+    (records, with findings, errors). Raises BrokenPipeError if the reader went away.
+
+    The first block is screened here, before the workers start, so that they inherit what
+    it taught the screener (names resolved, vocabularies opened) instead of each learning it."""
+    screener = batch.Screener(kb)
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    data, *first_counts = _screen(screener, first) if first else (b"", 0, 0, 0)
+    _write_all(out_fd, data)
+    context = multiprocessing.get_context("fork")
+    turns = [context.Semaphore(1 if index == 0 else 0) for index in range(jobs)]
+    inboxes = [context.Queue(maxsize=2) for _ in range(jobs)]
+    counts = context.Array("q", first_counts)  # records, with findings, errors
+    failure = context.Value("i", 0)
+    workers = [context.Process(target=_work, args=(screener, index, inboxes[index], turns, out_fd, counts, failure),
+                               daemon=True) for index in range(jobs)]
+    for worker in workers:
+        worker.start()
+    try:
+        for index, block in enumerate(blocks):
+            _hand_over(inboxes[index % jobs], block, workers, failure)
+            if progress:
+                progress(counts[0])
+        for inbox in inboxes:
+            _hand_over(inbox, None, workers, failure)
+        _wait(workers, failure)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for inbox in inboxes:  # blocks no worker will read must not hold up the exit
+            inbox.cancel_join_thread()
+            inbox.close()
+    if progress:
+        progress(counts[0])
+    return counts[0], counts[1], counts[2]
+
+
+def _hand_over(inbox, block, workers, failure):
+    while True:
+        _check(workers, failure)
+        try:
+            inbox.put(block, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+
+
+def _wait(workers, failure):
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(timeout=0.2)
+            _check(workers, failure)
+    _check(workers, failure)
+
+
+def _check(workers, failure):
+    """Stop at the first failure: the other workers would wait for its turn for ever."""
+    if failure.value == BROKEN_PIPE:
+        raise BrokenPipeError
+    if failure.value or any(worker.exitcode not in (None, 0) for worker in workers):
+        raise RuntimeError("a batch worker process failed; the output is incomplete")
+
+
+def _work(screener, index, inbox, turns, out_fd, counts, failure):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    following = turns[(index + 1) % len(turns)]
+    try:
+        while True:
+            block = inbox.get()
+            if block is None:
+                return
+            data, total, found, errors = _screen(screener, block)
+            turns[index].acquire()
+            try:
+                if failure.value:
+                    return
+                _write_all(out_fd, data)
+                counts[0] += total
+                counts[1] += found
+                counts[2] += errors
+            except BrokenPipeError:
+                failure.value = BROKEN_PIPE  # before the next worker's turn, so it writes nothing
+                return
+            finally:
+                following.release()
+    except Exception:
+        failure.value = failure.value or WORKER_ERROR
+        raise
+
+
+def _screen(screener, block):
+    start, payload = block
+    records = payload if start is None else batch.read_jsonl(payload, start)
+    pieces, total, found, errors = [], 0, 0, 0
+    for record in records:
+        (head, members), had_findings, was_error = screener.line(record)
+        pieces += (head, members)
+        total += 1
+        found += had_findings
+        errors += was_error
+    return b"".join(pieces), total, found, errors
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
