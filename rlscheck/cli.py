@@ -24,6 +24,11 @@ COMMANDS = {
 }
 
 
+class ReaderGone(Exception):
+    """stdout was closed by its reader (`| head`); click would turn the BrokenPipeError into
+    exit status 1, so it travels under this name instead."""
+
+
 class Cli(click.Group):
     """The root group: loads commands lazily, and turns every failure into one message on
     stderr with the contract's exit code."""
@@ -39,6 +44,12 @@ class Cli(click.Group):
         # Knowing the width here spares click importing shutil to ask the terminal.
         extra.setdefault("terminal_width", _terminal_width())
         return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ReaderGone from None
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
@@ -109,7 +120,7 @@ def _exit_code(run):
         code = error.exit_code
     except KeyboardInterrupt:
         code = 130
-    except BrokenPipeError:
+    except (ReaderGone, BrokenPipeError):
         # The reader went away (e.g. `| head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

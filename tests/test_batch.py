@@ -196,26 +196,34 @@ def test_worker_processes_with_csv_and_an_output_file(tmp_path):
     assert json.loads((tmp_path / "two.jsonl").read_text().splitlines()[-1])["line"] == 1_201
 
 
-def test_worker_processes_stop_quietly_when_the_reader_goes_away(tmp_path):
+@pytest.mark.parametrize("arguments", ["batch {source} -j 2", "batch {source} -j 1", "batch - -q < {source}", "meds",
+                                       "assess -m Zoloft -c ESRD"])
+def test_output_stops_quietly_when_the_reader_goes_away(tmp_path, arguments):
     import subprocess
     import sys
     from pathlib import Path
 
     source = tmp_path / "people.jsonl"
     _mixed_people(source, 20_000)
-    command = f"{Path(sys.executable).parent / 'rlscheck'} batch {source} -j 2 | head -n 2"
+    command = f"{Path(sys.executable).parent / 'rlscheck'} {arguments.format(source=source)} | head -n 2"
     finished = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, timeout=60)
     assert finished.returncode == 0 and len(finished.stdout.splitlines()) == 2
     assert b"Traceback" not in finished.stderr and b"error" not in finished.stderr
 
 
 def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeypatch):
+    import os
+
     from rlscheck import batch, parallel
 
-    def broken(self, record):
-        raise ValueError("boom")
+    parent, working = os.getpid(), batch.Screener.line
 
-    monkeypatch.setattr(batch.Screener, "line", broken)  # the workers are forked with it
+    def broken_in_workers(self, record):
+        if os.getpid() != parent:
+            raise ValueError("boom")
+        return working(self, record)
+
+    monkeypatch.setattr(batch.Screener, "line", broken_in_workers)  # the workers are forked with it
     lines = [json.dumps(RECORDS[0]).encode() + b"\n"] * 2_000
     with open(tmp_path / "out.jsonl", "wb") as out, pytest.raises(RuntimeError, match="incomplete"):
         parallel.run(kb, parallel.jsonl_blocks(lines), out.fileno(), 2)

@@ -12,7 +12,13 @@ def make_console(color="auto", stderr=False):
     if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
         options["no_color"] = True
         options["color_system"] = None
-    return Console(**options)
+    console = Console(**options)
+    console.on_broken_pipe = _reader_gone  # the CLI stops quietly, as for every other output
+    return console
+
+
+def _reader_gone():
+    raise BrokenPipeError
 
 
 def text(value, style=""):
