@@ -273,25 +273,3 @@ class Screener:
 def _members(body):
     """A JSON object's members and closing brace, then a newline: what follows the head."""
     return memoryview(orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE))[1:]
-
-
-def run(kb, records, out, progress=None):
-    """Write one line per record to a binary stream (give it a large buffer); returns
-    (records, with findings, errors)."""
-    screener = Screener(kb)
-    total = found = errors = 0
-    write = out.write
-    for record in records:
-        (head, members), had_findings, was_error = screener.line(record)
-        write(head)
-        write(members)
-        total += 1
-        found += had_findings
-        errors += was_error
-        if progress and total % 1000 == 0:
-            progress(total)
-    if progress:
-        progress(total)
-    out.flush()
-    return total, found, errors
-

@@ -5,6 +5,7 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 (a drug inherits its class's link unless its own relation says otherwise).
 """
 
+from functools import lru_cache
 from operator import itemgetter
 
 from rlscheck import __version__
@@ -463,9 +464,7 @@ class Assessment:
         }
 
     def summary(self, count):
-        if not count:
-            return self.kb.primary_rls
-        return SUMMARIES[count] if count < len(SUMMARIES) else f"{count} possible contributors to restless legs found."
+        return _contributors(count) if count else self.kb.primary_rls
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))
@@ -513,8 +512,11 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
 
 
-SUMMARIES = ["", "1 possible contributor to restless legs found."] + [
-    f"{count} possible contributors to restless legs found." for count in range(2, 20)]
+@lru_cache(maxsize=64)
+def _contributors(count):
+    return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
+
+
 _KIND_ORDER = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
 
 

@@ -214,7 +214,7 @@ def test_output_stops_quietly_when_the_reader_goes_away(tmp_path, arguments):
 def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeypatch):
     import os
 
-    from rlscheck import batch, parallel
+    from rlscheck import batch, pipeline
 
     parent, working = os.getpid(), batch.Screener.line
 
@@ -226,7 +226,7 @@ def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeyp
     monkeypatch.setattr(batch.Screener, "line", broken_in_workers)  # the workers are forked with it
     lines = [json.dumps(RECORDS[0]).encode() + b"\n"] * 2_000
     with open(tmp_path / "out.jsonl", "wb") as out, pytest.raises(RuntimeError, match="incomplete"):
-        parallel.run(kb, parallel.jsonl_blocks(lines), out.fileno(), 2)
+        pipeline.run(kb, pipeline.jsonl_blocks(lines), out, jobs=2)
 
 
 def test_interrupting_a_parallel_run_ends_every_process(tmp_path):

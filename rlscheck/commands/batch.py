@@ -9,7 +9,6 @@ import click
 
 from rlscheck.commands.options import CONTEXT, kb_option, load_kb
 
-WRITE_BUFFER = 1 << 18  # results are a few KB a line: fewer, larger writes
 PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
 
 
@@ -53,7 +52,7 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
     except OSError as error:
         raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
     with stream:
-        records = None
+        records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
             records = batching.read_csv(stream)
             first = next(records, None)  # a header problem fails here, before any output is touched
@@ -72,22 +71,17 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
 
         if output:
             try:
-                out = open(output, "wb", buffering=WRITE_BUFFER)
+                out = open(output, "wb")
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
         else:
             out = _binary_stdout()
         try:
-            workers = _workers(jobs, size, out)
-            if workers > 1:
-                from rlscheck import parallel
+            from rlscheck import pipeline
 
-                blocks = parallel.record_blocks(records) if records else parallel.jsonl_blocks(stream)
-                total, found, errors = parallel.run(kb, blocks, out.fileno(), workers,
-                                                    progress if show_progress else None)
-            else:
-                records = records or batching.read_jsonl(stream)
-                total, found, errors = batching.run(kb, records, out, progress if show_progress else None)
+            blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
+            total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size),
+                                                progress if show_progress else None)
         finally:
             if out is sys.stdout.buffer:
                 out.flush()
@@ -108,26 +102,21 @@ def _size(stream):
     return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def _workers(requested, size, out):
-    """How many processes to screen with: workers write to the output's descriptor, so one
-    is needed; by default small inputs stay in this process."""
-    from rlscheck import parallel
+def _workers(requested, size):
+    """How many processes to screen with; by default small inputs stay in this one."""
+    from rlscheck import pipeline
 
-    try:
-        out.fileno()
-    except (OSError, ValueError, AttributeError):
-        return 1
-    if not parallel.can_fork():
+    if not pipeline.can_fork():
         return 1
     if requested:
         return requested
     if size is not None and size < PARALLEL_FROM:
         return 1
-    return min(parallel.available_cpus(), 4)
+    return min(pipeline.available_cpus(), 4)
 
 
 def _binary_stdout():
     try:
-        return open(sys.stdout.fileno(), "wb", buffering=WRITE_BUFFER, closefd=False)
+        return open(sys.stdout.fileno(), "wb", closefd=False)
     except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
         return sys.stdout.buffer

@@ -1,12 +1,11 @@
-"""Batch screening across worker processes.
+"""Batch screening in blocks of records, in this process or across worker processes.
 
-The parent reads the input and deals out blocks of lines in turn; each worker assesses its
-blocks and, when its turn comes round, writes the results straight to the output. Results
-keep input order and never pass back through the parent, and only a few blocks are in
-flight at a time, so memory stays flat.
+With workers, the parent reads the input and deals out blocks in turn; each worker screens
+its blocks and, when its turn comes round, writes the results straight to the output.
+Either way results keep input order, never pass back through the parent, and only a few
+blocks are in flight at a time, so memory stays flat.
 """
 
-import multiprocessing
 import os
 import queue
 import signal
@@ -15,6 +14,7 @@ from rlscheck import batch
 
 BLOCK = 500  # records: a worker holds one block's results (a few MB) until its turn
 BROKEN_PIPE, WORKER_ERROR = 1, 2
+WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
 
 
 def available_cpus():
@@ -25,6 +25,8 @@ def available_cpus():
 
 
 def can_fork():
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -52,17 +54,37 @@ def record_blocks(records, size=BLOCK):
         yield None, block
 
 
-def run(kb, blocks, out_fd, jobs, progress=None):
-    """Screen blocks with `jobs` forked workers writing to out_fd in input order; returns
-    (records, with findings, errors). Raises BrokenPipeError if the reader went away.
+def run(kb, blocks, out, jobs=1, progress=None):
+    """Screen blocks and write the results to `out` (a binary file) in input order; returns
+    (records, with findings, errors). Workers (jobs > 1) need `out` to have a descriptor.
+    Raises BrokenPipeError if the reader went away.
 
-    The first block is screened here, before the workers start, so that they inherit what
-    it taught the screener (names resolved, vocabularies opened) instead of each learning it."""
+    The first block is screened here, before any worker starts, so that they inherit what it
+    taught the screener (names resolved, vocabularies opened) instead of each learning it."""
+    try:
+        out.flush()
+        fd = out.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
+        fd = None
+    write = (lambda pieces: _write_all(fd, pieces)) if fd is not None else (lambda pieces: out.write(b"".join(pieces)))
     screener = batch.Screener(kb)
+    counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
-    first = next(blocks, None)
-    data, *first_counts = _screen(screener, first) if first else (b"", 0, 0, 0)
-    _write_all(out_fd, data)
+    for block in blocks:
+        pieces, *block_counts = _screen(screener, block)
+        write(pieces)
+        counts = [total + more for total, more in zip(counts, block_counts)]
+        if progress:
+            progress(counts[0])
+        if jobs > 1 and fd is not None:
+            return _run_workers(screener, blocks, fd, jobs, counts, progress)
+    out.flush()
+    return tuple(counts)
+
+
+def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     turns = [context.Semaphore(1 if index == 0 else 0) for index in range(jobs)]
     inboxes = [context.Queue(maxsize=2) for _ in range(jobs)]
@@ -126,12 +148,12 @@ def _work(screener, index, inbox, turns, out_fd, counts, failure):
             block = inbox.get()
             if block is None:
                 return
-            data, total, found, errors = _screen(screener, block)
+            pieces, total, found, errors = _screen(screener, block)
             turns[index].acquire()
             try:
                 if failure.value:
                     return
-                _write_all(out_fd, data)
+                _write_all(out_fd, pieces)
                 counts[0] += total
                 counts[1] += found
                 counts[2] += errors
@@ -155,10 +177,17 @@ def _screen(screener, block):
         total += 1
         found += had_findings
         errors += was_error
-    return b"".join(pieces), total, found, errors
+    return pieces, total, found, errors
 
 
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _write_all(fd, pieces):
+    """Write byte strings in order with as few system calls and copies as possible."""
+    while pieces:
+        written = os.writev(fd, pieces[:WRITE_AT_ONCE])
+        done = 0
+        while done < len(pieces) and written >= len(pieces[done]):
+            written -= len(pieces[done])
+            done += 1
+        pieces = pieces[done:]
+        if written:  # a piece written in part
+            pieces[0] = memoryview(pieces[0])[written:]
