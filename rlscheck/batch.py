@@ -201,7 +201,6 @@ class Screener:
         self.kb = kb
         self.resolver = Resolver(kb)
         self.fixed_parts = {}
-        self.shared_findings = {}
         self.labs = {}
         self.inputs = {}
         self.contributions = {}
@@ -230,10 +229,8 @@ class Screener:
 
     def _encode_finding(self, found, certainty, source_ids):
         """A finding as pre-encoded JSON; the same dict `assess` builds, in fewer steps."""
-        if found.owner.shared:  # one input's finding, shared by many records
-            cached = self.shared_findings.get(id(found))
-            if cached is not None and cached[0] is found:
-                return cached[1]
+        if found.encoded is not None:
+            return found.encoded
         key = (found.template.id, certainty, source_ids)
         fixed = self.fixed_parts.get(key)
         if fixed is None:
@@ -243,10 +240,8 @@ class Screener:
             if len(self.fixed_parts) < 20_000:
                 self.fixed_parts[key] = fixed
         encoded = orjson.Fragment(b'{"matched":' + orjson.dumps(found.matched) + fixed)
-        if found.owner.shared:
-            if len(self.shared_findings) > 20_000:
-                self.shared_findings.clear()
-            self.shared_findings[id(found)] = (found, encoded)  # holding found keeps its id unique
+        if found.owner.shared:  # one input's finding, the same in every record with that input
+            found.encoded = encoded
         return encoded
 
     def _body(self, record):
@@ -263,11 +258,19 @@ class Screener:
     def line(self, record):
         """(the output line as two byte strings, had findings, was an error). The line is
         never joined here: at a few KB a line, every copy counts."""
-        head = _dumps({"id": record.record_id, "line": record.line})[:-1] + b","
+        head = _head(record)
         if record.error:
             return (head, _members({"error": record.error})), False, True
         body, had_findings, was_error = self._body(record)
         return (head, _members(body)), had_findings, was_error
+
+
+def _head(record):
+    """'{"id":...,"line":N,' : the start of an output line."""
+    try:
+        return b'{"id":%s,"line":%d,' % (orjson.dumps(record.record_id), record.line)
+    except TypeError:  # an id beyond 64 bits
+        return _dumps({"id": record.record_id, "line": record.line})[:-1] + b","
 
 
 def _members(body):

@@ -47,12 +47,13 @@ class Found:
     """A finding being put together. A batch run shares one input's Found among all the
     records with that input, so an assessment adding to a Found it does not own copies it first."""
 
-    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final")
+    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final", "encoded")
 
     def __init__(self, template, owner, matched=(), certainties=(), refs=()):
         self.template, self.owner = template, owner
         self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
         self.final = None  # kept once the Found is shared, and so fixed
+        self.encoded = None  # a renderer may keep its output for a shared Found here
 
     def finished(self):
         """(self, certainty, source ids, report order): the surest of its matches, and every
@@ -288,7 +289,7 @@ class Assessment:
     def lab(self, labvalue):
         if self.contributions is None:
             return self._lab(labvalue)
-        context = lab_context(self.kb, labvalue.lab_id)
+        context = labvalue.context
         context = frozenset(context & self.present) if context else context
         key = (labvalue.key, context)
         part = self.contributions.get(key)
@@ -488,15 +489,6 @@ class Assessment:
             self.checks.setdefault(entry["id"], entry)
 
 
-def lab_context(kb, lab_id):
-    """The conditions a lab's grading depends on (ferritin: kidney failure on dialysis)."""
-    context = kb.memo.get(("lab context", lab_id))
-    if context is None:
-        rules = kb.get(lab_id).get("rules", [])
-        context = kb.memo[("lab context", lab_id)] = frozenset(c for r in rules for c in r.get("when_condition", []))
-    return context
-
-
 def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, encode_finding=None):
     """The assessment document for one person. `contributions` (a dict kept across calls)
     lets a batch run work out each distinct input's part of the document only once."""
@@ -506,7 +498,7 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
     if len(labs) > 1:
-        labs = sorted(labs, key=lambda lv: bool(lab_context(kb, lv.lab_id)))
+        labs = sorted(labs, key=lambda lv: bool(lv.context))
     for labvalue in labs:
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)

@@ -14,11 +14,12 @@ _VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 class LabValue:
     """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L'."""
 
-    __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key")
+    __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key", "context")
 
-    def __init__(self, text, lab_id, name, value, given, unit):
+    def __init__(self, text, lab_id, name, value, given, unit, context=frozenset()):
         self.text, self.lab_id, self.name, self.value, self.given, self.unit = text, lab_id, name, value, given, unit
         self.key = (text, lab_id, name, value, given, unit)
+        self.context = context  # conditions its grading depends on (ferritin: kidney failure on dialysis)
 
 
 def unit_key(unit) -> str:
@@ -67,7 +68,8 @@ def parse_lab(kb, text, name=None, value_text=None):
             f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
         )
     given = f"{match.group(1)} {unit}".strip() if unit else f"{match.group(1)} {lab['unit']}"
-    return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"])
+    context = frozenset(c for rule in lab.get("rules", []) for c in rule.get("when_condition", []))
+    return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"], context)
 
 
 def grade(lab, labvalue, present_conditions):
