@@ -167,7 +167,7 @@ def main():
         generate_records(records, batch_records)
         batch = [RLSCHECK, "batch", str(records), "--quiet"]
         times = {"default": [], "one process": [], "plain": []}
-        for _ in range(3):  # alternating, like the start-up comparisons
+        for _ in range(5):  # alternating, like the start-up comparisons
             times["default"].append(timed(batch))
             times["one process"].append(timed(batch + ["--jobs", "1"]))
             times["plain"].append(timed([PYTHON, "-c", PLAIN_PASS], records))

@@ -8,7 +8,7 @@ import sys
 import click
 
 from rlscheck import __version__
-from rlscheck.commands.options import CONTEXT
+from rlscheck.commands.options import CONTEXT, Group
 
 # name -> (module, attribute, one-line help shown by `rlscheck --help`)
 COMMANDS = {
@@ -29,7 +29,7 @@ class ReaderGone(Exception):
     exit status 1, so it travels under this name instead."""
 
 
-class Cli(click.Group):
+class Cli(Group):
     """The root group: loads commands lazily, and turns every failure into one message on
     stderr with the contract's exit code."""
 
@@ -64,8 +64,15 @@ class Cli(click.Group):
         sys.exit(_exit_code(run))
 
 
+def _show_version(ctx, param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(f"rlscheck {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=Cli, context_settings=CONTEXT)
-@click.version_option(__version__, "--version", "-V", prog_name="rlscheck", message="%(prog)s %(version)s")
+@click.option("--version", "-V", is_flag=True, is_eager=True, expose_value=False, callback=_show_version,
+              help="Show the version and exit.")  # click's version_option would look up a translation
 def cli():
     """Check medications, conditions, habits and lab results for known secondary causes of
     restless legs syndrome (RLS), with the evidence and sources behind each.

@@ -4,13 +4,13 @@ import sys
 
 import click
 
-from rlscheck.commands.options import CONTEXT, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import CONTEXT, Command, FileName, NameType, color_option, format_option, kb_option, load_kb
 
 ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "substance",
                 "withdrawal": "withdrawal", "risk": "risk-factor"}
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT)
 @click.option("--med", "-m", "meds", multiple=True, type=NameType("medication"),
               help="A medication taken now: generic, brand, salt, dose or class ('Paxil CR', 'SSRI').")
 @click.option("--condition", "-c", "conditions", multiple=True, type=NameType("condition"),
@@ -23,7 +23,7 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
               help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
 @click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
-@click.option("--fhir", "fhir_files", multiple=True, type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
               help="A FHIR R4 Bundle or resource ('-' reads stdin); its medications and conditions join the inputs.")
 @click.option("--trimester", type=click.IntRange(1, 3), help="Pregnancy trimester (1-3); implies pregnancy.")
 @format_option("table", "json", "markdown")

@@ -7,14 +7,14 @@ import sys
 
 import click
 
-from rlscheck.commands.options import CONTEXT, kb_option, load_kb
+from rlscheck.commands.options import CONTEXT, Command, FileName, kb_option, load_kb
 
 PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
 
 
-@click.command(context_settings=CONTEXT)
-@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.command(cls=Command, context_settings=CONTEXT)
+@click.argument("source", type=FileName())
+@click.option("-o", "--output", type=FileName(),
               help="Write results here instead of stdout (opened only once reading has started).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
               help="Input format; default from the file name (.csv), else jsonl.")

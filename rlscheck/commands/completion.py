@@ -2,10 +2,10 @@
 
 import click
 
-from rlscheck.commands.options import CONTEXT
+from rlscheck.commands.options import CONTEXT, Command
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell):
     """Print the shell completion script for SHELL.

@@ -2,10 +2,10 @@
 
 import click
 
-from rlscheck.commands.options import CONTEXT
+from rlscheck.commands.options import CONTEXT, Group
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def kb():
     """Knowledge-base tools."""
 

@@ -5,10 +5,10 @@ import sys
 import click
 
 from rlscheck import __version__
-from rlscheck.commands.options import CONTEXT, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import CONTEXT, Command, NameType, color_option, format_option, kb_option, load_kb
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT)
 @click.option("--class", "class_name", type=NameType("medication"), help="Only this class (SSRI, beta blocker, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also list treatments, neutral and unsupported drugs.")
 @format_option("table", "json", "csv", "markdown")
@@ -68,7 +68,7 @@ def _emit_list(kb, key, title, records, columns, output_format, color):
         listing.table(make_console(color), title, records, columns, kb.disclaimer)
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT)
 @click.option("--all", "include_all", is_flag=True, help="Also list associations and conditions with no link.")
 @format_option("table", "json", "csv", "markdown")
 @kb_option
@@ -89,7 +89,7 @@ def conditions(include_all, output_format, kb_files, color):
                ("name", "kind", "relation", "certainty", "evidence", "icd10"), output_format, color)
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT)
 @click.argument("term", type=NameType("medication", "condition", "substance", "risk-factor", "lab"))
 @format_option("table", "json")
 @kb_option

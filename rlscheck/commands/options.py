@@ -1,8 +1,54 @@
 """Options and parameter types shared by the commands."""
 
+import os
+
 import click
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _show_help(ctx, param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+class PlainHelp:
+    """A help option whose text is not looked up in a translation catalogue: click does that
+    for every run, importing `locale` (about 2 ms of start-up) though it ships no translations."""
+
+    def get_help_option(self, ctx):
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option:
+            return None
+        if getattr(self, "_plain_help", None) is None:  # one object: click orders eager options by identity
+            self._plain_help = click.Option(names, is_flag=True, is_eager=True, expose_value=False,
+                                            callback=_show_help, help="Show this message and exit.")
+        return self._plain_help
+
+
+class FileName(click.ParamType):
+    """A file name ('-': standard input), completed by the shell as a file. The commands report
+    a file they cannot read or write themselves; click.Path would look up a translation of its
+    own name at every start (see PlainHelp)."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="file")]
+
+
+class Command(PlainHelp, click.Command):
+    pass
+
+
+class Group(PlainHelp, click.Group):
+    command_class = Command
 
 
 def load_kb(extra=()):
