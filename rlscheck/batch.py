@@ -1,8 +1,9 @@
 """Screen many people: JSONL or CSV in, one JSON line out per non-empty input line.
 
-Records stream one at a time, so memory stays flat however long the input. A record that
-cannot be read becomes an error line; it never stops the run and is never skipped. Each
-distinct input string is resolved once per run, and identical records are assessed once.
+Records stream, so memory stays flat however long the input. A record that cannot be read
+becomes an error line; it never stops the run and is never skipped. Each distinct input
+string is resolved once per run, and what each distinct input adds to a result is worked
+out once.
 """
 
 import csv
@@ -25,11 +26,12 @@ MAX_VALUES = 10_000
 
 
 def _dumps(value) -> bytes:
-    """Compact UTF-8 JSON; the standard library takes what orjson refuses (integers beyond 64 bits)."""
+    """Compact UTF-8 JSON. What orjson refuses (integers beyond 64 bits, lone surrogates in an
+    id) the standard library writes as ASCII with escapes, so the line stays valid UTF-8."""
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 class RecordError(Exception):
@@ -193,9 +195,8 @@ def _record_trimester(given):
 
 class Screener:
     """Assess records one by one. Reused within a run: the resolution of every input string,
-    what each distinct input adds to a document, the encoded JSON of each finding an input
-    brings on its own and of each finding's fixed part (explanation, advice, references),
-    and the document of a record seen before."""
+    what each distinct input adds to a document, and the encoded JSON of each finding an
+    input brings on its own and of each finding's fixed part (explanation, advice, references)."""
 
     def __init__(self, kb):
         self.kb = kb
@@ -269,7 +270,7 @@ def _head(record):
     """'{"id":...,"line":N,' : the start of an output line."""
     try:
         return b'{"id":%s,"line":%d,' % (orjson.dumps(record.record_id), record.line)
-    except TypeError:  # an id beyond 64 bits
+    except TypeError:  # an id orjson refuses
         return _dumps({"id": record.record_id, "line": record.line})[:-1] + b","
 
 

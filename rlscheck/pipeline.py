@@ -66,13 +66,15 @@ def run(kb, blocks, out, jobs=1, progress=None):
         fd = out.fileno()
     except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
         fd = None
-    write = (lambda pieces: _write_all(fd, pieces)) if fd is not None else (lambda pieces: out.write(b"".join(pieces)))
     screener = batch.Screener(kb)
     counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
     for block in blocks:
         pieces, *block_counts = _screen(screener, block)
-        write(pieces)
+        if fd is None:
+            out.write(b"".join(pieces))
+        else:
+            _write_all(fd, pieces)
         counts = [total + more for total, more in zip(counts, block_counts)]
         if progress:
             progress(counts[0])
@@ -90,8 +92,9 @@ def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
     inboxes = [context.Queue(maxsize=2) for _ in range(jobs)]
     counts = context.Array("q", first_counts)  # records, with findings, errors
     failure = context.Value("i", 0)
-    workers = [context.Process(target=_work, args=(screener, index, inboxes[index], turns, out_fd, counts, failure),
-                               daemon=True) for index in range(jobs)]
+    workers = [context.Process(target=_work, daemon=True,
+                               args=(screener, index, inboxes[index], turns, out_fd, counts, failure, os.getpid()))
+               for index in range(jobs)]
     for worker in workers:
         worker.start()
     try:
@@ -140,21 +143,22 @@ def _check(workers, failure):
         raise RuntimeError("a batch worker process failed; the output is incomplete")
 
 
-def _work(screener, index, inbox, turns, out_fd, counts, failure):
+def _work(screener, index, inbox, turns, out_fd, counts, failure, parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _end_with(parent)
     following = turns[(index + 1) % len(turns)]
     try:
         while True:
-            block = inbox.get()
+            block = _next_block(inbox, parent)
             if block is None:
                 return
             pieces, total, found, errors = _screen(screener, block)
-            turns[index].acquire()
+            _take_turn(turns[index], parent)
             try:
                 if failure.value:
                     return
                 _write_all(out_fd, pieces)
-                counts[0] += total
+                counts[0] += total  # only the worker whose turn it is writes these
                 counts[1] += found
                 counts[2] += errors
             except BrokenPipeError:
@@ -162,9 +166,48 @@ def _work(screener, index, inbox, turns, out_fd, counts, failure):
                 return
             finally:
                 following.release()
+    except ParentGone:
+        return
     except Exception:
-        failure.value = failure.value or WORKER_ERROR
-        raise
+        failure.value = failure.value or WORKER_ERROR  # the parent reports it, without a traceback
+        if os.environ.get("RLSCHECK_DEBUG"):
+            raise
+
+
+class ParentGone(Exception):
+    pass
+
+
+def _end_with(parent):
+    """Be stopped by the kernel if the parent is killed outright (Linux); elsewhere the
+    waits below notice the parent has gone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it went before the request above took effect
+        os._exit(0)
+
+
+def _next_block(inbox, parent):
+    while True:
+        try:
+            return inbox.get(timeout=1)
+        except queue.Empty:
+            _check_parent(parent)
+
+
+def _take_turn(turn, parent):
+    while not turn.acquire(timeout=1):
+        _check_parent(parent)
+
+
+def _check_parent(parent):
+    """A parent killed outright cannot stop its workers: they notice and stop themselves."""
+    if os.getppid() != parent:
+        raise ParentGone
 
 
 def _screen(screener, block):

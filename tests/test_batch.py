@@ -246,3 +246,33 @@ def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
     time.sleep(0.5)
     leftover = subprocess.run(["pgrep", "-f", str(source)], capture_output=True)
     assert leftover.stdout == b""
+
+
+def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
+    source = tmp_path / "odd.jsonl"
+    source.write_text('{"id": "\\ud800", "meds": ["\\udc00abc"]}\n{"id": 123456789012345678901234567890}\n'
+                      '{"id": "a", "\\ud800x": 1}\n', encoding="ascii")
+    result = rlscheck_process("batch", source, "-q")
+    lines = [json.loads(line.decode("utf-8")) for line in result.stdout.splitlines()]  # strict UTF-8
+    assert [line["line"] for line in lines] == [1, 2, 3] and lines[0]["id"] == "\ud800"
+    assert lines[0]["unrecognized"][0]["input"] == "\\udc00abc" and "unknown field" in lines[2]["error"]
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    source = tmp_path / "people.jsonl"
+    _mixed_people(source, 200_000)
+    started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
+                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    started.send_signal(signal.SIGKILL)
+    started.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", str(source)], capture_output=True).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert subprocess.run(["pgrep", "-f", str(source)], capture_output=True).stdout == b""
