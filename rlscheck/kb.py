@@ -4,9 +4,9 @@ The compiled form is plain data written with `marshal` (fast to read, and unlike
 cannot construct arbitrary objects). It lives in the user's cache directory under a key made
 of rlscheck's and Python's versions and the path, size, modification time and inode of every
 knowledge-base file (the test Python itself uses for its bytecode cache), so an edited file
-is never served stale and start-up need not read the YAML at all. A cache file that is corrupt, truncated or foreign is
-ignored and rebuilt; an unwritable cache directory only costs speed. Start-up matters here:
-this module imports nothing heavy.
+is never served stale and start-up need not read the YAML at all. A cache file that is
+corrupt, truncated or foreign is ignored and rebuilt; an unwritable cache directory only
+costs speed. Start-up matters here: this module imports nothing heavy.
 """
 
 import marshal
@@ -15,10 +15,10 @@ import sys
 import zlib
 
 from rlscheck import __version__
-
-FORMAT = 8  # of the compiled cache; bump when its layout changes
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
+
+FORMAT = 9  # of the compiled cache; bump when its layout changes
 
 
 def shipped_path():
@@ -73,15 +73,18 @@ def _pack(compiled):
     one assessment touches a few dozen entries, not the whole knowledge base."""
     packed = {key: value for key, value in compiled.items()
               if key not in PACKED + ("entries", "names", "completions")}
-    packed["entries"] = {entry_id: marshal.dumps(entry) for entry_id, entry in compiled["entries"].items()}
+    # Entries and names are single blobs too: completion, which needs neither, skips decoding them.
+    packed["entries"] = marshal.dumps({entry_id: marshal.dumps(entry)
+                                       for entry_id, entry in compiled["entries"].items()})
     # Names are bucketed by first character, and each maps to "id how" lines in one string:
     # a lookup decodes one small bucket, whatever the size of the knowledge base.
-    packed["names"] = {}
+    names = {}
     for index, table in compiled["names"].items():
         buckets = {}
         for key, targets in table.items():
             buckets.setdefault(key[:1], {})[key] = "\n".join(f"{i} {how}" for i, how in targets)
-        packed["names"][index] = marshal.dumps({first: marshal.dumps(b) for first, b in buckets.items()})
+        names[index] = marshal.dumps({first: marshal.dumps(b) for first, b in buckets.items()})
+    packed["names"] = marshal.dumps(names)
     for key in PACKED:
         packed[key] = marshal.dumps(compiled[key])
     packed["completions"] = {}
@@ -118,12 +121,10 @@ def _read_cache(cache_file, key):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("cache_key") != key:
         return None
-    needed = {"entries": dict, "names": dict, "completions": dict, "checks": list, "disclaimer": str,
+    needed = {"entries": bytes, "names": bytes, "completions": dict, "checks": list, "disclaimer": str,
               "primary_rls": str,
               **{key: bytes for key in PACKED}}
     if not all(isinstance(data.get(field), kind) for field, kind in needed.items()):
-        return None
-    if not all(isinstance(blob, bytes) for blob in list(data["entries"].values()) + list(data["names"].values())):
         return None
     return data
 
@@ -190,8 +191,7 @@ class KnowledgeBase:
     """Read-only access to the compiled knowledge base (decoded lazily, part by part)."""
 
     def __init__(self, data):
-        self.entries = LazyMap(data["entries"])
-        self.names = LazyMap(data["names"])
+        self._maps = {"entries": data["entries"], "names": data["names"]}
         self.check_ids = data["checks"]
         self._completions = data["completions"]
         self.disclaimer = data["disclaimer"]
@@ -208,6 +208,14 @@ class KnowledgeBase:
             self._tables[key] = marshal.loads(self._packed[key])
         return self._tables[key]
 
+    def _map(self, key):
+        found = self._maps[key]
+        if isinstance(found, bytes):
+            found = self._maps[key] = LazyMap(marshal.loads(found))
+        return found
+
+    entries = property(lambda self: self._map("entries"))
+    names = property(lambda self: self._map("names"))
     sources = property(lambda self: self._table("sources"))
     children = property(lambda self: self._table("children"))
     icd10 = property(lambda self: self._table("icd10"))
