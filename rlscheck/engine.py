@@ -138,15 +138,13 @@ class Assessment:
             note["relation"] = relation
         if references:
             note["references"] = self.kb.references(references)
-        if note not in self.notes:
-            self.notes.append(note)
+        _add_once(self.notes, note)
 
     def _not_linked(self, inp, resolved, text=""):
         record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
         if text:
             record["text"] = text
-        if record not in self.not_linked:
-            self.not_linked.append(record)
+        _add_once(self.not_linked, record)
 
     def _template(self, target_id):
         template = self.kb.memo.get(("finding", target_id))
@@ -158,8 +156,7 @@ class Assessment:
         record = self._record(inp, {"kind": inp.kind, "suggestions": suggestions})
         if reason:
             record["reason"] = reason
-        if record not in self.unrecognized:
-            self.unrecognized.append(record)
+        _add_once(self.unrecognized, record)
 
     def _finding(self, target_id):
         """The Found to add to, copied first if it is shared."""
@@ -177,8 +174,7 @@ class Assessment:
         if inp.kind != found.template.fields["kind"]:
             matched["kind"] = inp.kind
         matched.update(extra or {})
-        if matched not in found.matched:
-            found.matched.append(matched)
+        _add_once(found.matched, matched)
         found.certainties.append(certainty)
         found.refs.extend(references)
 
@@ -502,6 +498,11 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     for labvalue in labs:
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+
+
+def _add_once(items, record):
+    if record not in items:
+        items.append(record)
 
 
 @lru_cache(maxsize=64)

@@ -229,23 +229,41 @@ def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeyp
         pipeline.run(kb, pipeline.jsonl_blocks(lines), out, jobs=2)
 
 
-def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
-    import signal
+def _start_parallel_batch(tmp_path):
+    """A two-worker batch on an input large enough to be stopped midway, and its input's path."""
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
     source = tmp_path / "people.jsonl"
     _mixed_people(source, 200_000)
     started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
-                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.PIPE)
+                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL)
+    return started, source
+
+
+def _processes_reading(source, wait=10.0):
+    """Output of pgrep for processes still working on `source`, after waiting up to `wait` s."""
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = subprocess.run(["pgrep", "-f", str(source)], capture_output=True).stdout
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
+    import signal
+    import time
+
+    started, source = _start_parallel_batch(tmp_path)
     time.sleep(1.5)
     started.send_signal(signal.SIGINT)
     assert started.wait(timeout=30) == 130
-    time.sleep(0.5)
-    leftover = subprocess.run(["pgrep", "-f", str(source)], capture_output=True)
-    assert leftover.stdout == b""
+    assert _processes_reading(source) == b""
 
 
 def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
@@ -260,19 +278,10 @@ def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
 
 def test_workers_end_when_their_parent_is_killed(tmp_path):
     import signal
-    import subprocess
-    import sys
     import time
-    from pathlib import Path
 
-    source = tmp_path / "people.jsonl"
-    _mixed_people(source, 200_000)
-    started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
-                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL)
+    started, source = _start_parallel_batch(tmp_path)
     time.sleep(1.5)
     started.send_signal(signal.SIGKILL)
     started.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pgrep", "-f", str(source)], capture_output=True).stdout and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert subprocess.run(["pgrep", "-f", str(source)], capture_output=True).stdout == b""
+    assert _processes_reading(source) == b""
