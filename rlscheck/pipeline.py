@@ -13,6 +13,7 @@ import signal
 from rlscheck import batch
 
 BLOCK = 500  # records: a worker holds one block's results (a few MB) until its turn
+BLOCK_BYTES = 4 << 20
 BROKEN_PIPE, WORKER_ERROR = 1, 2
 WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
 
@@ -30,14 +31,16 @@ def can_fork():
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def jsonl_blocks(stream, size=BLOCK):
-    """(first line number, raw lines) in blocks; the workers read the lines."""
-    number, lines = 1, []
+def jsonl_blocks(stream, size=BLOCK, most_bytes=BLOCK_BYTES):
+    """(first line number, raw lines) in blocks of `size` lines or `most_bytes` bytes, whichever
+    comes first (long lines must not make a block large); the workers read the lines."""
+    number, lines, held = 1, [], 0
     for raw in stream:
         lines.append(raw)
-        if len(lines) == size:
+        held += len(raw)
+        if len(lines) == size or held >= most_bytes:
             yield number, lines
-            number, lines = number + size, []
+            number, lines, held = number + len(lines), [], 0
     if lines:
         yield number, lines
 

@@ -150,3 +150,16 @@ def test_batch_lines_equal_assess_documents(kb, people):
         assert (line.pop("id"), line.pop("line")) == (f"p{number}", number)
         assert line == json.loads(json.dumps(expected)) and had_findings == bool(expected["findings"])
         assert not was_error
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"") + b"\n"), max_size=60),
+       st.integers(1, 7), st.integers(1, 200))
+def test_jsonl_blocks_keep_every_line_and_its_number(lines, size, most_bytes):
+    from rlscheck import pipeline
+
+    blocks = list(pipeline.jsonl_blocks(lines, size, most_bytes))
+    assert [line for _, block in blocks for line in block] == lines
+    assert all(0 < len(block) <= size for _, block in blocks)
+    starts = [start for start, _ in blocks]
+    assert starts == [1 + sum(len(block) for _, block in blocks[:index]) for index in range(len(blocks))]

@@ -106,13 +106,11 @@ def _workers(requested, size):
     """How many processes to screen with; by default small inputs stay in this one."""
     from rlscheck import pipeline
 
+    if requested == 1 or (not requested and size is not None and size < PARALLEL_FROM):
+        return 1
     if not pipeline.can_fork():
         return 1
-    if requested:
-        return requested
-    if size is not None and size < PARALLEL_FROM:
-        return 1
-    return min(pipeline.available_cpus(), 4)
+    return requested or min(pipeline.available_cpus(), 4)
 
 
 def _binary_stdout():
