@@ -19,8 +19,8 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
               help="Input format; default from the file name (.csv), else jsonl.")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
-              help="Worker processes; 1 works in this process. Default: one per CPU, up to 4, "
-                   "for inputs over 1 MB or piped in.")
+              help="Worker processes; 1 works in this process. Default on Linux: one per CPU, up to "
+                   "4, for inputs over 1 MB or piped in.")
 @kb_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def batch(source, output, input_format, jobs, kb_files, quiet):
@@ -108,7 +108,8 @@ def _workers(requested, size):
 
     if requested == 1 or (not requested and size is not None and size < PARALLEL_FROM):
         return 1
-    if not pipeline.can_fork():
+    # Workers are forked; by default only on Linux, where forking a Python process is safe.
+    if not pipeline.can_fork() or (not requested and not sys.platform.startswith("linux")):
         return 1
     return requested or min(pipeline.available_cpus(), 4)
 
