@@ -63,7 +63,3 @@ def assess_json(*args):
 
 def finding_ids(document):
     return {finding["id"] for finding in document["findings"]}
-
-
-def matched_inputs(document):
-    return {m["input"]: f["id"] for f in document["findings"] for m in f["matched"]}

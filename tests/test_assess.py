@@ -6,7 +6,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from conftest import assess_json, finding_ids, matched_inputs, rlscheck
+from conftest import assess_json, finding_ids, rlscheck
 
 
 def schema():
