@@ -487,7 +487,8 @@ class Assessment:
 
 def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, encode_finding=None):
     """The assessment document for one person. `contributions` (a dict kept across calls)
-    lets a batch run work out each distinct input's part of the document only once."""
+    lets a batch run work out each distinct input's part of the document only once;
+    `encode_finding` is described at Assessment.document."""
     assessment = Assessment(kb, resolver, contributions)
     for inp in sorted(inputs, key=_input_order):
         assessment.add(inp, trimester)
