@@ -1,5 +1,6 @@
 """Start-up guards: what each path imports (not timings), and the installed tool running anywhere."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -8,11 +9,12 @@ from pathlib import Path
 from conftest import rlscheck_process
 
 
-def imported_modules(*args):
+def imported_modules(*args, env=None):
     """Top-level modules a real `rlscheck ARGS` run imports (python -X importtime)."""
     # Run outside the checkout, so `-m rlscheck` imports the installed package, not the sources.
     completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "rlscheck", *args],
-                               capture_output=True, text=True, cwd=tempfile.gettempdir())
+                               capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                               env=dict(os.environ, **(env or {})))
     names = set()
     for line in completed.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -33,6 +35,15 @@ def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
     assert completed.returncode == 0
     assert "yaml" not in modules and "rich" not in modules and "rapidfuzz" not in modules
     assert "drug_named_entity_recognition" not in modules and "simple_icd_10_cm" not in modules
+
+
+def test_assess_and_completion_make_no_translation_lookup():
+    """click looks up translations of its messages; the first lookup imports `locale`."""
+    completed, modules = imported_modules("assess", "--med", "paroxetine", "--format", "json")
+    assert completed.returncode == 0 and "locale" not in modules
+    completing = {"_RLSCHECK_COMPLETE": "bash_complete", "COMP_WORDS": "rlscheck assess --med parox", "COMP_CWORD": "3"}
+    completed, modules = imported_modules(env=completing)
+    assert "plain,paroxetine" in completed.stdout.splitlines() and "locale" not in modules
 
 
 def test_help_loads_no_knowledge_base():
