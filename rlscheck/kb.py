@@ -143,6 +143,33 @@ def _write_cache(cache_file, data):
     except (OSError, ValueError):
         if temporary and os.path.exists(temporary):
             os.unlink(temporary)
+        return
+    prune_stale(cache_file, "kb-", ".marshal")
+
+
+STALE_AFTER = 30 * 24 * 3600  # seconds
+
+
+def prune_stale(kept, prefix, suffix):
+    """Remove cache files of the same kind as `kept` (a file just written) that are over a
+    month old: earlier versions and edited knowledge bases leave them behind."""
+    import time
+
+    directory = os.path.dirname(os.fspath(kept))
+    cutoff = time.time() - STALE_AFTER
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(directory, name)
+        if not (name.startswith(prefix) and name.endswith(suffix)) or path == os.fspath(kept):
+            continue
+        try:
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
+        except OSError:  # gone already, or not ours to remove
+            continue
 
 
 class LazyMap:

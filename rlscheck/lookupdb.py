@@ -10,12 +10,13 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from rlscheck.kb import cache_dir
+from rlscheck.kb import cache_dir, prune_stale
 
 
 class LookupTable:
     def __init__(self, name, version, build_rows):
         """build_rows() yields (key, value, flag) rows; it runs only when the file is missing."""
+        self.name = name
         self.path = Path(cache_dir()) / f"{name}-{version}.sqlite"
         self._build_rows = build_rows
         self._connection = None
@@ -60,6 +61,7 @@ class LookupTable:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+        prune_stale(self.path, f"{self.name}-", ".sqlite")
 
     def get(self, key):
         connection = self._connect()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import rlscheck
+from conftest import rlscheck, rlscheck_process
 from rlscheck.kb import shipped_path
 from rlscheck.validate import check_files
 
@@ -156,3 +156,35 @@ def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
     for cache_file in caches:
         cache_file.write_bytes(b"\xe3" + b"junk" * 10)
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
+
+
+def test_a_new_cache_file_clears_month_old_ones_of_its_kind(tmp_path):
+    import os
+
+    old = tmp_path / "kb-0000000000000000.marshal"
+    recent = tmp_path / "kb-1111111111111111.marshal"
+    other = tmp_path / "drugnames-1-1.sqlite"
+    for path in (old, recent, other):
+        path.write_bytes(b"x")
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    os.utime(other, (month_ago, month_ago))
+    result = rlscheck_process("assess", "-m", "Paxil", "-f", "json", env={"RLSCHECK_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0
+    assert not old.exists() and recent.exists() and other.exists()  # only stale files of the kind written
+    assert len(list(tmp_path.glob("kb-*.marshal"))) == 2
+
+
+def test_a_new_lookup_table_clears_month_old_versions_of_itself(tmp_path, monkeypatch):
+    import os
+
+    from rlscheck.lookupdb import LookupTable
+
+    monkeypatch.setenv("RLSCHECK_CACHE_DIR", str(tmp_path))
+    stale, unrelated = tmp_path / "names-1.sqlite", tmp_path / "names2-1.sqlite"
+    for path in (stale, unrelated):
+        path.write_bytes(b"x")
+        os.utime(path, (0, 0))
+    table = LookupTable("names", "2", lambda: iter([("zoloft", "sertraline", 1)]))
+    assert table.get("zoloft") == ("sertraline", 1)
+    assert not stale.exists() and unrelated.exists() and (tmp_path / "names-2.sqlite").exists()
