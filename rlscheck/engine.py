@@ -287,14 +287,12 @@ class Assessment:
             return self._lab(labvalue)
         context = labvalue.context
         context = frozenset(context & self.present) if context else context
-        key = (labvalue.key, context)
-        part = self.contributions.get(key)
-        if part is None:
-            part = Assessment(self.kb, self.resolver)
+
+        def work_out(part):
             part.present = set(context)
             part._lab(labvalue)
-            self._remember(key, part)
-        self._merge(part)
+
+        self._contribute((labvalue.key, context), work_out)
 
     def _lab(self, labvalue):
         inp = Input("lab", labvalue.text)
@@ -326,19 +324,20 @@ class Assessment:
     def add(self, inp, trimester=0):
         if self.contributions is None:
             return self._add(inp, trimester)
-        key = (inp.key, trimester)
+        self._contribute((inp.key, trimester), lambda part: part._add(inp, trimester))
+
+    def _contribute(self, key, work_out):
+        """Merge what one input adds: worked out once per key by work_out(part) on a part of
+        its own, then shared by every document with that input."""
         part = self.contributions.get(key)
         if part is None:
             part = Assessment(self.kb, self.resolver)
-            part._add(inp, trimester)
-            self._remember(key, part)
+            work_out(part)
+            part.shared = True
+            if len(self.contributions) > 10_000:  # bounded: memory stays flat
+                self.contributions.clear()
+            self.contributions[key] = part
         self._merge(part)
-
-    def _remember(self, key, part):
-        if len(self.contributions) > 10_000:  # bounded: memory stays flat
-            self.contributions.clear()
-        part.shared = True
-        self.contributions[key] = part
 
     def _merge(self, part):
         """Add what one input contributed (worked out on its own, shared: never modified)."""

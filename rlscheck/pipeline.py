@@ -18,11 +18,16 @@ BROKEN_PIPE, WORKER_ERROR = 1, 2
 WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
 
 
-def available_cpus():
+DEFAULT_MOST_JOBS = 4  # more workers would mostly add memory: each keeps its own caches
+
+
+def default_jobs():
+    """One worker per CPU this process may use, up to DEFAULT_MOST_JOBS."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, DEFAULT_MOST_JOBS)
 
 
 def can_fork():

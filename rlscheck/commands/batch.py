@@ -111,7 +111,7 @@ def _workers(requested, size):
     # Workers are forked; by default only on Linux, where forking a Python process is safe.
     if not pipeline.can_fork() or (not requested and not sys.platform.startswith("linux")):
         return 1
-    return requested or min(pipeline.available_cpus(), 4)
+    return requested or pipeline.default_jobs()
 
 
 def _binary_stdout():
