@@ -18,7 +18,7 @@ from rlscheck import __version__
 from rlscheck.errors import KnowledgeBaseError
 from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 
-FORMAT = 9  # of the compiled cache; bump when its layout changes
+FORMAT = 10  # of the compiled cache; bump when its layout changes
 
 
 def shipped_path():
@@ -51,50 +51,91 @@ def load(extra_files=()):
         try:
             info = os.stat(path)
         except (OSError, ValueError):
-            return KnowledgeBase(_build(paths))  # validation reports the unusable file
+            return KnowledgeBase(_pack(_build(paths), ""))  # validation reports the unusable file
         parts.append(f"{os.path.abspath(path)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_dev}")
     key = "|".join(parts)
     encoded = key.encode("utf-8", "surrogateescape")
-    name = f"{zlib.crc32(encoded):08x}{zlib.adler32(encoded):08x}"
-    cache_file = os.path.join(cache_dir(), f"kb-{name}.marshal")
-    data = _read_cache(cache_file, key)
-    if data is None:
-        data = _pack(_build(paths))
-        data["cache_key"] = key
-        _write_cache(cache_file, data)
-    return KnowledgeBase(data)
+    cache_file = os.path.join(cache_dir(), f"kb-{zlib.crc32(encoded):08x}{zlib.adler32(encoded):08x}.marshal")
+
+    def rebuild():
+        packed = _pack(_build(paths), key)
+        _write_cache(cache_file, packed)
+        return packed
+
+    return KnowledgeBase(_open_cache(cache_file, key) or rebuild(), rebuild)
 
 
-PACKED = ("sources", "children", "icd10", "snomed")
+# The cache file: a 24-byte prefix (the header's length and CRC-32, in hex), a header (marshal),
+# then numbered sections (marshal blobs), each read and checked only when first used: an
+# assessment touches a few dozen entries, so start-up does not grow with the knowledge base.
+_PREFIX = 24
+_PER_BUCKET = 8  # entries per section: small sections keep the bytes read per lookup small
 
 
-def _pack(compiled):
-    """Store each entry and each large table as its own marshal blob, decoded only when used:
-    one assessment touches a few dozen entries, not the whole knowledge base."""
-    packed = {key: value for key, value in compiled.items()
-              if key not in PACKED + ("entries", "names", "completions")}
-    # Entries and names are single blobs too: completion, which needs neither, skips decoding them.
-    packed["entries"] = marshal.dumps({entry_id: marshal.dumps(entry)
-                                       for entry_id, entry in compiled["entries"].items()})
-    # Names are bucketed by first character, and each maps to "id how" lines in one string:
-    # a lookup decodes one small bucket, whatever the size of the knowledge base.
-    names = {}
+class Packed:
+    """A compiled knowledge base as a header and numbered sections, in memory or in a file."""
+
+    def __init__(self, header, read):
+        self.header = header
+        self._read = read  # (offset, length) -> bytes
+
+    def section(self, number):
+        bounds = self.header["bounds"]
+        start, length = bounds[number], bounds[number + 1] - bounds[number]
+        blob = self._read(start, length)
+        if len(blob) != length or zlib.crc32(blob) != self.header["crcs"][number]:
+            raise ValueError("cache section does not match its checksum")
+        return marshal.loads(blob)
+
+    def to_bytes(self):
+        header = marshal.dumps(self.header)
+        return b"%016x%08x" % (len(header), zlib.crc32(header)) + header + self._read(0, self.header["bounds"][-1])
+
+
+BY_ID = ("entries", "sources")
+
+
+def id_bucket(record_id, buckets):
+    return zlib.crc32(record_id.encode("utf-8", "surrogateescape")) % buckets
+
+
+def _pack(compiled, key):
+    blobs = []
+
+    def add(value):
+        blobs.append(marshal.dumps(value))
+        return len(blobs) - 1
+
+    entries = compiled["entries"]
+    header = {"format": FORMAT, "cache_key": key, "disclaimer": compiled["disclaimer"],
+              "primary_rls": compiled["primary_rls"],
+              "checks": [entry_id for entry_id, entry in entries.items() if entry["kind"] == "check"],
+              "tables": {name: add(compiled[name]) for name in ("children", "icd10", "snomed")},
+              "order": {}, "names": {}, "completions": {}}
+    for group in BY_ID:  # entries and sources, hashed by id into small sections
+        records = compiled[group]
+        buckets = [{} for _ in range(max(1, len(records) // _PER_BUCKET))]
+        for record_id, record in records.items():
+            buckets[id_bucket(record_id, len(buckets))][record_id] = marshal.dumps(record)
+        header[group] = [add(bucket) for bucket in buckets]
+        header["order"][group] = add(list(records))
+    # Names are bucketed by first character, each mapping to "id how" lines in one string.
     for index, table in compiled["names"].items():
-        buckets = {}
-        for key, targets in table.items():
-            buckets.setdefault(key[:1], {})[key] = "\n".join(f"{i} {how}" for i, how in targets)
-        names[index] = marshal.dumps({first: marshal.dumps(b) for first, b in buckets.items()})
-    packed["names"] = marshal.dumps(names)
-    for key in PACKED:
-        packed[key] = marshal.dumps(compiled[key])
-    packed["completions"] = {}
+        by_first = {}
+        for name, targets in table.items():
+            by_first.setdefault(name[:1], {})[name] = "\n".join(f"{i} {how}" for i, how in targets)
+        header["names"][index] = {first: add(bucket) for first, bucket in by_first.items()}
     for index, items in compiled["completions"].items():
-        buckets = {}
+        by_first = {}
         for name, help_text in items:
-            buckets.setdefault(name[:1].casefold(), []).append([name, help_text])
-        packed["completions"][index] = {first: marshal.dumps(b) for first, b in buckets.items()}
-    packed["checks"] = [e["id"] for e in compiled["entries"].values() if e["kind"] == "check"]
-    return packed
+            by_first.setdefault(name[:1].casefold(), []).append([name, help_text])
+        header["completions"][index] = {first: add(bucket) for first, bucket in by_first.items()}
+    bounds = [0]
+    for blob in blobs:
+        bounds.append(bounds[-1] + len(blob))
+    header["bounds"], header["crcs"] = bounds, [zlib.crc32(blob) for blob in blobs]
+    body = b"".join(blobs)
+    return Packed(header, lambda start, length: body[start:start + length])
 
 
 def _build(paths):
@@ -109,36 +150,65 @@ def _build(paths):
     return compile_kb(merged)
 
 
-def _read_cache(cache_file, key):
+_HEADER_TYPES = {"format": int, "cache_key": str, "disclaimer": str, "primary_rls": str, "checks": list,
+                 "entries": list, "sources": list, "order": dict, "tables": dict, "names": dict, "completions": dict,
+                 "bounds": list, "crcs": list}
+
+
+def _open_cache(cache_file, key):
+    """The cache's Packed form, or None when it is missing, corrupt, truncated or foreign."""
     try:
-        with open(cache_file, "rb") as handle:
-            raw = handle.read()
-        # The first 8 bytes are a checksum of the rest: a corrupted or truncated file is rebuilt.
-        if len(raw) < 8 or int(raw[:8], 16) != zlib.crc32(raw[8:]):
+        handle = _ReadOnlyFile(cache_file)
+        prefix = handle.read(0, _PREFIX)
+        length, crc = int(prefix[:16], 16), int(prefix[16:], 16)
+        raw = handle.read(_PREFIX, length)
+        if len(raw) != length or zlib.crc32(raw) != crc:
             return None
-        data = marshal.loads(raw[8:])
+        header = marshal.loads(raw)
     except (OSError, ValueError, EOFError, TypeError, RecursionError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("cache_key") != key:
+    if not (isinstance(header, dict) and all(isinstance(header.get(f), t) for f, t in _HEADER_TYPES.items())
+            and header["format"] == FORMAT and header["cache_key"] == key
+            and handle.size == _PREFIX + length + header["bounds"][-1]):
         return None
-    needed = {"entries": bytes, "names": bytes, "completions": dict, "checks": list, "disclaimer": str,
-              "primary_rls": str,
-              **{key: bytes for key in PACKED}}
-    if not all(isinstance(data.get(field), kind) for field, kind in needed.items()):
-        return None
-    return data
+    base = _PREFIX + length
+    return Packed(header, lambda start, size: handle.read(base + start, size))
 
 
-def _write_cache(cache_file, data):
+class _ReadOnlyFile:
+    """Reads at an offset without a shared file position (forked batch workers read too)."""
+
+    def __init__(self, path):
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        self.size = os.fstat(self._fd).st_size
+        if not hasattr(os, "pread"):  # Windows: read it all now, and leave the file free to replace
+            try:
+                self._data = os.read(self._fd, self.size)
+            finally:
+                self.close()
+
+    def read(self, start, length):
+        if self._fd is None:
+            return self._data[start:start + length]
+        return os.pread(self._fd, length, start)
+
+    def close(self):
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+    __del__ = close
+
+
+def _write_cache(cache_file, packed):
     import tempfile
 
     temporary = None
     try:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cache_file), prefix=".kb-", suffix=".tmp")
-        payload = marshal.dumps(data)
         with os.fdopen(handle, "wb") as out:
-            out.write(b"%08x" % zlib.crc32(payload) + payload)
+            out.write(packed.to_bytes())
         os.replace(temporary, cache_file)
     except (OSError, ValueError):
         if temporary and os.path.exists(temporary):
@@ -172,103 +242,106 @@ def prune_stale(kept, prefix, suffix):
             continue
 
 
-class LazyMap:
-    """A read-only mapping whose values are marshal blobs, decoded on first access."""
+class ById:
+    """Entries or sources by id: a read-only mapping, decoded section by section as used."""
 
-    def __init__(self, blobs):
-        self._blobs = blobs
+    def __init__(self, kb, group):
+        self._kb, self._group = kb, group
         self._decoded = {}
 
-    def get(self, key, default=None):
-        if key in self._decoded:
-            return self._decoded[key]
-        blob = self._blobs.get(key)
-        if blob is None:
-            return default
-        try:
-            value = marshal.loads(blob)
-        except (ValueError, EOFError, TypeError):
-            return default
-        self._decoded[key] = value
-        return value
+    def _blobs(self, record_id):
+        return self._kb.section(self._group, record_id) if isinstance(record_id, str) else {}
 
-    def __getitem__(self, key):
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
+    def get(self, record_id, default=None):
+        found = self._decoded.get(record_id)
+        if found is None:
+            blob = self._blobs(record_id).get(record_id)
+            if blob is None:
+                return default
+            found = self._decoded[record_id] = marshal.loads(blob)
+        return found
 
-    def __contains__(self, key):
-        return key in self._blobs
+    def __getitem__(self, record_id):
+        found = self.get(record_id)
+        if found is None:
+            raise KeyError(record_id)
+        return found
+
+    def __contains__(self, record_id):
+        return record_id in self._blobs(record_id)
 
     def __iter__(self):
-        return iter(self._blobs)
+        return iter(self._kb.section("order", self._group))
 
     def __len__(self):
-        return len(self._blobs)
+        return len(self._kb.section("order", self._group))
 
     def items(self):
-        return ((key, self[key]) for key in self._blobs)
+        return ((record_id, self[record_id]) for record_id in self)
 
     def values(self):
-        return (self[key] for key in self._blobs)
+        return (self[record_id] for record_id in self)
 
 
 class KnowledgeBase:
-    """Read-only access to the compiled knowledge base (decoded lazily, part by part)."""
+    """Read-only access to the compiled knowledge base, decoded lazily, section by section.
+    A section found corrupt is not trusted: the knowledge base is rebuilt from its YAML."""
 
-    def __init__(self, data):
-        self._maps = {"entries": data["entries"], "names": data["names"]}
-        self.check_ids = data["checks"]
-        self._completions = data["completions"]
-        self.disclaimer = data["disclaimer"]
-        self.primary_rls = data["primary_rls"]
-        self._packed = {key: data[key] for key in PACKED}
-        self._tables = {}
+    def __init__(self, packed, rebuild=None):
+        self._packed, self._rebuild = packed, rebuild
+        header = packed.header
+        self.check_ids = header["checks"]
+        self.disclaimer = header["disclaimer"]
+        self.primary_rls = header["primary_rls"]
+        self.entries = ById(self, "entries")
+        self.sources = ById(self, "sources")
+        self._sections = {}
         self._paths = {}
         self._references = {}
-        self._buckets = {}
         self.memo = {}  # derived values other modules compute once per knowledge base
 
-    def _table(self, key):
-        if key not in self._tables:
-            self._tables[key] = marshal.loads(self._packed[key])
-        return self._tables[key]
+    def section(self, *name):
+        """A decoded section, or None if there is none: ('entries', id) and ('sources', id) for
+        the section holding that id, ('order', group), ('tables', name), ('names', index,
+        first character) and ('completions', index, first character)."""
+        header = self._packed.header
+        if name[0] in BY_ID:  # named by bucket, so that a section is decoded once
+            name = (name[0], id_bucket(name[1], len(header[name[0]])))
+        if name in self._sections:
+            return self._sections[name]
+        try:
+            value = self._read(name)
+        except (OSError, ValueError, EOFError, TypeError, RecursionError):
+            if self._rebuild is None:
+                raise
+            self._packed, self._rebuild = self._rebuild(), None  # same content, maybe another layout
+            value = self._read(name)
+        self._sections[name] = value
+        return value
 
-    def _map(self, key):
-        found = self._maps[key]
-        if isinstance(found, bytes):
-            found = self._maps[key] = LazyMap(marshal.loads(found))
-        return found
+    def _read(self, name):
+        group = self._packed.header[name[0]]
+        number = group[name[1]] if len(name) == 2 else group.get(name[1], {}).get(name[2])
+        return None if number is None else self._packed.section(number)
 
-    entries = property(lambda self: self._map("entries"))
-    names = property(lambda self: self._map("names"))
-    sources = property(lambda self: self._table("sources"))
-    children = property(lambda self: self._table("children"))
-    icd10 = property(lambda self: self._table("icd10"))
-    snomed = property(lambda self: self._table("snomed"))
+    children = property(lambda self: self.section("tables", "children"))
+    icd10 = property(lambda self: self.section("tables", "icd10"))
+    snomed = property(lambda self: self.section("tables", "snomed"))
 
     def completions(self, index, prefix=""):
         """[name, help] pairs of one name index, only those starting with prefix if given."""
-        buckets = self._completions.get(index, {})
         first = prefix[:1].casefold()
-        blobs = [buckets[first]] if first in buckets else [] if first else list(buckets.values())
+        firsts = [first] if first else list(self._packed.header["completions"].get(index, {}))
         folded = prefix.casefold()
-        return [item for blob in blobs for item in marshal.loads(blob) if item[0].casefold().startswith(folded)]
+        return [item for first in firsts for item in self.section("completions", index, first) or []
+                if item[0].casefold().startswith(folded)]
 
     def get(self, entry_id):
         return self.entries.get(entry_id)
 
     def lookup(self, index, key):
         """[(entry id, how named)] for a name key in one index ('medication', 'condition', ...)."""
-        buckets = self.names.get(index) or {}
-        blob = buckets.get(key[:1])
-        if blob is None:
-            return []
-        cache_key = (index, key[:1])
-        if cache_key not in self._buckets:
-            self._buckets[cache_key] = marshal.loads(blob)
-        found = self._buckets[cache_key].get(key)
+        found = (self.section("names", index, key[:1]) or {}).get(key)
         return [tuple(line.split(" ", 1)) for line in found.split("\n")] if found else []
 
     def parents(self, entry):

@@ -158,6 +158,29 @@ def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").json()["findings"]
 
 
+def test_a_corrupt_section_found_mid_run_is_rebuilt_not_trusted(tmp_path, monkeypatch):
+    """Sections of the cache are read when first used, each against its checksum: a damaged
+    byte anywhere gives the same answer as a sound cache, and the file is repaired."""
+    monkeypatch.setenv("RLSCHECK_CACHE_DIR", str(tmp_path))
+    args = ("assess", "-m", "Paxil", "-c", "pregnant", "--lab", "ferritin=40", "-f", "json")
+    expected = rlscheck(*args).json()
+    (cache_file,) = tmp_path.glob("kb-*.marshal")
+    sound = cache_file.read_bytes()
+    for position in [0, 10, 30, 200] + list(range(500, len(sound), len(sound) // 25)):
+        damaged = bytearray(sound)
+        damaged[position] ^= 0x5A
+        cache_file.write_bytes(bytes(damaged))
+        assert rlscheck(*args).json() == expected, position
+    damaged = bytearray(sound)
+    damaged[30] ^= 0x5A  # in the header, which every run reads
+    cache_file.write_bytes(bytes(damaged))
+    rlscheck(*args)
+    repaired = cache_file.read_bytes()
+    assert repaired != bytes(damaged)
+    rlscheck(*args)
+    assert cache_file.read_bytes() == repaired  # sound again: read, not rewritten
+
+
 def test_a_new_cache_file_clears_month_old_ones_of_its_kind(tmp_path):
     import os
 

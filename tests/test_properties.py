@@ -1,4 +1,5 @@
-"""Property tests: parsers return a result or rlscheck's own error, never anything else."""
+"""Property tests: parsers return a result or rlscheck's own error, never anything else, and
+fast paths made by hand equal what they stand for."""
 
 import io
 import json
@@ -11,6 +12,8 @@ from rlscheck.engine import Input, assess
 from rlscheck.errors import UsageError
 from rlscheck.labs import parse_lab
 from rlscheck.normalize import icd10_code, medication_keys, name_key
+from rlscheck.render import jsonout
+from rlscheck.render.table import fill
 from rlscheck.resolve import Resolver
 from rlscheck.yamlsafe import load_bytes
 
@@ -30,6 +33,43 @@ def test_name_key_is_idempotent_and_plain(text):
     assert key == key.strip() and "  " not in key
     for candidate in medication_keys(text):
         assert candidate and candidate == name_key(candidate)
+
+
+def regex_name_key(text):
+    """The definition name_key implements with str methods: fold, drop apostrophes, and keep
+    words of letters, digits and % separated by single spaces."""
+    import re
+    import unicodedata
+
+    text = "".join(c for c in unicodedata.normalize("NFKD", str(text)) if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^\w%]+", " ", re.sub("['\u2019\u02bc`]", "", text)).replace("_", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@SETTINGS
+@given(st.text(max_size=80) | st.text(alphabet="ab _%'`\u2019\u00e9\u00df\u00b2\u2028\t-", max_size=30))
+def test_name_key_matches_its_definition(text):
+    assert name_key(text) == regex_name_key(text)
+
+
+keys = st.text(max_size=10) | st.none() | st.booleans() | st.integers() | st.floats()
+
+
+@SETTINGS
+@given(st.recursive(json_values, lambda children: st.dictionaries(keys, children, max_size=4) | st.tuples(children),
+                    max_leaves=30))
+def test_json_output_is_what_json_dumps_writes(value):
+    assert jsonout.encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert jsonout.encode(value, indent=2) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@SETTINGS
+@given(st.text(max_size=300), st.integers(10, 100))
+def test_wrapped_paragraph_keeps_every_word_within_the_width(text, width):
+    wrapped = fill(text, width, first="• ", rest="  ")
+    assert all(len(line) <= width for line in wrapped.split("\n"))
+    assert wrapped.startswith("• ") and all(line.startswith("  ") for line in wrapped.split("\n")[1:])
+    assert "".join(wrapped[2:].split()) == "".join(text.split())
 
 
 @SETTINGS
