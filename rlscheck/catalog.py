@@ -1,7 +1,6 @@
 """What the knowledge base knows, as JSON-ready records for `meds`, `conditions` and `show`."""
 
-from rlscheck.kb import best_evidence
-from rlscheck.schema import FINDING_RELATIONS
+from rlscheck.schema import FINDING_RELATIONS, best_evidence, certainty_of
 
 LINKED = FINDING_RELATIONS | {"withdrawal"}
 
@@ -53,7 +52,7 @@ def condition_record(kb, entry_id):
         "kind": entry["kind"],
         "name": entry["name"],
         "relation": entry.get("relation", "none"),
-        "certainty": kb.certainty(entry) if entry.get("relation") in FINDING_RELATIONS | {"association"} else None,
+        "certainty": certainty_of(entry) if entry.get("relation") in FINDING_RELATIONS | {"association"} else None,
         "evidence": best_evidence(entry.get("evidence", [])),
         "aliases": entry.get("aliases", []),
         "icd10": [str(code) for code in entry.get("icd10", [])],

@@ -105,8 +105,6 @@ def main():
 
 
 def _exit_code(run):
-    from rlscheck.errors import RlsError
-
     try:
         code = run()
     except click.exceptions.Exit as done:
@@ -117,14 +115,6 @@ def _exit_code(run):
     except click.ClickException as error:
         _show_click_error(error)
         code = error.exit_code
-    except RlsError as error:
-        from rlscheck.textsafe import safe
-
-        if error.exit_code == 3:
-            click.echo(f"rlscheck: error: invalid knowledge base ({len(error.issues)} problem(s)):\n{error}", err=True)
-        else:
-            click.echo(f"rlscheck: error: {safe(error)}", err=True)
-        code = error.exit_code
     except KeyboardInterrupt:
         code = 130
     except (ReaderGone, BrokenPipeError):
@@ -132,15 +122,28 @@ def _exit_code(run):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
-    except Exception as error:  # last resort: never a traceback for the user
-        if os.environ.get("RLSCHECK_DEBUG"):
-            raise
-        from rlscheck.textsafe import safe
-
-        click.echo(f"rlscheck: internal error ({type(error).__name__}): {safe(error)}. "
-                   "Set RLSCHECK_DEBUG=1 for details.", err=True)
-        code = 70
+    except Exception as error:
+        code = _report_failure(error)
     return code if isinstance(code, int) else 0
+
+
+def _report_failure(error):
+    """rlscheck's own errors with their exit codes; anything else as an internal error, never a
+    traceback. (Imported here, not at the top: a run that succeeds never needs them.)"""
+    from rlscheck.errors import RlsError
+    from rlscheck.textsafe import safe
+
+    if isinstance(error, RlsError):
+        if error.exit_code == 3:
+            click.echo(f"rlscheck: error: invalid knowledge base ({len(error.issues)} problem(s)):\n{error}", err=True)
+        else:
+            click.echo(f"rlscheck: error: {safe(error)}", err=True)
+        return error.exit_code
+    if os.environ.get("RLSCHECK_DEBUG"):
+        raise error
+    click.echo(f"rlscheck: internal error ({type(error).__name__}): {safe(error)}. "
+               "Set RLSCHECK_DEBUG=1 for details.", err=True)
+    return 70
 
 
 def _show_click_error(error):

@@ -9,9 +9,9 @@ from functools import lru_cache
 from operator import itemgetter
 
 from rlscheck import __version__
-from rlscheck.kb import best_evidence, certainty_rank, evidence_words
 from rlscheck.resolve import Resolver
-from rlscheck.schema import CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS
+from rlscheck.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS, best_evidence,
+                             certainty_of, certainty_rank, evidence_words)
 
 SCHEMA_VERSION = 1
 FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
@@ -100,7 +100,7 @@ class Template:
         }
         if entry.get("alternatives_note"):
             self.fields["alternatives_note"] = entry["alternatives_note"]
-        self.base = kb.certainty(entry)
+        self.base = certainty_of(entry)
         self.refs = tuple(entry.get("references", []))
         self.superseded_by = entry.get("superseded_by")
         self.rank = CATEGORIES.index(self.fields["category"])
@@ -209,7 +209,7 @@ class Assessment:
                 via = hit.steps + [self._label(step) for step in path[first: top + 1]]
                 own = entry.get("relation") if entry["kind"] == "drug" else None
                 if own is None or (own == "cause" and target != hit.entry_id):
-                    certainty = self.kb.certainty(self.kb.get(target))  # as sure as the class link
+                    certainty = certainty_of(self.kb.get(target))  # as sure as the class link
                 else:
                     certainty = entry.get("certainty") or DEFAULT_CERTAINTY[own]
                 extra = {"relation": own or relation, "evidence": best_evidence(entry.get("evidence", []))}
@@ -253,7 +253,7 @@ class Assessment:
             return
         block, path, index = found
         via = hit.steps + [self._label(step) for step in path[1: index + 1]] + ["stopping it can provoke RLS"]
-        self._match(block["id"], inp, resolved, via, self.kb.certainty(block))
+        self._match(block["id"], inp, resolved, via, certainty_of(block))
 
     # -- conditions, substances, risk factors -------------------------------------------
 
@@ -262,7 +262,7 @@ class Assessment:
         if entry["kind"] in ("drug", "class"):
             return self.medication(inp, hit)
         if entry["kind"] == "withdrawal":  # a coded withdrawal state, e.g. ICD-10-CM F11.23
-            return self._match(hit.entry_id, inp, entry["title"], hit.steps, self.kb.certainty(entry))
+            return self._match(hit.entry_id, inp, entry["title"], hit.steps, certainty_of(entry))
         self.present.add(hit.entry_id)
         relation = entry.get("relation")
         if relation in FINDING_RELATIONS:
@@ -273,7 +273,7 @@ class Assessment:
             if trimester and entry.get("by_trimester"):
                 extra["trimester"] = trimester
                 extra["detail"] = entry["by_trimester"][min(trimester, len(entry["by_trimester"])) - 1]
-            self._match(hit.entry_id, inp, entry["name"], via, self.kb.certainty(entry), extra)
+            self._match(hit.entry_id, inp, entry["name"], via, certainty_of(entry), extra)
         elif relation in NOTE_RELATIONS:
             self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
         else:
@@ -306,7 +306,7 @@ class Assessment:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
             finding_entry = self.kb.get(rule["finding"])
             via = [f"{labvalue.given}: {rule['threshold']}"]
-            self._match(rule["finding"], inp, resolved, via, self.kb.certainty(finding_entry), extra,
+            self._match(rule["finding"], inp, resolved, via, certainty_of(finding_entry), extra,
                         rule.get("references", []))
             if finding_entry.get("related"):
                 self.present.add(finding_entry["related"])

@@ -6,7 +6,8 @@ of rlscheck's and Python's versions and the path, size, modification time and in
 knowledge-base file (the test Python itself uses for its bytecode cache), so an edited file
 is never served stale and start-up need not read the YAML at all. A cache file that is
 corrupt, truncated or foreign is ignored and rebuilt; an unwritable cache directory only
-costs speed. Start-up matters here: this module imports nothing heavy.
+costs speed. Start-up matters here: completion uses this module, so it imports nothing heavy,
+not even the schema.
 """
 
 import marshal
@@ -15,8 +16,6 @@ import sys
 import zlib
 
 from rlscheck import __version__
-from rlscheck.errors import KnowledgeBaseError
-from rlscheck.schema import CERTAINTIES, DEFAULT_CERTAINTY, EVIDENCE, FINDING_RELATIONS
 
 FORMAT = 10  # of the compiled cache; bump when its layout changes
 
@@ -140,6 +139,7 @@ def _pack(compiled, key):
 
 def _build(paths):
     """Parse, validate and compile; KnowledgeBaseError lists every problem found."""
+    from rlscheck.errors import KnowledgeBaseError
     from rlscheck.kbcompile import compile_kb
     from rlscheck.validate import check_files
 
@@ -369,6 +369,8 @@ class KnowledgeBase:
 
     def effective_relation(self, entry_id):
         """The entry's own relation, or failing that the nearest class relation."""
+        from rlscheck.schema import FINDING_RELATIONS  # here, not at the top: completion needs no schema
+
         for path in self.class_paths(entry_id):
             for step in path:
                 relation = self.entries[step].get("relation")
@@ -386,9 +388,6 @@ class KnowledgeBase:
                     stack.append(child)
         return seen
 
-    def certainty(self, entry):
-        return entry.get("certainty") or DEFAULT_CERTAINTY.get(entry.get("relation"), "weak")
-
     def references(self, ids):
         """Reference records for source ids, in order, without repeats (shared: do not modify)."""
         key = tuple(ids)
@@ -403,20 +402,3 @@ class KnowledgeBase:
             if len(self._references) < 50_000:
                 self._references[key] = cached
         return cached
-
-
-def best_evidence(codes):
-    """The strongest evidence code's words, e.g. ['CR', 'SR'] -> 'systematic review'."""
-    ranked = [code for code in EVIDENCE if code in codes]
-    return EVIDENCE[ranked[0]] if ranked else EVIDENCE["UNS"]
-
-
-def evidence_words(codes):
-    return [EVIDENCE[code] for code in EVIDENCE if code in codes]
-
-
-_CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(CERTAINTIES)}
-
-
-def certainty_rank(certainty):
-    return _CERTAINTY_RANK.get(certainty, len(CERTAINTIES))

@@ -177,3 +177,25 @@ SECTIONS = {
 }
 
 TOP_FIELDS = {"schema": "int", "disclaimer": "str", "primary_rls": "str"}
+
+
+def certainty_of(entry):
+    """How sure a link is: the entry's own certainty, or its relation's default."""
+    return entry.get("certainty") or DEFAULT_CERTAINTY.get(entry.get("relation"), "weak")
+
+
+def best_evidence(codes):
+    """The strongest evidence code's words, e.g. ['CR', 'SR'] -> 'systematic review'."""
+    ranked = [code for code in EVIDENCE if code in codes]
+    return EVIDENCE[ranked[0]] if ranked else EVIDENCE["UNS"]
+
+
+def evidence_words(codes):
+    return [EVIDENCE[code] for code in EVIDENCE if code in codes]
+
+
+_CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(CERTAINTIES)}
+
+
+def certainty_rank(certainty):
+    return _CERTAINTY_RANK.get(certainty, len(CERTAINTIES))

@@ -19,7 +19,10 @@ def _escape(match):
 
 def safe(text) -> str:
     """Return text with every unsafe character shown as an escape sequence."""
-    return re.sub(_UNSAFE, _escape, str(text))
+    text = str(text)
+    if text.isprintable():  # every unsafe character is unprintable: nothing to escape, nothing to compile
+        return text
+    return re.sub(_UNSAFE, _escape, text)
 
 
 def clean_input(text) -> str:

@@ -111,6 +111,21 @@ def test_root_help_lists_each_command_with_its_own_summary():
         assert name in rlscheck("--help").stdout
 
 
+def test_short_and_long_options_mean_the_same_and_values_stay_values():
+    long_form = rlscheck("assess", "--med", "-f", "--med", "Paxil", "--format", "json", "--condition", "pregnant")
+    short_form = rlscheck("assess", "-m", "-f", "-m", "Paxil", "-f", "json", "-c", "pregnant")
+    assert short_form.exit_code == long_form.exit_code == 0
+    assert short_form.json() == long_form.json()
+    assert [item["input"] for item in short_form.json()["unrecognized"]] == ["-f"]  # a value, though it looks like -f
+    attached = rlscheck("assess", "-mPaxil", "-fjson")
+    assert attached.json()["findings"] and attached.json()["findings"][0]["matched"][0]["input"] == "Paxil"
+    assert rlscheck("-V").stdout == rlscheck("--version").stdout
+    unknown = rlscheck("assess", "-V")  # the root's -V is not assess's
+    assert unknown.exit_code == 2 and "No such option '-V'" in unknown.stderr
+    missing = rlscheck("assess", "-m")
+    assert missing.exit_code == 2 and "requires an argument" in missing.stderr
+
+
 def test_version():
     result = rlscheck("--version")
     from rlscheck import __version__

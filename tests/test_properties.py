@@ -3,11 +3,12 @@ fast paths made by hand equal what they stand for."""
 
 import io
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlscheck import batch, fhir
+from rlscheck import batch, fhir, textsafe
 from rlscheck.engine import Input, assess
 from rlscheck.errors import UsageError
 from rlscheck.labs import parse_lab
@@ -38,7 +39,6 @@ def test_name_key_is_idempotent_and_plain(text):
 def regex_name_key(text):
     """The definition name_key implements with str methods: fold, drop apostrophes, and keep
     words of letters, digits and % separated by single spaces."""
-    import re
     import unicodedata
 
     text = "".join(c for c in unicodedata.normalize("NFKD", str(text)) if not unicodedata.combining(c)).casefold()
@@ -70,6 +70,12 @@ def test_wrapped_paragraph_keeps_every_word_within_the_width(text, width):
     assert all(len(line) <= width for line in wrapped.split("\n"))
     assert wrapped.startswith("• ") and all(line.startswith("  ") for line in wrapped.split("\n")[1:])
     assert "".join(wrapped[2:].split()) == "".join(text.split())
+
+
+@SETTINGS
+@given(st.text(max_size=40) | st.text(alphabet="a \n\x1b\x85\u061c\u200e\u202e\u2066\udc80\ufeff\u00a0", max_size=10))
+def test_safe_text_escapes_exactly_the_unsafe_characters(text):
+    assert textsafe.safe(text) == re.sub(textsafe._UNSAFE, textsafe._escape, text)
 
 
 @SETTINGS

@@ -41,6 +41,8 @@ def test_assess_and_completion_make_no_translation_lookup():
     """click looks up translations of its messages; the first lookup imports `locale`."""
     completed, modules = imported_modules("assess", "--med", "paroxetine", "--format", "json")
     assert completed.returncode == 0 and "locale" not in modules
+    completed, modules = imported_modules("assess", "-m", "paroxetine", "-f", "json")  # no failed long-option match
+    assert completed.returncode == 0 and not {"locale", "difflib"} & modules
     completing = {"_RLSCHECK_COMPLETE": "bash_complete", "COMP_WORDS": "rlscheck assess --med parox", "COMP_CWORD": "3"}
     completed, modules = imported_modules(env=completing)
     assert "plain,paroxetine" in completed.stdout.splitlines() and "locale" not in modules

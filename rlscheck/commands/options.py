@@ -27,16 +27,39 @@ class Lean:
         return self._plain_help
 
     def parse_args(self, ctx, args):
+        values, long_names = self._option_spellings(ctx)
         # Completing an option's value, click's parser would build (and translate) an error for
         # the option still waiting for it. Completion reads that option from its own copy of
         # the arguments, so parsing can leave it out.
-        if ctx.resilient_parsing and args and self._takes_value(ctx, args[-1]):
+        if ctx.resilient_parsing and args and values.get(args[-1]):
             args = args[:-1]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, _spelled_long(args, values, long_names, self.allow_interspersed_args))
 
-    def _takes_value(self, ctx, arg):
-        return any(isinstance(param, click.Option) and arg in param.opts + param.secondary_opts
-                   and not param.is_flag and not param.count for param in self.get_params(ctx))
+    def _option_spellings(self, ctx):
+        """{option name: how many values follow it}, and {short name: long name}."""
+        values, long_names = {}, {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in param.opts + param.secondary_opts:
+                    values[name] = 0 if param.is_flag or param.count else param.nargs
+                longs = [name for name in param.opts if name.startswith("--")]
+                long_names.update((name, longs[0]) for name in param.opts if longs and len(name) == 2)
+        return values, long_names
+
+
+def _spelled_long(args, values, long_names, interspersed):
+    """The arguments with each short option ('-m') spelled long ('--med'): click's parser tries
+    every option as a long one first, and each failed try imports difflib and looks up a
+    translation (about 3 ms). Option values are never touched."""
+    spelled, position = [], 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--" or (not interspersed and (arg[:1] != "-" or arg == "-")):
+            return spelled + list(args[position:])  # the rest is not this command's options
+        taken = values.get(arg, 0)
+        spelled += [long_names.get(arg, arg), *args[position + 1:position + 1 + taken]]
+        position += 1 + taken
+    return spelled
 
 
 class FileName(click.ParamType):

@@ -13,6 +13,7 @@ def make_console(color="auto", stderr=False):
         options["no_color"] = True
         options["color_system"] = None
     console = Console(**options)
+    console.size = console.size  # measured once: Rich would ask the terminal again for every table
     console.on_broken_pipe = _reader_gone  # the CLI stops quietly, as for every other output
     return console
 

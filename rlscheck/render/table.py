@@ -91,6 +91,8 @@ def render(document, console):
     from rich.table import Table
     from rich.text import Text
 
+    width = max(console.width, 40)
+    first_width = (width - 7) // 4  # a quarter of the room inside the borders and padding
     parts = [Rule(text("rlscheck: restless legs check", "bold")), text(document["summary"])]
     findings = document["findings"]
     for category, title in CATEGORY_TITLES.items():
@@ -98,8 +100,9 @@ def render(document, console):
         if not group:
             continue
         table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=True)
-        table.add_column("Finding", ratio=1, overflow="fold")
-        table.add_column("What matched, why, what to discuss", ratio=3, overflow="fold")
+        # Widths given, not measured: Rich would otherwise measure every word of every cell first.
+        table.add_column("Finding", width=first_width, overflow="fold")
+        table.add_column("What matched, why, what to discuss", width=width - first_width - 7, overflow="fold")
         for finding in group:
             table.add_row(_finding_cell(finding), _details(finding))
         parts.append(table)
@@ -117,7 +120,6 @@ def render(document, console):
                 for item in document["unrecognized"]]
         parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
     console.print(Group(*parts))
-    width = max(console.width, 40)
     if document["check_next"]:
         console.print(text("What to check next", "bold"))
         for check in document["check_next"]:
