@@ -1,9 +1,10 @@
 """Batch screening in blocks of records, in this process or across worker processes.
 
-With workers, the parent reads the input and deals out blocks in turn; each worker screens
-its blocks and, when its turn comes round, writes the results straight to the output.
-Either way results keep input order, never pass back through the parent, and only a few
-blocks are in flight at a time, so memory stays flat.
+With workers, the parent reads the input into numbered blocks on one queue; a worker takes
+the next block whenever it is free (a worker slowed down by a busy machine simply takes
+fewer), and writes its results straight to the output once every earlier block is written,
+holding a few screened blocks meanwhile. Either way results keep input order, never pass
+back through the parent, and only a few blocks are in flight at a time, so memory stays flat.
 """
 
 import os
@@ -12,7 +13,8 @@ import signal
 
 from rlscheck import batch
 
-BLOCK = 500  # records: a worker holds one block's results (a few MB) until its turn
+BLOCK = 500  # records: a block's results are a few MB
+HELD = 2  # screened blocks a worker may hold while an earlier block is still being screened
 BLOCK_BYTES = 4 << 20
 BROKEN_PIPE, WORKER_ERROR = 1, 2
 WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
@@ -96,30 +98,29 @@ def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    turns = [context.Semaphore(1 if index == 0 else 0) for index in range(jobs)]
-    inboxes = [context.Queue(maxsize=2) for _ in range(jobs)]
+    inbox = context.Queue(maxsize=2 * jobs)
+    written = context.Condition()  # notified whenever a block has been written
+    order = context.Value("q", 0, lock=False)  # number of the next block to write (under `written`)
     counts = context.Array("q", first_counts)  # records, with findings, errors
     failure = context.Value("i", 0)
-    workers = [context.Process(target=_work, daemon=True,
-                               args=(screener, index, inboxes[index], turns, out_fd, counts, failure, os.getpid()))
-               for index in range(jobs)]
+    shared = (screener, inbox, written, order, out_fd, counts, failure, os.getpid())
+    workers = [context.Process(target=_work, daemon=True, args=shared) for _ in range(jobs)]
     for worker in workers:
         worker.start()
     try:
-        for index, block in enumerate(blocks):
-            _hand_over(inboxes[index % jobs], block, workers, failure)
+        for number, block in enumerate(blocks):
+            _hand_over(inbox, (number, block), workers, failure)
             if progress:
                 progress(counts[0])
-        for inbox in inboxes:
+        for _ in workers:
             _hand_over(inbox, None, workers, failure)
         _wait(workers, failure)
     finally:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
-        for inbox in inboxes:  # blocks no worker will read must not hold up the exit
-            inbox.cancel_join_thread()
-            inbox.close()
+        inbox.cancel_join_thread()  # blocks no worker will read must not hold up the exit
+        inbox.close()
     if progress:
         progress(counts[0])
     return counts[0], counts[1], counts[2]
@@ -144,42 +145,65 @@ def _wait(workers, failure):
 
 
 def _check(workers, failure):
-    """Stop at the first failure: the other workers would wait for its turn for ever."""
+    """Stop at the first failure: the other workers would wait for its block for ever."""
     if failure.value == BROKEN_PIPE:
         raise BrokenPipeError
     if failure.value or any(worker.exitcode not in (None, 0) for worker in workers):
         raise RuntimeError("a batch worker process failed; the output is incomplete")
 
 
-def _work(screener, index, inbox, turns, out_fd, counts, failure, parent):
+def _work(screener, inbox, written, order, out_fd, counts, failure, parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _end_with(parent)
-    following = turns[(index + 1) % len(turns)]
+    held = {}  # block number -> screened results waiting for every earlier block to be written
+    more = True
     try:
-        while True:
-            block = _next_block(inbox, parent)
-            if block is None:
-                return
-            pieces, total, found, errors = _screen(screener, block)
-            _take_turn(turns[index], parent)
-            try:
-                if failure.value:
+        while more or held:
+            first = min(held) if held else None
+            if first is not None and (first == order.value or len(held) >= HELD or not more):
+                if not _await_turn(written, order, first, failure, parent):
                     return
-                _write_all(out_fd, pieces)
-                counts[0] += total  # only the worker whose turn it is writes these
-                counts[1] += found
-                counts[2] += errors
-            except BrokenPipeError:
-                failure.value = BROKEN_PIPE  # before the next worker's turn, so it writes nothing
-                return
-            finally:
-                following.release()
-    except ParentGone:
+                _write_block(held.pop(first), written, order, out_fd, counts, failure)
+                continue
+            item = _next_block(inbox, parent)
+            if item is None:
+                more = False
+            else:
+                held[item[0]] = _screen(screener, item[1])
+    except (ParentGone, BrokenPipeError):
         return
     except Exception:
         failure.value = failure.value or WORKER_ERROR  # the parent reports it, without a traceback
+        with written:
+            written.notify_all()
         if os.environ.get("RLSCHECK_DEBUG"):
             raise
+
+
+def _await_turn(written, order, number, failure, parent):
+    """Wait until block `number` is the next to write; False if the run failed meanwhile."""
+    with written:
+        while order.value != number and not failure.value:
+            if not written.wait(timeout=1):
+                _check_parent(parent)
+    return not failure.value
+
+
+def _write_block(results, written, order, out_fd, counts, failure):
+    pieces, total, found, errors = results
+    try:
+        _write_all(out_fd, pieces)
+    except BrokenPipeError:
+        failure.value = BROKEN_PIPE  # before the next block's turn, so nothing more is written
+        raise
+    finally:
+        with written:
+            if not failure.value:
+                counts[0] += total  # only the worker whose turn it is writes these
+                counts[1] += found
+                counts[2] += errors
+            order.value += 1
+            written.notify_all()
 
 
 class ParentGone(Exception):
@@ -205,11 +229,6 @@ def _next_block(inbox, parent):
             return inbox.get(timeout=1)
         except queue.Empty:
             _check_parent(parent)
-
-
-def _take_turn(turn, parent):
-    while not turn.acquire(timeout=1):
-        _check_parent(parent)
 
 
 def _check_parent(parent):
