@@ -6,7 +6,7 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 """
 
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from rlscheck import __version__
 from rlscheck.resolve import Resolver
@@ -32,12 +32,13 @@ class Input:
     parts: ingredient names tried when the text itself is not recognised.
     """
 
-    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts", "key")
+    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts", "key", "order")
 
     def __init__(self, kind, text, source="", skipped="", codes=(), parts=()):
         self.kind, self.text, self.source, self.skipped = kind, text, source, skipped
         self.codes, self.parts = tuple(codes), tuple(parts)
         self.key = (kind, text, source, skipped, self.codes, self.parts)  # all that decides its contribution
+        self.order = _KIND_ORDER.get(kind, 5)  # where it comes in the assessment (conditions first)
 
     def __repr__(self):
         return f"Input({self.kind!r}, {self.text!r})"
@@ -108,7 +109,7 @@ class Template:
 
 class Assessment:
     __slots__ = ("kb", "resolver", "contributions", "findings", "notes", "not_linked", "unrecognized", "checks",
-                 "present", "shared", "may_fold")
+                 "present", "shared", "may_fold", "extras")
 
     def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
@@ -123,6 +124,7 @@ class Assessment:
         self.present = set()
         self.shared = False  # set once this is one input's contribution, reused by many documents
         self.may_fold = False  # holds a finding that a stronger one can absorb
+        self.extras = True  # holds more than findings (known once shared)
 
     # -- output helpers ----------------------------------------------------------------
 
@@ -287,12 +289,11 @@ class Assessment:
             return self._lab(labvalue)
         context = labvalue.context
         context = frozenset(context & self.present) if context else context
+        self._contribute((labvalue.key, context), Assessment._lab_in_context, labvalue, context)
 
-        def work_out(part):
-            part.present = set(context)
-            part._lab(labvalue)
-
-        self._contribute((labvalue.key, context), work_out)
+    def _lab_in_context(self, labvalue, context):
+        self.present = set(context)
+        self._lab(labvalue)
 
     def _lab(self, labvalue):
         inp = Input("lab", labvalue.text)
@@ -324,16 +325,17 @@ class Assessment:
     def add(self, inp, trimester=0):
         if self.contributions is None:
             return self._add(inp, trimester)
-        self._contribute((inp.key, trimester), lambda part: part._add(inp, trimester))
+        self._contribute((inp.key, trimester), Assessment._add, inp, trimester)
 
-    def _contribute(self, key, work_out):
-        """Merge what one input adds: worked out once per key by work_out(part) on a part of
-        its own, then shared by every document with that input."""
+    def _contribute(self, key, work_out, *args):
+        """Merge what one input adds: worked out once per key by work_out(part, *args) on a
+        part of its own, then shared by every document with that input."""
         part = self.contributions.get(key)
         if part is None:
             part = Assessment(self.kb, self.resolver)
-            work_out(part)
+            work_out(part, *args)
             part.shared = True
+            part.extras = bool(part.notes or part.not_linked or part.unrecognized or part.checks)
             if len(self.contributions) > 10_000:  # bounded: memory stays flat
                 self.contributions.clear()
             self.contributions[key] = part
@@ -350,18 +352,20 @@ class Assessment:
             found.matched += [item for item in theirs.matched if item not in found.matched]
             found.certainties += theirs.certainties
             found.refs += theirs.refs
+        if part.present:
+            self.present |= part.present
+        if part.may_fold:
+            self.may_fold = True
+        if not part.extras:  # most parts hold findings only
+            return
         if part.notes:
             self.notes += [item for item in part.notes if item not in self.notes]
         if part.not_linked:
             self.not_linked += [item for item in part.not_linked if item not in self.not_linked]
         if part.unrecognized:
             self.unrecognized += [item for item in part.unrecognized if item not in self.unrecognized]
-        if part.present:
-            self.present |= part.present
         if part.checks:
             self.checks.update(part.checks)
-        if part.may_fold:
-            self.may_fold = True
 
     def _add(self, inp, trimester=0):
         if inp.skipped:
@@ -489,7 +493,7 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     lets a batch run work out each distinct input's part of the document only once;
     `encode_finding` is described at Assessment.document."""
     assessment = Assessment(kb, resolver, contributions)
-    for inp in sorted(inputs, key=_input_order):
+    for inp in sorted(inputs, key=_INPUT_ORDER):
         assessment.add(inp, trimester)
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
@@ -511,7 +515,4 @@ def _contributors(count):
 
 
 _KIND_ORDER = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
-
-
-def _input_order(inp):
-    return _KIND_ORDER.get(inp.kind, 5)
+_INPUT_ORDER = attrgetter("order")

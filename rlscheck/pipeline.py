@@ -254,8 +254,11 @@ def _write_all(fd, pieces):
     """Write byte strings in order with as few system calls and copies as possible."""
     while pieces:
         written = os.writev(fd, pieces[:WRITE_AT_ONCE])
+        if written == sum(map(len, pieces[:WRITE_AT_ONCE])):  # the usual case: all of them
+            pieces = pieces[WRITE_AT_ONCE:]
+            continue
         done = 0
-        while done < len(pieces) and written >= len(pieces[done]):
+        while written >= len(pieces[done]):
             written -= len(pieces[done])
             done += 1
         pieces = pieces[done:]
