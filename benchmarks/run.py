@@ -1,6 +1,6 @@
 """Start-up and batch benchmarks for rlscheck: ratios against the floor, not absolute times.
 
-    python benchmarks/run.py            # all measurements (about two minutes)
+    python benchmarks/run.py            # all measurements (about three minutes)
     python benchmarks/run.py --quick    # fewer repetitions, smaller batch
 
 Each comparison runs the two whole processes alternately, many times, and compares medians,
@@ -123,7 +123,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    runs = 9 if args.quick else 31
+    runs = 9 if args.quick else 41
+    batch_runs = 3 if args.quick else 7
     batch_records = 20_000 if args.quick else 200_000
     memory_records = 100_000 if args.quick else 1_000_000
     rows = []
@@ -160,7 +161,7 @@ def main():
         generate_records(records, batch_records)
         batch = [RLSCHECK, "batch", str(records), "--quiet"]
         times = {"default": [], "one process": [], "plain": []}
-        for _ in range(5):  # alternating, like the start-up comparisons
+        for _ in range(batch_runs):  # alternating, like the start-up comparisons
             times["default"].append(timed(batch))
             times["one process"].append(timed(batch + ["--jobs", "1"]))
             times["plain"].append(timed([PYTHON, "-c", PLAIN_PASS], records))

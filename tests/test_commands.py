@@ -100,6 +100,22 @@ def test_every_command_has_help_with_examples(command):
         assert "Examples:" in result.stdout and "rlscheck " in result.stdout
 
 
+def test_help_keeps_examples_as_written_and_wraps_the_rest_to_the_terminal():
+    import os
+
+    for width in (100, 60, 44):
+        os.environ["COLUMNS"] = str(width)
+        try:
+            lines = rlscheck_process("assess", "--help").stdout.decode().splitlines()
+        finally:
+            del os.environ["COLUMNS"]
+        assert "    rlscheck assess --med paroxetine --condition pregnancy" in lines
+        examples = [line for line in lines if line.startswith("    rlscheck ")]
+        assert len(examples) == 4  # never wrapped, even where longer than the terminal
+        assert all(len(line) <= width for line in lines if line not in examples)
+        assert any("--fail-on-findings" in line for line in lines)  # an option name stays whole
+
+
 def test_root_help_lists_each_command_with_its_own_summary():
     import click
 

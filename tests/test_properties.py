@@ -14,8 +14,8 @@ from rlscheck.errors import UsageError
 from rlscheck.labs import parse_lab
 from rlscheck.normalize import icd10_code, medication_keys, name_key
 from rlscheck.render import jsonout
-from rlscheck.render.table import fill
 from rlscheck.resolve import Resolver
+from rlscheck.wrapping import fill
 from rlscheck.yamlsafe import load_bytes
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -48,10 +48,11 @@ def test_assess_and_completion_make_no_translation_lookup():
     assert "plain,paroxetine" in completed.stdout.splitlines() and "locale" not in modules
 
 
-def test_help_loads_no_knowledge_base():
-    completed, modules = imported_modules("--help")
-    assert completed.returncode == 0
-    assert not {"yaml", "rich", "json", "sqlite3"} & modules
+def test_help_loads_no_knowledge_base_and_no_text_wrapping_patterns():
+    for args in (["--help"], ["assess", "-h"]):
+        completed, modules = imported_modules(*args)
+        assert completed.returncode == 0 and "Usage:" in completed.stdout
+        assert not {"yaml", "rich", "json", "sqlite3", "textwrap"} & modules
 
 
 def test_installed_console_script_runs_from_any_directory(tmp_path):

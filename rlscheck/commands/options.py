@@ -13,10 +13,47 @@ def _show_help(ctx, param, value):
         ctx.exit()
 
 
+class HelpFormatter(click.HelpFormatter):
+    """click's help layout, wrapped without textwrap: importing it compiles patterns that cost
+    every `--help` more than the rest of its layout."""
+
+    def write_usage(self, prog, args="", prefix="Usage: "):
+        from rlscheck.wrapping import fill
+
+        first = f"{prefix:>{self.current_indent}}{prog} "
+        self.write(fill(args, self.width - self.current_indent, first, " " * len(first)).rstrip() + "\n")
+
+    def write_text(self, text):
+        from rlscheck.wrapping import fill_paragraphs
+
+        self.write(fill_paragraphs(text, self.width, " " * self.current_indent) + "\n")
+
+    def write_dl(self, rows, col_max=30, col_spacing=2):
+        from rlscheck.wrapping import fill_paragraphs
+
+        rows = list(rows)
+        first_width = min(max((len(first) for first, _ in rows), default=0), col_max) + col_spacing
+        margin = " " * (first_width + self.current_indent)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            self.write(" " * (first_width - len(first)) if len(first) <= first_width - col_spacing else "\n" + margin)
+            lines = fill_paragraphs(second, max(self.width - first_width - 2, 10)).splitlines() or [""]
+            self.write(lines[0] + "\n" + "".join(f"{margin}{line}\n" for line in lines[1:]))
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
 class Lean:
     """click's Command or Group, spared the translation lookups click makes on every run and in
     help (each one searches for message catalogs, the first imports `locale`: about 2 ms of
     start-up; click ships no translations)."""
+
+    context_class = Context
 
     def get_help_option(self, ctx):
         names = self.get_help_option_names(ctx)

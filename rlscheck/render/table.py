@@ -1,6 +1,7 @@
 """The assessment as Rich tables for a person at a terminal (reads well at 80 columns)."""
 
 from rlscheck.render.console import text
+from rlscheck.wrapping import fill
 from rlscheck.textsafe import safe
 
 CATEGORY_TITLES = {
@@ -140,23 +141,3 @@ def render(document, console):
             references.append("\n")
         console.print(references, soft_wrap=True, end="")
     console.print(Text(fill(safe(document["disclaimer"]), width), style="italic"), soft_wrap=True)
-
-
-def fill(paragraph, width, first="", rest=""):
-    """Words wrapped greedily into lines of at most `width` characters (a word longer than a
-    line is split). Plain paragraphs go this way: far cheaper than Rich's cell-by-cell
-    wrapping, or importing textwrap."""
-    lines, line, empty = [], first, True
-    for word in paragraph.split():
-        if not empty and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line, empty = rest, True
-        if not empty:
-            line += " "
-        while len(line) + len(word) > width:
-            room = width - len(line)
-            lines.append(line + word[:room])
-            line, word = rest, word[room:]
-        line, empty = line + word, False
-    lines.append(line)
-    return "\n".join(lines)
