@@ -26,9 +26,15 @@ def encode(value, indent=None) -> str:
     return "".join(parts)
 
 
+def _string(text):
+    if text.isprintable() and '"' not in text and "\\" not in text:  # the usual case: nothing to escape
+        return '"' + text + '"'
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
 def _encode(value, out, indent, newline):
     if isinstance(value, str):
-        out.append('"' + value.translate(_ESCAPES) + '"')
+        out.append(_string(value))
     elif value is None or value is True or value is False:
         out.append(_CONSTANTS[value])
     elif isinstance(value, int):
@@ -47,7 +53,7 @@ def _encode(value, out, indent, newline):
             if position:
                 out.append(separator)
             if isinstance(value, dict):
-                out.append('"' + _key(item[0]).translate(_ESCAPES) + '"' + colon)
+                out.append(_string(_key(item[0])) + colon)
                 item = item[1]
             _encode(item, out, indent, inner)
         out.append(newline + closing if indent else closing)
