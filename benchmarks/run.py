@@ -123,7 +123,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    runs = 9 if args.quick else 41
+    runs = 9 if args.quick else 61
     batch_runs = 3 if args.quick else 7
     batch_records = 20_000 if args.quick else 200_000
     memory_records = 100_000 if args.quick else 1_000_000
