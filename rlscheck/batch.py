@@ -12,14 +12,14 @@ import json
 import orjson
 
 from rlscheck.engine import Input, assess
-from rlscheck.errors import UsageError
+from rlscheck.errors import RecordError, UsageError
 from rlscheck.labs import parse_lab, split_lab
 from rlscheck.resolve import Resolver
 from rlscheck.textsafe import clean_input, safe
 
 LIST_FIELDS = {"meds": "medication", "conditions": "condition", "substances": "substance",
                "withdrawal": "withdrawal", "risks": "risk-factor"}
-FIELDS = ("id", *LIST_FIELDS, "labs", "trimester")
+FIELDS = ("id", *LIST_FIELDS, "labs", "trimester", "fhir")
 FIELD_SET = frozenset(FIELDS)
 MAX_LINE = 1024 * 1024
 MAX_VALUES = 10_000
@@ -32,10 +32,6 @@ def _dumps(value) -> bytes:
         return orjson.dumps(value)
     except TypeError:
         return json.dumps(value, separators=(",", ":")).encode("ascii")
-
-
-class RecordError(Exception):
-    pass
 
 
 class Record:
@@ -155,9 +151,25 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
             if not isinstance(value, str):
                 raise RecordError(f"{field!r} must be a list of text")
             inputs.append(make_input(kind, value))
-    labs = _record_labs(kb, data["labs"], parse) if "labs" in data else []
+    if data.get("fhir") is not None:
+        inputs += _fhir_inputs(data["fhir"])
+    labs = _record_labs(kb, data["labs"], parse) if data.get("labs") is not None else []
     trimester = _record_trimester(data["trimester"]) if "trimester" in data else 0
+    if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
+        inputs.append(Input("condition", "pregnancy", "trimester"))  # a trimester implies pregnancy
     return inputs, labs, trimester
+
+
+def _fhir_inputs(given):
+    from rlscheck import fhir
+
+    inputs = []
+    for document in given if isinstance(given, list) else [given]:
+        try:
+            inputs += fhir.inputs_from(document, "'fhir'")
+        except UsageError as error:
+            raise RecordError(str(error)) from None
+    return inputs
 
 
 def _record_labs(kb, given, parse):
@@ -244,6 +256,12 @@ class Screener:
         if found.owner.shared:  # one input's finding, the same in every record with that input
             found.encoded = encoded
         return encoded
+
+    def document(self, data):
+        """The whole document (with disclaimer) for a record's data without `id`; RecordError
+        when it cannot be read."""
+        inputs, labs, trimester = record_inputs(self.kb, data, self._parse_lab, self._input)
+        return assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions)
 
     def _body(self, record):
         """(document without disclaimer, or {"error": ...}; had findings; was an error)."""

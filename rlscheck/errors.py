@@ -11,11 +11,17 @@ class UsageError(RlsError):
     exit_code = 2
 
 
-class KnowledgeBaseError(RlsError):
-    """A knowledge-base file is missing, unreadable, unsafe or invalid."""
+class KnowledgeBaseError(RlsError, RuntimeError):
+    """A knowledge-base file is missing, unreadable, unsafe or invalid. `issues` lists each
+    problem with its file, line and column."""
 
     exit_code = 3
 
     def __init__(self, issues):
         self.issues = list(issues)
         super().__init__("\n".join(issue.format() for issue in self.issues))
+
+
+class RecordError(ValueError):
+    """A record (one person's data) cannot be read: an unknown field, a field of the wrong type,
+    a lab value that is not a number. The message says which."""
