@@ -139,8 +139,8 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
     inputs = []
     for field, values in data.items():
         kind = LIST_FIELDS.get(field)
-        if kind is None:
-            continue  # labs and trimester: below
+        if kind is None or values is None:
+            continue  # labs and trimester: below; null means absent
         if isinstance(values, str):
             values = (values,)
         elif not isinstance(values, list):

@@ -32,3 +32,13 @@ def test_knowledge_base_doc_covers_every_section_and_closed_list():
         assert f"`{section}`" in KB_DOC
     for value in RELATIONS + CATEGORIES + CERTAINTIES + tuple(EVIDENCE):
         assert f"`{value}`" in KB_DOC, value
+
+
+def test_every_python_api_example_in_the_readme_runs(capsys):
+    section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "Antidepressants" in printed and "unknown field" in printed
