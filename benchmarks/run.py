@@ -99,7 +99,7 @@ def _tree_rss_kb(pid):
 
 def big_knowledge_base(path, factor=10):
     """A valid extra knowledge base with (factor - 1) times the shipped number of drugs and names."""
-    from rlscheck import kb
+    from rlscheck.knowledge import store as kb
 
     shipped = kb.load()
     drugs = [e for e in shipped.entries.values() if e["kind"] == "drug"]
@@ -167,7 +167,7 @@ def main():
             times["plain"].append(timed([PYTHON, "-c", PLAIN_PASS], records))
         batch_time, one_process, plain = (statistics.median(times[key]) for key in times)
         report(f"batch of {batch_records:,} records  vs  json.loads/dumps pass", batch_time, plain, 3.0)
-        from rlscheck.pipeline import default_jobs
+        from rlscheck.batch.pipeline import default_jobs
 
         print(f"{'':<58} {batch_records / batch_time:,.0f} records/s with default --jobs "
               f"({default_jobs()} here); --jobs 1: {one_process / plain:.2f}x, {batch_records / one_process:,.0f} "

@@ -36,7 +36,7 @@ def load_knowledge_base(extra_files: Iterable[str] = ()) -> "KnowledgeBase":
     KnowledgeBaseError (exit code 3 in the CLI) naming file and line when a file is missing,
     unreadable, unsafe or invalid.
     """
-    from rlscheck import kb
+    from rlscheck.knowledge import store as kb
 
     return kb.load(tuple(extra_files))
 
@@ -57,7 +57,7 @@ class Screener:
     thread-safe; use one per thread or process. Memory is bounded (every cache is capped)."""
 
     def __init__(self, kb: "KnowledgeBase | None" = None):
-        from rlscheck.batch import Screener as Sharing
+        from rlscheck.batch.screening import Screener as Sharing
 
         self.kb = kb if kb is not None else load_knowledge_base()
         self._sharing = Sharing(self.kb)
@@ -87,7 +87,7 @@ class Screener:
 
 def __getattr__(name: str):
     if name == "KnowledgeBase":
-        from rlscheck.kb import KnowledgeBase
+        from rlscheck.knowledge.store import KnowledgeBase
 
         return KnowledgeBase
     raise AttributeError(name)

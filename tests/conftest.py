@@ -23,7 +23,7 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def kb():
-    from rlscheck import kb as knowledge
+    from rlscheck.knowledge import store as knowledge
 
     return knowledge.load()
 

@@ -214,7 +214,8 @@ def test_output_stops_quietly_when_the_reader_goes_away(tmp_path, arguments):
 def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeypatch):
     import os
 
-    from rlscheck import batch, pipeline
+    from rlscheck.batch import screening as batch
+    from rlscheck.batch import pipeline
 
     parent, working = os.getpid(), batch.Screener.line
 

@@ -26,7 +26,7 @@ def test_readme_documents_every_exit_code():
 
 
 def test_knowledge_base_doc_covers_every_section_and_closed_list():
-    from rlscheck.schema import CATEGORIES, CERTAINTIES, EVIDENCE, RELATIONS, SECTIONS
+    from rlscheck.knowledge.schema import CATEGORIES, CERTAINTIES, EVIDENCE, RELATIONS, SECTIONS
 
     for section in SECTIONS:
         assert f"`{section}`" in KB_DOC

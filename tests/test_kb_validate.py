@@ -5,8 +5,8 @@ import time
 import pytest
 
 from conftest import rlscheck, rlscheck_process
-from rlscheck.kb import shipped_path
-from rlscheck.validate import check_files
+from rlscheck.knowledge.store import shipped_path
+from rlscheck.knowledge.validate import check_files
 
 GOOD_EXTRA = """
 drugs:
@@ -131,13 +131,13 @@ def test_fifty_megabyte_file_rejected_within_a_second(tmp_path):
 
 
 def test_corrupt_cache_is_ignored_and_rebuilt(cache_dir):
-    from rlscheck import kb
+    from rlscheck.knowledge import store as kb
 
     kb.load()
     import marshal
     import zlib
 
-    from rlscheck.kb import FORMAT
+    from rlscheck.knowledge.store import FORMAT
 
     for cache_file in cache_dir.glob("kb-*.marshal"):  # well-formed, but not ours
         payload = marshal.dumps({"format": FORMAT, "cache_key": "forged", "entries": {}})
@@ -201,7 +201,7 @@ def test_a_new_cache_file_clears_month_old_ones_of_its_kind(tmp_path):
 def test_a_new_lookup_table_clears_month_old_versions_of_itself(tmp_path, monkeypatch):
     import os
 
-    from rlscheck.lookupdb import LookupTable
+    from rlscheck.resolve.lookupdb import LookupTable
 
     monkeypatch.setenv("RLSCHECK_CACHE_DIR", str(tmp_path))
     stale, unrelated = tmp_path / "names-1.sqlite", tmp_path / "names2-1.sqlite"

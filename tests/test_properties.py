@@ -8,15 +8,17 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlscheck import batch, fhir, textsafe
-from rlscheck.engine import Input, assess
+from rlscheck import textsafe
+from rlscheck.batch import screening as batch
+from rlscheck.inputs import fhir
+from rlscheck.rules.engine import Input, assess
 from rlscheck.errors import UsageError
-from rlscheck.labs import parse_lab
-from rlscheck.normalize import icd10_code, medication_keys, name_key
+from rlscheck.rules.labs import parse_lab
+from rlscheck.resolve.normalize import icd10_code, medication_keys, name_key
 from rlscheck.render import jsonout
-from rlscheck.resolve import Resolver
+from rlscheck.resolve.names import Resolver
 from rlscheck.wrapping import fill
-from rlscheck.yamlsafe import load_bytes
+from rlscheck.knowledge.yamlsafe import load_bytes
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(
@@ -202,7 +204,7 @@ def test_batch_lines_equal_assess_documents(kb, people):
 @given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"") + b"\n"), max_size=60),
        st.integers(1, 7), st.integers(1, 200))
 def test_jsonl_blocks_keep_every_line_and_its_number(lines, size, most_bytes):
-    from rlscheck import pipeline
+    from rlscheck.batch import pipeline
 
     blocks = list(pipeline.jsonl_blocks(lines, size, most_bytes))
     assert [line for _, block in blocks for line in block] == lines

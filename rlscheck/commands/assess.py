@@ -44,7 +44,7 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
 
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
     """
-    from rlscheck.engine import Input, assess as run_assess
+    from rlscheck.rules.engine import Input, assess as run_assess
     from rlscheck.textsafe import clean_input
 
     inputs = []
@@ -54,11 +54,11 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     kb = load_kb(kb_files)
     parsed_labs = []
     if labs:
-        from rlscheck.labs import parse_lab
+        from rlscheck.rules.labs import parse_lab
 
         parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
     if fhir_files:
-        from rlscheck import fhir
+        from rlscheck.inputs import fhir
 
         for path in fhir_files:
             inputs += fhir.inputs_from(fhir.read_source(path), path)

@@ -41,7 +41,7 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
     """
-    from rlscheck import batch as batching
+    from rlscheck.batch import screening as batching
     from rlscheck.errors import UsageError
     from rlscheck.textsafe import safe
 
@@ -77,7 +77,7 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
         else:
             out = _binary_stdout()
         try:
-            from rlscheck import pipeline
+            from rlscheck.batch import pipeline
 
             blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
             total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size),
@@ -104,7 +104,7 @@ def _size(stream):
 
 def _workers(requested, size):
     """How many processes to screen with; by default small inputs stay in this one."""
-    from rlscheck import pipeline
+    from rlscheck.batch import pipeline
 
     if requested == 1 or (not requested and size is not None and size < PARALLEL_FROM):
         return 1

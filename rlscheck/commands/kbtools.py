@@ -24,8 +24,8 @@ def kb_validate(files, standalone):
       rlscheck kb validate
       rlscheck kb validate my-extra.yaml
     """
-    from rlscheck.kb import shipped_path
-    from rlscheck.validate import check_files
+    from rlscheck.knowledge.store import shipped_path
+    from rlscheck.knowledge.validate import check_files
 
     paths = list(files) if standalone and files else [str(shipped_path())] + list(files)
     _, issues = check_files(paths)

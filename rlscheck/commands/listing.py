@@ -23,7 +23,7 @@ def meds(class_name, include_all, output_format, kb_files, color):
       rlscheck meds --format csv > rls-meds.csv
       rlscheck meds --class "beta blocker" --format json | jq '.medications[].name'
     """
-    from rlscheck import catalog
+    from rlscheck.knowledge import catalog
 
     kb = load_kb(kb_files)
     class_id = _class_id(kb, class_name) if class_name else None
@@ -35,8 +35,8 @@ def meds(class_name, include_all, output_format, kb_files, color):
 
 def _class_id(kb, class_name):
     from rlscheck.errors import UsageError
-    from rlscheck.normalize import name_key, number_variants
-    from rlscheck.resolve import Resolver
+    from rlscheck.resolve.normalize import name_key, number_variants
+    from rlscheck.resolve.names import Resolver
     from rlscheck.textsafe import safe
 
     key = name_key(class_name)
@@ -53,7 +53,7 @@ def _emit_list(kb, key, title, records, columns, output_format, color):
     from rlscheck.render import listing
 
     if output_format == "json":
-        from rlscheck.engine import SCHEMA_VERSION
+        from rlscheck.rules.engine import SCHEMA_VERSION
         from rlscheck.render import jsonout
 
         sys.stdout.write(jsonout.render({"schema_version": SCHEMA_VERSION, "rlscheck_version": __version__,
@@ -81,7 +81,7 @@ def conditions(include_all, output_format, kb_files, color):
       rlscheck conditions
       rlscheck conditions --all --format csv
     """
-    from rlscheck import catalog
+    from rlscheck.knowledge import catalog
 
     kb = load_kb(kb_files)
     records = catalog.conditions(kb, include_all)
@@ -103,10 +103,10 @@ def show(term, output_format, kb_files, color):
       rlscheck show SSRI
       rlscheck show E11.42 --format json
     """
-    from rlscheck import catalog
+    from rlscheck.knowledge import catalog
     from rlscheck.errors import UsageError
-    from rlscheck.resolve import Resolver
-    from rlscheck.normalize import name_key
+    from rlscheck.resolve.names import Resolver
+    from rlscheck.resolve.normalize import name_key
     from rlscheck.textsafe import clean_input, safe
 
     kb = load_kb(kb_files)

@@ -136,7 +136,7 @@ class Group(Lean, click.Group):
 
 
 def load_kb(extra=()):
-    from rlscheck import kb
+    from rlscheck.knowledge import store as kb
 
     return kb.load(extra)
 

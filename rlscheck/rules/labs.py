@@ -5,7 +5,7 @@ import math
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.normalize import fold, name_key
+from rlscheck.resolve.normalize import fold, name_key
 from rlscheck.textsafe import safe
 
 _VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")

@@ -1,6 +1,6 @@
 """ICD-10-CM validity and descriptions from the official tables (simple-icd-10-cm), cached."""
 
-from rlscheck.lookupdb import LookupTable
+from rlscheck.resolve.lookupdb import LookupTable
 
 _table = None
 
@@ -9,7 +9,7 @@ def _rows():
     """Codes with their descriptions, and descriptions (as name keys) pointing back to codes."""
     import simple_icd_10_cm as icd
 
-    from rlscheck.normalize import name_key
+    from rlscheck.resolve.normalize import name_key
 
     for code in icd.get_all_codes(True):
         if code[:1].isalpha() and "-" not in code:

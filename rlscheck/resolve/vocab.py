@@ -5,8 +5,8 @@ read once from its data file into a SQLite table in the user's cache. Mappings k
 wrong or ambiguous are left out.
 """
 
-from rlscheck.lookupdb import LookupTable
-from rlscheck.normalize import name_key
+from rlscheck.resolve.lookupdb import LookupTable
+from rlscheck.resolve.normalize import name_key
 
 # Names the vocabulary maps to the wrong drug, or that cover several different products.
 UNRELIABLE = frozenset({

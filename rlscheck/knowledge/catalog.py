@@ -1,6 +1,6 @@
 """What the knowledge base knows, as JSON-ready records for `meds`, `conditions` and `show`."""
 
-from rlscheck.schema import FINDING_RELATIONS, best_evidence, certainty_of
+from rlscheck.knowledge.schema import FINDING_RELATIONS, best_evidence, certainty_of
 
 LINKED = FINDING_RELATIONS | {"withdrawal"}
 

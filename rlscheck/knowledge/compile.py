@@ -5,9 +5,8 @@ The compiled form holds every entry by id, a name index per input kind (name key
 items. It contains only dicts, lists, strings and numbers, so it can be cached as JSON.
 """
 
-from rlscheck.kb import FORMAT
-from rlscheck.normalize import name_key
-from rlscheck.schema import SECTIONS
+from rlscheck.resolve.normalize import name_key
+from rlscheck.knowledge.schema import SECTIONS
 
 
 def compile_kb(merged):
@@ -57,7 +56,6 @@ def compile_kb(merged):
     sources = _plain({source_id: dict(entry.data, id=source_id)
                       for source_id, entry in merged.sections["sources"].items()})
     return {
-        "format": FORMAT,
         "disclaimer": " ".join(str(merged.top.get("disclaimer", "")).split()),
         "primary_rls": " ".join(str(merged.top.get("primary_rls", "")).split()),
         "entries": entries,

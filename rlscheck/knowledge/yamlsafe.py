@@ -9,7 +9,7 @@ dates stay strings.
 import os
 import re
 
-from rlscheck.issues import Issue
+from rlscheck.knowledge.issues import Issue
 
 MAX_BYTES = 8 * 1024 * 1024
 

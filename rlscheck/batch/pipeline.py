@@ -11,7 +11,7 @@ import os
 import queue
 import signal
 
-from rlscheck import batch
+from rlscheck.batch import screening as batch
 
 BLOCK = 500  # records: a block's results are a few MB
 HELD = 2  # screened blocks a worker may hold while an earlier block is still being screened

@@ -7,7 +7,7 @@ suggestions.
 
 import re
 
-from rlscheck.normalize import (
+from rlscheck.resolve.normalize import (
     bracket_names,
     icd10_code,
     iter_medication_keys,
@@ -169,7 +169,7 @@ class Resolver:
 
     def _vocabulary(self, text):
         """A name the knowledge base lacks but a drug vocabulary knows."""
-        from rlscheck import vocab
+        from rlscheck.resolve import vocab
 
         for key in medication_keys(text) + [name_key(b) for b in bracket_names(text)]:
             found = vocab.lookup(key)
@@ -219,7 +219,7 @@ class Resolver:
         if code:
             return self._icd10(code)
         if kind == "condition" and 3 <= len(name_key(text)) <= 200:
-            from rlscheck import icd
+            from rlscheck.resolve import icd
 
             coded = icd.code_for_name(name_key(text))
             if coded:
@@ -273,7 +273,7 @@ class Resolver:
         return self._lists["trimester"]
 
     def _icd10(self, code):
-        from rlscheck import icd
+        from rlscheck.resolve import icd
 
         result = Resolution()
         valid, description = icd.describe(code)
@@ -309,7 +309,7 @@ class Resolver:
 
             ranked = difflib.get_close_matches(key, names, n=limit * 3, cutoff=0.75)
         if index == "medication":
-            from rlscheck import vocab
+            from rlscheck.resolve import vocab
 
             ranked += vocab.suggest(key, limit)
         out = []

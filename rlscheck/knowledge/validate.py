@@ -8,10 +8,10 @@ list of issues; an issue names file, line, column, the entry and the check that 
 import math
 import re
 
-from rlscheck.issues import Issue
-from rlscheck.normalize import name_key
-from rlscheck.schema import ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS, TOP_FIELDS, WITHDRAWAL_FIELDS
-from rlscheck.yamlsafe import load_file
+from rlscheck.knowledge.issues import Issue
+from rlscheck.resolve.normalize import name_key
+from rlscheck.knowledge.schema import ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS, TOP_FIELDS, WITHDRAWAL_FIELDS
+from rlscheck.knowledge.yamlsafe import load_file
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

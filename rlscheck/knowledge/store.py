@@ -22,7 +22,7 @@ FORMAT = 10  # of the compiled cache; bump when its layout changes
 
 def shipped_path():
     """data/causes.yaml inside the installed package, or at the top of a source checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the rlscheck package
     installed = os.path.join(here, "data", "causes.yaml")
     checkout = os.path.join(os.path.dirname(here), "data", "causes.yaml")
     return checkout if not os.path.isfile(installed) and os.path.isfile(checkout) else installed
@@ -140,8 +140,8 @@ def _pack(compiled, key):
 def _build(paths):
     """Parse, validate and compile; KnowledgeBaseError lists every problem found."""
     from rlscheck.errors import KnowledgeBaseError
-    from rlscheck.kbcompile import compile_kb
-    from rlscheck.validate import check_files
+    from rlscheck.knowledge.compile import compile_kb
+    from rlscheck.knowledge.validate import check_files
 
     merged, issues = check_files(paths, fail_fast=True)  # an unusable extra file fails at once
     errors = [issue for issue in issues if issue.level == "error"]
@@ -369,7 +369,7 @@ class KnowledgeBase:
 
     def effective_relation(self, entry_id):
         """The entry's own relation, or failing that the nearest class relation."""
-        from rlscheck.schema import FINDING_RELATIONS  # here, not at the top: completion needs no schema
+        from rlscheck.knowledge.schema import FINDING_RELATIONS  # here, not at the top: completion needs no schema
 
         for path in self.class_paths(entry_id):
             for step in path:

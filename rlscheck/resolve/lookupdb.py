@@ -10,7 +10,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from rlscheck.kb import cache_dir, prune_stale
+from rlscheck.knowledge.store import cache_dir, prune_stale
 
 
 class LookupTable:

@@ -9,8 +9,8 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 
 from rlscheck import __version__
-from rlscheck.resolve import Resolver
-from rlscheck.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS, best_evidence,
+from rlscheck.resolve.names import Resolver
+from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS, best_evidence,
                              certainty_of, certainty_rank, evidence_words)
 
 SCHEMA_VERSION = 1
@@ -300,7 +300,7 @@ class Assessment:
         lab = self.kb.get(labvalue.lab_id)
         resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
         self.present.add(lab["id"])
-        from rlscheck.labs import grade
+        from rlscheck.rules.labs import grade
 
         rule = grade(lab, labvalue, self.present)
         if rule and "finding" in rule:
@@ -409,7 +409,7 @@ class Assessment:
 
     def _from_parts(self, inp):
         """A product name nobody knows, resolved through the ingredients its record lists."""
-        from rlscheck.resolve import Hit, Resolution
+        from rlscheck.resolve.names import Hit, Resolution
 
         hits = []
         for part in inp.parts:

@@ -9,7 +9,7 @@ read as conditions.
 import json
 import sys
 
-from rlscheck.engine import Input
+from rlscheck.rules.engine import Input
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
 

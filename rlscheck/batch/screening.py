@@ -11,10 +11,10 @@ import json
 
 import orjson
 
-from rlscheck.engine import Input, assess
+from rlscheck.rules.engine import Input, assess
 from rlscheck.errors import RecordError, UsageError
-from rlscheck.labs import parse_lab, split_lab
-from rlscheck.resolve import Resolver
+from rlscheck.rules.labs import parse_lab, split_lab
+from rlscheck.resolve.names import Resolver
 from rlscheck.textsafe import clean_input, safe
 
 LIST_FIELDS = {"meds": "medication", "conditions": "condition", "substances": "substance",
@@ -161,7 +161,7 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
 
 
 def _fhir_inputs(given):
-    from rlscheck import fhir
+    from rlscheck.inputs import fhir
 
     inputs = []
     for document in given if isinstance(given, list) else [given]:

@@ -1,0 +1,1 @@
+"""Many records: reading, screening with shared work, and ordered output from worker processes."""

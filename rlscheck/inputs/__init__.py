@@ -1,0 +1,1 @@
+"""What arrives: files and formats (FHIR R4 resources and Bundles, batch records) turned into inputs."""

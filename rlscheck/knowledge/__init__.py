@@ -1,0 +1,1 @@
+"""The YAML knowledge base: read safely, validate, compile, cache and query."""
