@@ -21,9 +21,14 @@ mL/min/1.73 m², haemoglobin g/dL, B12 pg/mL, magnesium mg/dL). The document is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Dict
 
 from rlscheck.errors import KnowledgeBaseError, RecordError
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
+
+Document = Dict[str, Any]  # an assessment document: see rlscheck/schemas/assess.schema.json
 
 __all__ = ["KnowledgeBase", "KnowledgeBaseError", "RecordError", "Screener", "assess_record",
            "load_knowledge_base"]
@@ -41,7 +46,7 @@ def load_knowledge_base(extra_files: Iterable[str] = ()) -> "KnowledgeBase":
     return kb.load(tuple(extra_files))
 
 
-def assess_record(record: Mapping[str, Any], *, kb: "KnowledgeBase | None" = None) -> dict:
+def assess_record(record: Mapping[str, Any], *, kb: "KnowledgeBase | None" = None) -> Document:
     """The assessment document (a dict; schema_version 1) for one person's record.
 
     Raises RecordError when the record cannot be read (an unknown field, a field of the wrong
@@ -62,19 +67,19 @@ class Screener:
         self.kb = kb if kb is not None else load_knowledge_base()
         self._sharing = Sharing(self.kb)
 
-    def assess(self, record: Mapping[str, Any]) -> dict:
+    def assess(self, record: Mapping[str, Any]) -> Document:
         """The document for one record, with `disclaimer`, and `id` when the record has one.
         Raises RecordError when the record cannot be read."""
         if not isinstance(record, Mapping):
             raise RecordError("a record must be a mapping (JSON object)")
         data = dict(record)
         record_id = data.pop("id", None)
-        document = self._sharing.document(data)
+        document: Document = self._sharing.document(data)
         if record_id is not None:
             document = {"id": record_id, **document}
         return document
 
-    def assess_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict]:
+    def assess_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Document]:
         """One document per record, in order. A record that cannot be read gives
         {"id": ..., "error": "..."} instead of stopping the run."""
         for record in records:
@@ -85,7 +90,7 @@ class Screener:
                 yield {"id": record_id, "error": str(error)}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "KnowledgeBase":
         from rlscheck.knowledge.store import KnowledgeBase
 
