@@ -296,9 +296,10 @@ class Assessment:
         self._lab(labvalue)
 
     def _lab(self, labvalue):
-        inp = Input("lab", labvalue.text)
+        inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
-        resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
+        comparator = getattr(labvalue, "comparator", "")
+        resolved = f"{labvalue.name} {comparator}{labvalue.value:g} {labvalue.unit}"
         self.present.add(lab["id"])
         from rlscheck.labs import grade
 
@@ -375,13 +376,22 @@ class Assessment:
             self._unrecognized(inp, [], "empty input")
             return
         result = None
+        coded_outside = None  # a valid code with no RLS link, used when the text says no more
         for code in inp.codes:
             coded = self.resolver.resolve(inp.kind, code)
             if coded.hits:
                 result = coded
                 break
+            if coded.outside and coded_outside is None:
+                coded_outside = coded
         if result is None:
             result = self.resolver.resolve(inp.kind, inp.text)
+            if coded_outside is not None and not result.recognized:
+                result = coded_outside
+        if inp.kind == "medication" and not result.recognized:
+            substance = self._as_substance(inp)  # nicotine patches, gum and lozenges
+            if substance is not None:
+                result = substance
         if inp.parts and not any(self.kb.get(h.entry_id)["kind"] == "drug" for h in result.hits):
             # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
             result = self._from_parts(inp) or result
@@ -406,6 +416,19 @@ class Assessment:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
+
+    def _as_substance(self, inp):
+        """A medication record that names a substance (nicotine replacement) reaches the
+        substance rules; only exact names of the substance index count."""
+        from rlscheck.normalize import iter_medication_keys
+        from rlscheck.resolve import Hit, Resolution
+
+        for key in iter_medication_keys(inp.text):
+            found = self.kb.lookup("substance", key)
+            if found:
+                return Resolution(hits=[Hit(entry_id, ["a substance written as a medication"])
+                                        for entry_id, _ in found])
+        return None
 
     def _from_parts(self, inp):
         """A product name nobody knows, resolved through the ingredients its record lists."""
