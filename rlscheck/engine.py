@@ -109,7 +109,7 @@ class Template:
 
 class Assessment:
     __slots__ = ("kb", "resolver", "contributions", "findings", "notes", "not_linked", "unrecognized", "checks",
-                 "present", "shared", "may_fold", "extras")
+                 "present", "shared", "may_fold", "extras", "_seen")
 
     def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
@@ -125,8 +125,26 @@ class Assessment:
         self.shared = False  # set once this is one input's contribution, reused by many documents
         self.may_fold = False  # holds a finding that a stronger one can absorb
         self.extras = True  # holds more than findings (known once shared)
+        self._seen = {}  # id of a long output list -> (the list, its items' fingerprints, its length then)
 
     # -- output helpers ----------------------------------------------------------------
+
+    def _once(self, items, record):
+        """Append record unless an equal one is there. Long lists (a record with thousands of
+        inputs) keep a set of fingerprints, so adding stays linear in the input."""
+        if len(items) < 16:
+            if record not in items:
+                items.append(record)
+            return
+        seen = self._seen.get(id(items))
+        if seen is None or seen[0] is not items or seen[2] != len(items):  # new, or grown elsewhere
+            seen = (items, {repr(item) for item in items}, len(items))
+        key = repr(record)
+        if key not in seen[1]:
+            seen[1].add(key)
+            items.append(record)
+            seen = (items, seen[1], len(items))
+        self._seen[id(items)] = seen
 
     def _record(self, inp, extra):
         record = {"input": inp.text, **extra}
@@ -140,13 +158,13 @@ class Assessment:
             note["relation"] = relation
         if references:
             note["references"] = self.kb.references(references)
-        _add_once(self.notes, note)
+        self._once(self.notes, note)
 
     def _not_linked(self, inp, resolved, text=""):
         record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
         if text:
             record["text"] = text
-        _add_once(self.not_linked, record)
+        self._once(self.not_linked, record)
 
     def _template(self, target_id):
         template = self.kb.memo.get(("finding", target_id))
@@ -158,7 +176,7 @@ class Assessment:
         record = self._record(inp, {"kind": inp.kind, "suggestions": suggestions})
         if reason:
             record["reason"] = reason
-        _add_once(self.unrecognized, record)
+        self._once(self.unrecognized, record)
 
     def _finding(self, target_id):
         """The Found to add to, copied first if it is shared."""
@@ -176,7 +194,7 @@ class Assessment:
         if inp.kind != found.template.fields["kind"]:
             matched["kind"] = inp.kind
         matched.update(extra or {})
-        _add_once(found.matched, matched)
+        self._once(found.matched, matched)
         found.certainties.append(certainty)
         found.refs.extend(references)
 
@@ -525,11 +543,6 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     for labvalue in labs:
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
-
-
-def _add_once(items, record):
-    if record not in items:
-        items.append(record)
 
 
 @lru_cache(maxsize=64)
