@@ -24,7 +24,12 @@ INSERT_BATCH = 5000
 def export_files(directory):
     """The NDJSON files of an export folder, in name order."""
     names = sorted(name for name in os.listdir(directory) if name.lower().endswith((".ndjson", ".jsonl")))
-    return [os.path.join(directory, name) for name in names]
+    return patients_first([os.path.join(directory, name) for name in names])
+
+
+def patients_first(paths):
+    """Patient files first, so that results come in the order the export lists its patients."""
+    return sorted(paths, key=lambda path: not os.path.basename(path).lower().startswith("patient"))
 
 
 def patient_key(resource):
@@ -152,10 +157,12 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
     for number, (key, lines) in enumerate(store.groups(), start=1):
         resources = [orjson.loads(raw) for raw in lines]
         entries = [{"resource": resource} for resource in resources]
+        joined = set()
         for resource in resources:
             reference = resource.get("medicationReference")
             ref = reference.get("reference") if isinstance(reference, dict) else None
-            if isinstance(ref, str) and ref in medications:
+            if isinstance(ref, str) and ref in medications and ref not in joined:
+                joined.add(ref)
                 entries.append({"resource": orjson.loads(medications[ref])})
         yield Record(number, {"resourceType": "Bundle", "type": "collection", "entry": entries}, "",
                      key.split("/", 1)[1])

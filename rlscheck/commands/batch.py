@@ -145,7 +145,9 @@ def _bulk_paths(sources, input_format):
     if len(sources) > 1 or (sources[0].lower().endswith(".ndjson") and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
-        return list(sources)
+        from rlscheck import bulk
+
+        return bulk.patients_first(list(sources))
     return None
 
 
