@@ -22,8 +22,7 @@ _WIDE = {"≤": "<=", "≥": ">="}
 class Observations:
     def __init__(self, kb, extract):
         self.kb, self.extract = kb, extract
-        self.latest = {}  # lab id -> (date, order, LabValue)
-        self.older = {}  # lab id -> count of results superseded by a more recent one
+        self.latest = {}  # lab id -> [(date, order, (comparator, number, unit), source)]
         self.unused = {}  # test name -> count: no rule for it
         self.skipped = {}  # (test name, reason) -> [sources]
         self.order = 0
@@ -49,20 +48,8 @@ class Observations:
         if value is None:
             self._skip(lab["name"], "no numeric value", source)
             return
-        comparator, number, unit = value
-        date = _date(resource)
-        try:
-            labvalue = self._labvalue(lab, comparator, number, unit, date, source)
-        except UsageError as error:
-            self._skip(lab["name"], str(error), source)
-            return
         self.order += 1
-        current = self.latest.get(lab_id)
-        if current is not None:
-            self.older[lab_id] = self.older.get(lab_id, 0) + 1
-            if (current[0], current[1]) > (date, self.order):
-                return
-        self.latest[lab_id] = (date, self.order, labvalue)
+        self.latest.setdefault(lab_id, []).append((_date(resource), self.order, value, source))
 
     def _labvalue(self, lab, comparator, number, unit, date, source):
         """A LabValue through the same parsing and unit conversion as --lab."""
@@ -78,12 +65,24 @@ class Observations:
         self.skipped.setdefault((name, reason), []).append(source)
 
     def finish(self):
-        for lab_id, (_, _, labvalue) in self.latest.items():
-            self.extract.labs.append(labvalue)
-            if self.older.get(lab_id):
-                count = self.older[lab_id]
-                self.extract.note(labvalue.name, f"{count} older result{'s' if count > 1 else ''} not used; the most "
-                                                 f"recent one ({labvalue.text}) is.", "older-result", kind="lab")
+        """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""
+        for lab_id, results in self.latest.items():
+            lab = self.kb.get(lab_id)
+            results.sort(key=lambda result: (result[0], result[1]), reverse=True)
+            labvalue = None
+            for index, (date, _, (comparator, number, unit), source) in enumerate(results):
+                try:
+                    labvalue = self._labvalue(lab, comparator, number, unit, date, source)
+                except UsageError as error:
+                    self._skip(lab["name"], str(error), source)
+                    continue
+                older = len(results) - index - 1
+                self.extract.labs.append(labvalue)
+                if older:
+                    self.extract.note(labvalue.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
+                                                     f"most recent one ({labvalue.text}) is.", "older-result",
+                                      kind="lab")
+                break
         for (name, reason), sources in self.skipped.items():
             shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
             count = f"{len(sources)} results" if len(sources) > 1 else "Result"
