@@ -40,7 +40,7 @@ def patient_key(resource):
         reference = resource.get(field)
         ref = reference.get("reference") if isinstance(reference, dict) else None
         if isinstance(ref, str):
-            parts = ref.rstrip("/").split("/")
+            parts = ref.split("/_history/", 1)[0].rstrip("/").split("/")
             if len(parts) >= 2 and parts[-2] == "Patient":
                 return f"Patient/{parts[-1]}"
             return None

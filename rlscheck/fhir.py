@@ -194,6 +194,7 @@ class _Reader:
         ref = reference.get("reference") if isinstance(reference, dict) else None
         if not isinstance(ref, str) or not ref:
             return
+        ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
         target = self.by_reference.get(ref)
         if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
             ref = f"Patient/{target['id']}"
@@ -378,10 +379,12 @@ def _skip_text(note, count):
             return f"Not current (status {status}); not assessed.{hint}"
         return f"{count} {status} {RECORD_NOUN[kind]}s; not assessed.{hint}"
     if family == "verification":
-        prefix = f"{count} condition records, " if count > 1 else ""
-        return f"{prefix}Not assessed: verification status {rest}."
-    prefix = f"{count} condition records: " if count > 1 else ""
-    return f"{prefix}Not current (clinical status {rest}); not assessed."
+        if count > 1:
+            return f"{count} condition records with verification status {rest}; not assessed."
+        return f"Not assessed: verification status {rest}."
+    if count > 1:
+        return f"{count} condition records with clinical status {rest}; not current, not assessed."
+    return f"Not current (clinical status {rest}); not assessed."
 
 
 def _rxcui_names(kb, code):
@@ -479,6 +482,6 @@ def annotate(document, extract, other_inputs):
         said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
         extract.empty_reason = f"The FHIR input held nothing to assess ({said})."
         if not other_inputs:
-            document["summary"] = extract.empty_reason + " Nothing was assessed."
+            document["summary"] = extract.empty_reason
         document["notes"].insert(0, {"input": "FHIR input", "kind": "source", "resolved": "",
                                      "text": extract.empty_reason, "relation": "empty"})
