@@ -15,7 +15,7 @@ from rlscheck.textsafe import safe
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
 USABLE = {"final", "amended", "corrected", "appended"}
 COMPARATORS = {"<", "<=", ">", ">="}
-_STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*?)\s*\Z")
+_STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
 _WIDE = {"≤": "<=", "≥": ">="}
 
 

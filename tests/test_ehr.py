@@ -8,7 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, rlscheck, rlscheck_process
 
@@ -23,7 +26,12 @@ NOTHING_FOUND = "Nothing you entered is a known secondary cause"
 def fhir_json(path, *extra):
     result = rlscheck("assess", "--fhir", path, "--format", "json", *extra)
     assert result.exit_code == 0, result.stderr
-    return result.json()
+    document = result.json()
+    jsonschema.validate(document, SCHEMA)
+    return document
+
+
+SCHEMA = json.loads((Path(__file__).parent.parent / "rlscheck" / "schemas" / "assess.schema.json").read_text())
 
 
 def ids(document):
@@ -397,3 +405,37 @@ def test_csv_output_one_row_per_patient_and_finding_with_formula_guard(tmp_path)
     assert rows[3]["error"]
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
+
+
+# -- parsers, property-tested ------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["", "<", "<=", ">", ">="]), st.floats(0, 1e6, allow_nan=False), st.sampled_from(
+    ["", "ng/mL", "mL/min/{1.73_m2}", "%"]), st.text(" \t", max_size=3))
+def test_observation_value_strings_keep_comparator_number_and_unit(comparator, number, unit, space):
+    from rlscheck.fhirlabs import _value
+
+    written = f"{number:g}"
+    found = _value({"valueString": f"{space}{comparator}{space}{written} {unit}"})
+    assert found == (comparator, written, unit.replace("{1.73_m2}", "1.73m2"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_csv_cells_never_start_a_formula(text):
+    from rlscheck.csvout import guard
+
+    cell = guard(text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert cell in (text, "'" + text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["id", "meds", "conditions", "labs", "Ward", "x y"]), min_size=1, max_size=6),
+       st.sampled_from([",", ";", "\t"]))
+def test_csv_delimiter_is_sniffed_from_the_header(names, delimiter):
+    from rlscheck.batch import sniff_delimiter
+
+    header = delimiter.join(names)
+    assert sniff_delimiter(header) == (delimiter if len(names) > 1 else ",")
