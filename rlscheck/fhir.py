@@ -21,7 +21,9 @@ MAX_DEPTH = 64
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
-IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
+IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"  # IPS 1.x
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NO_INFORMATION_SNOMED = {"1287211007"}  # "No information available": the general form in IPS 2
 SYSTEM_NAMES = {RXNORM: "RxNorm", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC",
                 "urn:oid:2.16.840.1.113883.6.253": "Medi-Span", "urn:oid:2.16.840.1.113883.6.162": "Multum",
                 "urn:oid:2.16.840.1.113883.6.69": "NDC", "http://loinc.org": "LOINC",
@@ -425,8 +427,10 @@ def _display(concept):
 def _absent(concept):
     """The display of an IPS 'no information' / 'none known' code, else ''."""
     for coding in _codings(concept):
-        if coding.get("system") == IPS_ABSENT:
-            return (coding.get("display") if isinstance(coding.get("display"), str) else "") or coding["code"]
+        system = coding.get("system")
+        if system in (IPS_ABSENT, DATA_ABSENT) or (system == SNOMED and coding["code"] in NO_INFORMATION_SNOMED):
+            display = coding.get("display") if isinstance(coding.get("display"), str) else ""
+            return display.strip() or _display(concept) or f"no information ({coding['code']})"
     return ""
 
 

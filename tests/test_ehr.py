@@ -439,3 +439,12 @@ def test_csv_delimiter_is_sniffed_from_the_header(names, delimiter):
 
     header = delimiter.join(names)
     assert sniff_delimiter(header) == (delimiter if len(names) > 1 else ",")
+
+
+def test_ips_2_no_information_snomed_code_is_a_note(tmp_path):
+    path = write_bundle(tmp_path, {"resourceType": "Condition", "id": "none", "clinicalStatus": "active",
+                                   "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1287211007",
+                                                        "display": "No information available"}]}})
+    document = fhir_json(path, "--strict")
+    assert not document["unrecognized"] and not document["not_linked"]
+    assert any(n["relation"] == "no-information" for n in document["notes"])
