@@ -368,7 +368,8 @@ class Assessment:
                 findings[finding_id] = theirs  # shared until something is added to it
                 continue
             found = self._finding(finding_id)
-            found.matched += [item for item in theirs.matched if item not in found.matched]
+            for item in theirs.matched:
+                self._once(found.matched, item)
             found.certainties += theirs.certainties
             found.refs += theirs.refs
         if part.present:
@@ -377,12 +378,10 @@ class Assessment:
             self.may_fold = True
         if not part.extras:  # most parts hold findings only
             return
-        if part.notes:
-            self.notes += [item for item in part.notes if item not in self.notes]
-        if part.not_linked:
-            self.not_linked += [item for item in part.not_linked if item not in self.not_linked]
-        if part.unrecognized:
-            self.unrecognized += [item for item in part.unrecognized if item not in self.unrecognized]
+        for mine, theirs in ((self.notes, part.notes), (self.not_linked, part.not_linked),
+                             (self.unrecognized, part.unrecognized)):
+            for item in theirs:
+                self._once(mine, item)
         if part.checks:
             self.checks.update(part.checks)
 
