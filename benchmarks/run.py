@@ -178,7 +178,47 @@ def main():
         print(f"{'batch peak memory on ' + format(memory_records, ',') + ' records (MB)':<58} {peak:5.0f}  "
               f"(target <= 150)  {'ok' if peak <= 150 else 'OVER'}")
         rows.append(("peak memory MB", peak / 150, 1.0))
+
+        fhir_exports(Path(work), 10_000 if args.quick else 100_000, batch_runs, report, rows)
     return 0 if all(ratio <= target for _, ratio, target in rows) else 1
+
+
+JSON_LOAD = "import json, sys\njson.load(open(sys.argv[1]))\n"
+NDJSON_PASS = ("import json, os, sys\nfor name in sorted(os.listdir(sys.argv[1])):\n"
+               "    for line in open(os.path.join(sys.argv[1], name)):\n        json.loads(line)\n")
+
+
+def fhir_exports(work, patients, runs, report, rows):
+    """A 40,000-resource Bundle through assess, and a generated Bulk Data export (about ten
+    resources a patient) through batch, with peak memory at a tenth and at the full size."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import fhirgen
+
+    bundle = work / "bundle-40000.json"
+    fhirgen.bundle(bundle, 40_000)
+    assess = [RLSCHECK, "assess", "--fhir", str(bundle), "--format", "json"]
+    seconds, floor = compare(assess, [PYTHON, "-c", JSON_LOAD, str(bundle)], runs)
+    report("assess --fhir 40,000-resource Bundle  vs  json.load", seconds, floor, 8.0)
+    print(f"{'':<58} {seconds:.2f} s  (target <= 2.00)  {'ok' if seconds <= 2 else 'OVER'}")
+    rows.append(("40,000-resource bundle seconds", seconds / 2, 1.0))
+
+    peaks = {}
+    for count in (patients // 10, patients):
+        export = work / f"export-{count}"
+        fhirgen.bulk_export(export, count)
+        command = [RLSCHECK, "batch", str(export), "--quiet", "-o", str(work / "out.jsonl")]
+        started = time.perf_counter()
+        peaks[count] = peak_memory_mb(command, os.devnull)  # sampled while it runs, so also timed
+        seconds = time.perf_counter() - started
+        if count == patients:
+            floor = timed([PYTHON, "-c", NDJSON_PASS, str(export)])
+            report(f"batch of a {count:,}-patient Bulk Data export  vs  json.loads pass", seconds, floor, 12.0)
+            print(f"{'':<58} {seconds:.0f} s, {count / seconds:,.0f} patients/s")
+    small, large = peaks[patients // 10], peaks[patients]
+    print(f"{'export peak memory, ' + format(patients, ',') + ' vs ' + format(patients // 10, ',') + ' patients':<58} "
+          f"{large / small:5.2f}  ({small:.0f} MB, {large:.0f} MB; target <= 1.50)  "
+          f"{'ok' if large / small <= 1.5 else 'OVER'}")
+    rows.append(("export memory ratio", large / small, 1.5))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ COMMANDS = {
                    "List conditions, substances and risk factors linked to RLS."),
     "show": ("rlscheck.commands.listing", "show",
              "Show what the knowledge base knows about a drug, brand, class, condition, substance or lab."),
-    "batch": ("rlscheck.commands.batch", "batch", "Screen many people: one JSON line out for every non-empty line in."),
+    "batch": ("rlscheck.commands.batch", "batch", "Screen many people: one result for every person in."),
     "kb": ("rlscheck.commands.kbtools", "kb", "Knowledge-base tools."),
+    "vocab": ("rlscheck.commands.vocab", "vocab", "Drug vocabularies: index your own RxNorm release for FHIR input."),
     "completion": ("rlscheck.commands.completion", "completion", "Print the shell completion script for SHELL."),
 }
 

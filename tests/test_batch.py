@@ -76,7 +76,7 @@ def test_csv_input(tmp_path):
     result = rlscheck("batch", source)
     assert result.exit_code == 4
     out = lines_of(result.stdout)
-    assert [o["id"] for o in out] == ["a", "b", None, "d"]
+    assert [o["id"] for o in out] == ["a", "b", "c", "d"]  # a row in error keeps its id
     assert "cells" in out[2]["error"]
     assert {f["id"] for f in out[0]["findings"]} >= {"condition.pregnancy", "lab.iron-deficiency"}
 

@@ -8,7 +8,8 @@ from conftest import FHIR, rlscheck
 
 EXPECTED = {
     "synthea-fluoxetine-major-depression-anemia.json": {"drug.antidepressant", "risk.stress-psychiatric"},
-    "synthea-sertraline-metoprolol-chf-anemia.json": {"drug.antidepressant", "drug.beta-blocker", "risk.obesity"},
+    "synthea-sertraline-metoprolol-chf-anemia.json": {"drug.antidepressant", "drug.beta-blocker", "risk.obesity",
+                                                      "lab.kidney-severe"},  # its latest eGFR Observation: 26
     "synthea-diphenhydramine-diabetic-neuropathy-anemia.json": {"drug.sedating-antihistamine",
                                                                "condition.peripheral-neuropathy"},
     "synthea-ckd-stage1-diabetic-neuropathy-carbamazepine.json": {"condition.peripheral-neuropathy", "risk.obesity"},

@@ -64,7 +64,7 @@ def record_blocks(records, size=BLOCK):
         yield None, block
 
 
-def run(kb, blocks, out, jobs=1, progress=None):
+def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl"):
     """Screen blocks and write the results to `out` (a binary file) in input order; returns
     (records, with findings, errors). Workers (jobs > 1) need `out` to have a descriptor.
     Raises BrokenPipeError if the reader went away.
@@ -76,7 +76,7 @@ def run(kb, blocks, out, jobs=1, progress=None):
         fd = out.fileno()
     except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
         fd = None
-    screener = batch.Screener(kb)
+    screener = batch.Screener(kb, output_format)
     counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
     for block in blocks:

@@ -7,6 +7,7 @@ out once.
 """
 
 import csv
+import itertools
 import json
 
 import orjson
@@ -84,21 +85,38 @@ def read_jsonl(lines, start=1):
         yield _with_id(number, data)
 
 
-def read_csv(stream):
+def sniff_delimiter(header_line):
+    """',' ';' or tab: whichever separates the header line's names (',' on a tie)."""
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda delimiter: (counts[delimiter], delimiter == ","))
+    return best if counts[best] else ","
+
+
+def read_csv(stream, warn=None):
+    """Records from CSV as people export it: headers in any case, extra columns ignored
+    (said once through warn), ',' ';' or tab delimiters, short rows padded (they keep their id)."""
     lines = (_decode(raw) for raw in stream)
-    reader = csv.reader(lines)
+    first = next(lines, None)
+    if first is None:
+        return
+    delimiter = sniff_delimiter(first)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as error:
         raise UsageError(f"cannot read the CSV header: {safe(error)}") from None
-    header = [name.strip().lstrip("\ufeff") for name in header]
-    unknown = [name for name in header if name not in FIELDS]
-    if unknown or not header:
+    header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
+    known = [name for name in header if name in FIELD_SET]
+    unknown = [name for name in header if name not in FIELD_SET]
+    if not [name for name in known if name != "id"]:
         names = ", ".join(f"'{safe(name)}'" for name in unknown)
-        raise UsageError(f"unknown CSV column(s) {names}; "
-                         f"columns are: {', '.join(FIELDS)}")
+        raise UsageError(f"no CSV column to read (unknown: {names or 'none'}); columns are: {', '.join(FIELDS)}")
+    if unknown and warn:
+        warn(f"CSV column(s) ignored: {', '.join(safe(name) for name in unknown)}; columns are: {', '.join(FIELDS)}")
+    id_at = header.index("id") if "id" in header else None
+    list_delimiter = "," if delimiter == ";" else ";"
     while True:
         try:
             row = next(reader)
@@ -109,18 +127,23 @@ def read_csv(stream):
             continue
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
-            yield Record(reader.line_num, error=f"row has {len(row)} cells; the header has {len(header)}")
+        record_id = row[id_at].strip() or None if id_at is not None and id_at < len(row) else None
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+            yield Record(reader.line_num, error=f"row has {len(row)} cells; the header has {len(header)}",
+                         record_id=record_id)
             continue
+        row += [""] * (len(header) - len(row))
         data = {}
         for name, cell in zip(header, row):
-            if name in LIST_FIELDS:
-                data[name] = [part for part in cell.split(";") if part.strip()]
-            elif name == "labs":
-                data[name] = [part for part in cell.split(";") if part.strip()]
+            if name not in FIELD_SET:
+                continue
+            if name in LIST_FIELDS or name == "labs":
+                separator = list_delimiter if list_delimiter in cell and ";" not in cell else ";"
+                data[name] = [part for part in cell.split(separator) if part.strip()]
             elif cell.strip():
                 data[name] = cell.strip()
-        yield Record(reader.line_num, data, record_id=data.pop("id", None))
+        data.pop("id", None)
+        yield Record(reader.line_num, data, record_id=record_id)
 
 
 def _plain_id(value):
@@ -210,8 +233,9 @@ class Screener:
     what each distinct input adds to a document, and the encoded JSON of each finding an
     input brings on its own and of each finding's fixed part (explanation, advice, references)."""
 
-    def __init__(self, kb):
+    def __init__(self, kb, output_format="jsonl"):
         self.kb = kb
+        self.output_format = output_format
         self.resolver = Resolver(kb)
         self.fixed_parts = {}
         self.labs = {}
@@ -265,18 +289,42 @@ class Screener:
 
     def _body(self, record):
         """(document without disclaimer, or {"error": ...}; had findings; was an error)."""
+        encode = self._encode_finding if self.output_format == "jsonl" else None
+        if "resourceType" in record.data:  # a FHIR Bundle on one line, or one patient of a Bulk Data export
+            return self._fhir_body(record, encode)
         try:
             inputs, labs, trimester = record_inputs(self.kb, record.data, self._parse_lab, self._input)
         except RecordError as error:
             return {"error": str(error)}, False, True
-        document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions,
-                          self._encode_finding)
+        document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions, encode)
+        del document["disclaimer"]
+        return document, bool(document["findings"]), False
+
+    def _fhir_body(self, record, encode):
+        from rlscheck import fhir
+
+        label = f"line {record.line}" if record.record_id is None else f"record {record.record_id}"
+        try:
+            extract = fhir.extract(self.kb, [(record.data, label)])
+        except UsageError as error:
+            return {"error": str(error)}, False, True
+        document = assess(self.kb, extract.inputs, extract.labs, 0, self.resolver, self.contributions, encode)
+        fhir.annotate(document, extract, False)
         del document["disclaimer"]
         return document, bool(document["findings"]), False
 
     def line(self, record):
         """(the output line as two byte strings, had findings, was an error). The line is
         never joined here: at a few KB a line, every copy counts."""
+        if self.output_format == "csv":
+            from rlscheck import csvout
+
+            body = {"error": record.error} if record.error else None
+            if body is None:
+                body, had_findings, was_error = self._body(record)
+            else:
+                had_findings, was_error = False, True
+            return (b"", csvout.rows(record.record_id, record.line, body)), had_findings, was_error
         head = _head(record)
         if record.error:
             return (head, _members({"error": record.error})), False, True

@@ -24,7 +24,8 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
 @click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
 @click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
-              help="A FHIR R4 Bundle or resource ('-' reads stdin); its medications and conditions join the inputs.")
+              help="A FHIR R4 Bundle, resource or NDJSON file ('-' reads stdin); its medications, conditions and "
+                   "lab results join the inputs.")
 @click.option("--trimester", type=click.IntRange(1, 3), help="Pregnancy trimester (1-3); implies pregnancy.")
 @format_option("table", "json", "markdown")
 @kb_option
@@ -57,14 +58,23 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
         from rlscheck.rules.labs import parse_lab
 
         parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
+    given = bool(inputs or parsed_labs)
+    extract = None
     if fhir_files:
         from rlscheck.inputs import fhir
 
-        for path in fhir_files:
-            inputs += fhir.inputs_from(fhir.read_source(path), path)
+        extract = fhir.read_files(kb, fhir_files)
+        inputs += extract.inputs
+        parsed_labs += extract.labs
     if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
         inputs.append(Input("condition", "pregnancy", "--trimester"))
     document = run_assess(kb, inputs, parsed_labs, trimester or 0)
+    if extract is not None:
+        fhir.annotate(document, extract, given or bool(trimester))
+        if strict and extract.empty_reason:
+            from rlscheck.errors import UsageError
+
+            raise UsageError(f"--strict: {extract.empty_reason}")
     if strict and document["unrecognized"]:
         from rlscheck.errors import UsageError
         from rlscheck.textsafe import safe

@@ -13,24 +13,31 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
-@click.argument("source", type=FileName())
+@click.argument("sources", nargs=-1, required=True, type=FileName(), metavar="SOURCE...")
 @click.option("-o", "--output", type=FileName(),
               help="Write results here instead of stdout (opened only once reading has started).")
-@click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
-              help="Input format; default from the file name (.csv), else jsonl.")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv", "ndjson"], case_sensitive=False),
+              help="jsonl (people, or FHIR Bundles one a line), csv, or ndjson (a FHIR Bulk Data export); "
+                   "default from the names and the first line.")
+@click.option("--output-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False), default="jsonl",
+              show_default=True, help="jsonl: one JSON line per person; csv: one row per person and finding.")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
               help="Worker processes; 1 works in this process. Default on Linux: one per CPU, up to "
                    "4, for inputs over 1 MB or piped in.")
 @kb_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def batch(source, output, input_format, jobs, kb_files, quiet):
-    """Screen many people: one JSON line out for every non-empty line in.
+def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
+    """Screen many people: one result for every person in.
 
     \b
     JSONL input, one person a line, every field optional:
       {"id": "p1", "meds": ["Zoloft"], "conditions": ["ESRD"], "labs": {"ferritin": 40}}
-    CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several values
-    in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
+    A line may instead be a FHIR Bundle (one person's record).
+    CSV: columns id, meds, conditions, substances, withdrawal, risks, labs (any case; other
+    columns are ignored); ',' ';' or tab delimited; several values in a cell are separated
+    by ';' (labs: ferritin=40;tsat=15%).
+    FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
+    resource a line; resources are grouped by patient into one result each.
 
     Results are in input order whatever the number of jobs.
 
@@ -38,6 +45,7 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
     Examples:
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
+      rlscheck batch export/ --output-format csv -o screening.csv
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
     """
@@ -46,18 +54,39 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
-    fmt = (input_format or ("csv" if source.lower().endswith(".csv") else "jsonl")).lower()
+    output_format = output_format.lower()
+
+    def warn(text):
+        click.echo(f"rlscheck batch: {text}", err=True)
+
+    bulk_paths = _bulk_paths(sources, input_format)
+    if bulk_paths is None and len(sources) > 1:
+        raise UsageError("several inputs are read only as a FHIR Bulk Data export (.ndjson files); "
+                         "give one JSONL or CSV file")
+    source = sources[0]
     try:
-        stream = sys.stdin.buffer if source == "-" else open(source, "rb")
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb") if bulk_paths is None else None
     except OSError as error:
         raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
-    with stream:
+    if stream is not None and not hasattr(stream, "peek"):  # e.g. an in-memory stdin: peekable once wrapped
+        import io
+
+        stream = io.BufferedReader(stream)
+    fmt = "ndjson" if bulk_paths is not None else (input_format or _sniff(source, stream)).lower()
+    if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
+        bulk_paths = [source]
+    with stream if stream is not None else _nothing():
         records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
-            records = batching.read_csv(stream)
+            records = batching.read_csv(stream, warn)
+        elif fmt == "ndjson":
+            from rlscheck import bulk
+
+            records = bulk.patient_records(_bulk_sources(bulk_paths, stream), warn)
+        if records is not None:
             first = next(records, None)  # a header problem fails here, before any output is touched
             records = itertools.chain([first] if first else [], records)
-        size = _size(stream)
+        size = _size(stream) if stream is not None else None
         show_progress = not quiet and sys.stderr.isatty()
 
         def progress(count):
@@ -79,9 +108,13 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
         try:
             from rlscheck.batch import pipeline
 
-            blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
-            total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size),
-                                                progress if show_progress else None)
+            if output_format == "csv":
+                from rlscheck import csvout
+
+                out.write(csvout.header())
+            blocks = pipeline.jsonl_blocks(stream) if records is None else pipeline.record_blocks(records)
+            total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size if fmt != "ndjson" else None),
+                                                progress if show_progress else None, output_format)
         finally:
             if out is sys.stdout.buffer:
                 out.flush()
@@ -91,6 +124,79 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
+
+
+def _bulk_paths(sources, input_format):
+    """The NDJSON files of a Bulk Data export, or None when the input is not one."""
+    import os
+
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    if len(sources) == 1 and os.path.isdir(sources[0]):
+        from rlscheck import bulk
+
+        paths = bulk.export_files(sources[0])
+        if not paths:
+            raise UsageError(f"folder '{safe(sources[0])}' holds no .ndjson files (a FHIR Bulk Data export)")
+        return paths
+    if input_format and input_format.lower() == "ndjson" and "-" not in sources:
+        return list(sources)
+    if len(sources) > 1 or (sources[0].lower().endswith(".ndjson") and not input_format):
+        if "-" in sources:
+            raise UsageError("'-' (stdin) cannot be one of several inputs")
+        from rlscheck import bulk
+
+        return bulk.patients_first(list(sources))
+    return None
+
+
+def _bulk_sources(paths, stream):
+    """(label, binary lines) for each export file, each opened only when its turn comes."""
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    if paths == ["-"]:
+        yield "stdin", stream
+        return
+    for path in paths:
+        try:
+            handle = open(path, "rb")
+        except OSError as error:
+            raise UsageError(f"cannot read '{safe(path)}': {error.strerror or error}") from None
+        with handle:
+            yield path, handle
+
+
+def _sniff(source, stream):
+    """jsonl, csv or ndjson from the name, else from the first line: JSON people or Bundles are
+    jsonl, single FHIR resources are a Bulk Data export, anything else is CSV."""
+    if source.lower().endswith((".csv", ".tsv")):
+        return "csv"
+    try:
+        head = stream.peek(65536)[:65536]
+    except (AttributeError, OSError, ValueError):
+        return "jsonl"
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if not first or first[:1] == b"{":
+        if b'"resourceType"' in first:
+            try:
+                import orjson
+
+                kind = orjson.loads(first).get("resourceType")
+            except (ValueError, AttributeError):
+                return "jsonl"
+            return "jsonl" if kind == "Bundle" else "ndjson"
+        return "jsonl"
+    return "csv"
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _size(stream):

@@ -1,9 +1,12 @@
-"""Read medications and conditions from FHIR R4 JSON: a Bundle of any type or one resource.
+"""Read medications, conditions and lab results from FHIR R4 JSON: a Bundle of any type, one
+resource, or NDJSON (Bulk Data export: one resource a line).
 
-Active medication requests and statements and active conditions become inputs. Stopped,
-completed, resolved, refuted or entered-in-error records become skipped inputs, so the
-report says what was left out and why. Reason codes (such as "Restless legs") are never
-read as conditions.
+Current medication requests, statements, dispenses and administrations and current
+conditions become inputs; LOINC-coded Observations become lab values (fhirlabs). Records
+that are not current become skipped inputs, grouped by name and status ("oxycodone: 412
+stopped orders"), so the report says what was left out and why without one line per record.
+Every resource type that is not read is counted in a note. Reason codes (such as "Restless
+legs") are never read as conditions. Each stage is one pass over the resources.
 """
 
 import json
@@ -16,14 +19,37 @@ from rlscheck.textsafe import safe
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
-CURRENT_MEDICATION = {"active", "on-hold", "intended", "unknown", None}
+IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"  # IPS 1.x
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NO_INFORMATION_SNOMED = {"1287211007"}  # "No information available": the general form in IPS 2
+SYSTEM_NAMES = {RXNORM: "RxNorm", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC",
+                "urn:oid:2.16.840.1.113883.6.253": "Medi-Span", "urn:oid:2.16.840.1.113883.6.162": "Multum",
+                "urn:oid:2.16.840.1.113883.6.69": "NDC", "http://loinc.org": "LOINC",
+                **{system: "ICD-10-CM" for system in ICD10}}
+MEDICATIONS = ("MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration")
+# Resource types read (or used to read others); every other type is counted in a note.
+READ = frozenset(MEDICATIONS + ("Condition", "Observation", "Medication", "Bundle", "OperationOutcome", "Patient"))
+# Per resource type: statuses assessed as current; every other status is skipped.
+CURRENT_STATUS = {
+    "MedicationRequest": {"active", "on-hold", "unknown", None},
+    "MedicationStatement": {"active", "on-hold", "intended", "unknown", None},
+    "MedicationDispense": {"completed", "in-progress", "on-hold", "preparation", "unknown", None},
+    "MedicationAdministration": {"completed", "in-progress", "on-hold", "unknown", None},
+}
+RECORD_NOUN = {"MedicationRequest": "order", "MedicationStatement": "statement", "MedicationDispense": "dispense",
+               "MedicationAdministration": "administration", "Condition": "condition record"}
+STOPPED = {"stopped", "completed"}  # a medicine taken until lately: --withdrawal may apply
 CURRENT_CLINICAL = {"active", "recurrence", "relapse", None}
 NOT_VERIFIED = {"refuted", "entered-in-error"}
+UNCERTAIN = {"provisional", "differential", "unconfirmed"}
+SHOWN_SOURCES = 3
 
 
 def read_source(path):
-    """Parse a FHIR JSON file (or '-' for stdin) into a Python object, or raise UsageError."""
+    """The resources of a FHIR JSON or NDJSON file ('-' for stdin): a list of dicts (one
+    document, or one a line), or UsageError."""
     try:
         if path == "-":
             raw = sys.stdin.buffer.read(MAX_BYTES + 1)
@@ -35,99 +61,236 @@ def read_source(path):
     if len(raw) > MAX_BYTES:
         raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
+    try:
+        return json.loads(text)
     except RecursionError:
         raise UsageError(f"FHIR file '{safe(path)}' is nested too deeply") from None
     except ValueError as error:
-        raise UsageError(f"FHIR file '{safe(path)}' is not valid JSON: {safe(error)}") from None
+        if "Extra data" not in str(error):
+            raise UsageError(f"FHIR file '{safe(path)}' is not valid JSON: {safe(error)}") from None
+    return read_ndjson(text.splitlines(), path)
+
+
+def read_ndjson(lines, label):
+    """NDJSON: one resource a line (blank lines ignored); UsageError names the bad line."""
+    resources = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            resources.append(json.loads(line))
+        except RecursionError:
+            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: nested too deeply") from None
+        except ValueError as error:
+            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not valid JSON: {safe(error)}") from None
+    return resources
+
+
+class Extract:
+    """What was read from FHIR: inputs, lab values, notes about the input itself, the patients
+    named, and how many clinical records (medications, conditions, observations) it held."""
+
+    def __init__(self):
+        self.inputs, self.labs, self.notes = [], [], []
+        self.patients = {}  # normalised patient reference -> first label that named it
+        self.records = 0
+        self.outcomes = []  # "severity: text" of each OperationOutcome issue
+        self.empty_reason = ""  # set when the input held no clinical record at all
+
+    def note(self, label, text, relation="fhir", source="", kind="source"):
+        note = {"input": label, "kind": kind, "resolved": "", "text": text, "relation": relation}
+        if source:
+            note["source"] = source
+        self.notes.append(note)
 
 
 def inputs_from(document, label="FHIR"):
-    """Inputs from a parsed FHIR document; UsageError if it is not FHIR at all."""
-    if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
-        raise UsageError(f"{safe(label)} is not a FHIR resource (no resourceType)")
-    reader = _Reader(document)
-    reader.walk(document, 0)
-    if not reader.seen_supported and document.get("resourceType") != "Bundle":
-        raise UsageError(
-            f"{safe(label)}: resourceType '{safe(document['resourceType'])}' is not supported; "
-            "give a Bundle, MedicationRequest, MedicationStatement or Condition")
-    return reader.inputs
+    """Inputs from one parsed FHIR document; UsageError if it is not FHIR at all."""
+    return extract(None, [(document, label)]).inputs
+
+
+def extract(kb, documents, into=None):
+    """Read every (document, label): a parsed JSON value or a list of resources (NDJSON).
+    kb (optional) maps RxNorm and LOINC codes; without it Observations are only counted."""
+    extract = into or Extract()
+    for document, label in documents:
+        resources = document if isinstance(document, list) else [document]
+        if not resources:
+            extract.note(safe(label), "The file holds no resources.")
+        reader = _Reader(kb, extract, label)
+        for resource in resources:
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+                where = "" if resource is document else " (an NDJSON line)"
+                raise UsageError(f"{safe(label)}{where} is not a FHIR resource (no resourceType)")
+            reader.index(resource, 0)
+        for resource in resources:
+            reader.walk(resource, 0)
+        if len(resources) == 1 and not reader.seen_supported and resources[0]["resourceType"] not in (
+                "Bundle", "OperationOutcome"):
+            raise UsageError(
+                f"{safe(label)}: resourceType '{safe(resources[0]['resourceType'])}' is not supported; give a "
+                "Bundle, NDJSON, MedicationRequest, MedicationStatement, MedicationDispense, "
+                "MedicationAdministration, Condition or Observation")
+        reader.finish()
+    return extract
 
 
 class _Reader:
-    def __init__(self, root):
-        self.inputs = []
+    def __init__(self, kb, extract, label):
+        self.kb, self.extract, self.label = kb, extract, label
         self.seen_supported = False
         self.by_reference = {}
-        self._index(root, 0)
+        self.groups = {}  # (kind, text, note, codes, parts) -> [sources]: repeated records said once
+        self.not_read = {}  # resource type -> count
+        self.observations = None
+        if kb is not None:
+            from rlscheck.fhirlabs import Observations
 
-    def _index(self, resource, depth):
-        """fullUrl and Type/id of every bundled resource, to follow medicationReference."""
-        if depth > MAX_DEPTH or not isinstance(resource, dict):
-            return
+            self.observations = Observations(kb, extract)
+
+    def index(self, resource, depth):
+        """fullUrl and Type/id of every resource, to follow medicationReference."""
+        if depth > MAX_DEPTH:
+            raise UsageError(f"{safe(self.label)}: FHIR document is nested too deeply")
         if resource.get("resourceType") == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                     inner = entry["resource"]
                     if isinstance(entry.get("fullUrl"), str):
                         self.by_reference[entry["fullUrl"]] = inner
-                    if isinstance(inner.get("id"), str):
-                        self.by_reference[f"{inner.get('resourceType')}/{inner['id']}"] = inner
-                    self._index(inner, depth + 1)
+                    self.index(inner, depth + 1)
+        elif isinstance(resource.get("id"), str):
+            self.by_reference[f"{resource.get('resourceType')}/{resource['id']}"] = resource
 
     def walk(self, resource, depth):
         if depth > MAX_DEPTH:
-            raise UsageError("FHIR document is nested too deeply")
+            raise UsageError(f"{safe(self.label)}: FHIR document is nested too deeply")
         kind = resource.get("resourceType")
         if kind == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                     self.walk(entry["resource"], depth + 1)
-        elif kind in ("MedicationRequest", "MedicationStatement"):
+            return
+        if kind in MEDICATIONS or kind in ("Condition", "Observation"):
             self.seen_supported = True
-            self._medication(resource)
-        elif kind == "Condition":
-            self.seen_supported = True
-            self._condition(resource)
+            self.extract.records += 1
+            self._patient(resource.get("subject") or resource.get("patient"))
+            if kind == "Condition":
+                self._condition(resource)
+            elif kind == "Observation":
+                self._observation(resource)
+            else:
+                self._medication(resource)
+        elif kind == "OperationOutcome":
+            self._outcome(resource)
+        elif kind == "Patient":
+            if isinstance(resource.get("id"), str):
+                self._patient({"reference": f"Patient/{resource['id']}"})
+        elif kind not in READ:
+            self.not_read[kind] = self.not_read.get(kind, 0) + 1
+
+    def _patient(self, reference):
+        ref = reference.get("reference") if isinstance(reference, dict) else None
+        if not isinstance(ref, str) or not ref:
+            return
+        ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
+        target = self.by_reference.get(ref)
+        if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
+            ref = f"Patient/{target['id']}"
+        parts = ref.rstrip("/").split("/")
+        key = "/".join(parts[-2:]) if len(parts) >= 2 and parts[-2] == "Patient" else ref
+        self.extract.patients.setdefault(key, self.label)
 
     def _source(self, resource):
         return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
 
+    def _add(self, kind, text, source, note="", codes=(), parts=()):
+        """Collect one record; identical records (same name, kind and status) become one input."""
+        key = (kind, text, note, tuple(codes), tuple(parts))
+        sources = self.groups.get(key)
+        if sources is None:
+            self.groups[key] = [source]
+        else:
+            sources.append(source)
+
+    # -- medications -----------------------------------------------------------------
+
     def _medication(self, resource):
         source = self._source(resource)
-        status = resource.get("status")
-        name, ingredients = self._medication_name(resource)
-        if not name:
-            self.inputs.append(Input("medication", source, source, "no medication name or code in this record"))
+        kind = resource["resourceType"]
+        status = resource.get("status") if isinstance(resource.get("status"), str) else None
+        name, parts, absent = self._medication_name(resource)
+        if absent:
+            self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
+                              "medication")
             return
-        skipped = ""
-        if status not in CURRENT_MEDICATION:
-            skipped = (f"Not current (status {status}); not assessed. If it was stopped recently, "
-                       "enter it with --withdrawal.")
-        self.inputs.append(Input("medication", name, source, skipped, parts=ingredients))
+        if not name:
+            self._add("medication", source, source, "no medication name or code in this record")
+            return
+        if kind == "MedicationRequest" and status == "draft":
+            self.extract.note(name, "A draft order (not yet signed): assessed as a proposed medication.",
+                              "proposed", source, "medication")
+            self._add("medication", name, f"{source} (draft order)", "", parts=parts)
+            return
+        if status not in CURRENT_STATUS[kind]:
+            self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
+            return
+        when = _medication_date(resource)
+        self._add("medication", name, f"{source} ({when})" if when else source, "", parts=parts)
 
     def _medication_name(self, resource):
-        """The coding's display (or code) and, for a referenced Medication, its ingredients,
-        which are used when the name itself is not recognised."""
+        """(name, ingredient names, IPS no-information text): code.text, then codings'
+        displays, then the reference's display, then RxCUIs the knowledge base knows; a bare
+        code is the last resort."""
         concept = resource.get("medicationCodeableConcept")
         if isinstance(concept, dict):
-            return _display(concept), ()
+            absent = _absent(concept)
+            return (_display(concept) or self._from_codes(concept)), self._rxnorm_parts(concept), absent
         reference = resource.get("medicationReference")
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
-            return "", ()
+            return "", (), ""
         medication = self._dereference(resource, reference["reference"])
+        ref_display = reference.get("display") if isinstance(reference.get("display"), str) else ""
         if medication is None:
-            return reference.get("display") or reference["reference"], ()
-        ingredients = tuple(
-            _display(ingredient["itemCodeableConcept"])
-            for ingredient in _list(medication.get("ingredient"))
-            if isinstance(ingredient, dict) and _display(ingredient.get("itemCodeableConcept"))
-        )
-        name = _display(medication.get("code")) or reference.get("display") or ""
-        return name or " + ".join(ingredients), ingredients
+            return ref_display.strip() or reference["reference"], (), ""
+        code = medication.get("code") if isinstance(medication.get("code"), dict) else {}
+        ingredients = []
+        for ingredient in _list(medication.get("ingredient")):
+            item = ingredient.get("itemCodeableConcept") if isinstance(ingredient, dict) else None
+            if isinstance(item, dict):
+                named = _display(item) or self._from_codes(item)
+                if named:
+                    ingredients.append(named)
+        ingredients += self._rxnorm_parts(code)
+        name = _display(code) or ref_display.strip() or " + ".join(ingredients) or self._from_codes(code)
+        return name, tuple(dict.fromkeys(ingredients)), _absent(code)
+
+    def _rxnorm_parts(self, concept):
+        """Names of knowledge-base drugs (or, from a loaded RxNorm release, ingredients) that the
+        concept's RxCUIs map to: tried when the name itself is not recognised."""
+        if self.kb is None:
+            return ()
+        names = []
+        for coding in _codings(concept):
+            if coding.get("system") == RXNORM:
+                names += _rxcui_names(self.kb, coding["code"])
+        return tuple(dict.fromkeys(names))
+
+    def _from_codes(self, concept):
+        """A name from codes alone: an RxCUI the knowledge base or a loaded RxNorm knows, else
+        the first code labelled with its system ('RxNorm 312938')."""
+        codings = _codings(concept)
+        for coding in codings:
+            if coding.get("system") == RXNORM and self.kb is not None:
+                names = _rxcui_names(self.kb, coding["code"])
+                if names:
+                    return " + ".join(names)
+        for coding in codings:
+            return f"{SYSTEM_NAMES.get(coding.get('system'), 'code')} {coding['code'].strip()}"
+        return ""
 
     def _dereference(self, resource, reference):
         if reference.startswith("#"):
@@ -135,46 +298,194 @@ class _Reader:
                 if isinstance(contained, dict) and contained.get("id") == reference[1:]:
                     return contained
             return None
-        return self.by_reference.get(reference)
+        found = self.by_reference.get(reference)
+        if found is None and "/" in reference:  # an absolute URL to a resource given by Type/id
+            found = self.by_reference.get("/".join(reference.rstrip("/").split("/")[-2:]))
+        return found
+
+    # -- conditions ----------------------------------------------------------------------
 
     def _condition(self, resource):
         source = self._source(resource)
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
-        display = _display(code)
-        clinical = _first_code(resource.get("clinicalStatus"))
-        verification = _first_code(resource.get("verificationStatus"))
+        absent = _absent(code)
+        if absent:
+            self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
+                              "condition")
+            return
+        clinical = _status_code(resource.get("clinicalStatus"))
+        verification = _status_code(resource.get("verificationStatus"))
         skipped = ""
         if verification in NOT_VERIFIED:
-            skipped = f"Not assessed: verification status {verification}."
+            skipped = f"verification:{verification}"
         elif clinical not in CURRENT_CLINICAL:
-            skipped = f"Not current (clinical status {clinical}); not assessed."
-        codes = [c for c in _list(code.get("coding")) if isinstance(c, dict) and isinstance(c.get("code"), str)]
-        text = display or (codes[0]["code"] if codes else "")
+            skipped = f"clinical:{clinical}"
+        codes = _codings(code)
+        text = _display(code) or (codes[0]["code"].strip() if codes else "")
         if not text:
-            self.inputs.append(Input("condition", source, source, "no condition name or code in this record"))
+            self._add("condition", source, source, "no condition name or code in this record")
             return
         lookups = [c["code"] for c in codes if c.get("system") in ICD10 + (SNOMED,)]
-        self.inputs.append(Input("condition", text, source, skipped, tuple(lookups)))
+        if verification in UNCERTAIN and not skipped:
+            self.extract.note(text, f"Verification status {verification}: the diagnosis is not confirmed, so "
+                                    "what it links to is uncertain.", "unconfirmed", source, "condition")
+            source = f"{source} ({verification} diagnosis)"
+        self._add("condition", text, source, skipped, lookups)
+
+    # -- observations, outcomes -------------------------------------------------------------
+
+    def _observation(self, resource):
+        if self.observations is None:
+            self.not_read["Observation"] = self.not_read.get("Observation", 0) + 1
+            return
+        self.observations.add(resource, self._source(resource))
+
+    def _outcome(self, resource):
+        for issue in _list(resource.get("issue")):
+            if not isinstance(issue, dict):
+                continue
+            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+            text = _display(details) or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str)
+                                         else "") or str(issue.get("code") or "no details")
+            severity = issue.get("severity") if isinstance(issue.get("severity"), str) else "information"
+            self.extract.outcomes.append(f"{severity}: {text}")
+            self.extract.note("OperationOutcome", f"The server reported ({severity}): {text}", "outcome",
+                              self._source(resource) if isinstance(resource.get("id"), str) else "")
+
+    def finish(self):
+        """Turn the groups into inputs and say what was not read."""
+        for (kind, text, note, codes, parts), sources in self.groups.items():
+            count = len(sources)
+            shown = ", ".join(sources[:SHOWN_SOURCES])
+            if count > SHOWN_SOURCES:
+                shown += f" and {count - SHOWN_SOURCES} more"
+            skipped = _skip_text(note, count) if note.startswith(("skip:", "clinical:", "verification:")) else note
+            self.extract.inputs.append(Input(kind, text, shown, skipped, codes, parts))
+        if self.observations is not None:
+            self.observations.finish()
+        if self.not_read:
+            counted = ", ".join(f"{count} {kind}" for kind, count in sorted(self.not_read.items(),
+                                                                              key=lambda item: (-item[1], item[0])))
+            self.extract.note(safe(self.label), f"Not read: {counted}. rlscheck reads medications "
+                                                "(requests, statements, dispenses, administrations), conditions "
+                                                "and lab Observations.", "not-read")
+
+
+def _skip_text(note, count):
+    """Why records were skipped, with their number when there are several."""
+    family, _, rest = note.partition(":")
+    if family == "skip":
+        kind, _, status = rest.partition(":")
+        hint = " If it was stopped recently, enter it with --withdrawal." if status in STOPPED else ""
+        if count == 1:
+            return f"Not current (status {status}); not assessed.{hint}"
+        return f"{count} {status} {RECORD_NOUN[kind]}s; not assessed.{hint}"
+    if family == "verification":
+        if count > 1:
+            return f"{count} condition records with verification status {rest}; not assessed."
+        return f"Not assessed: verification status {rest}."
+    if count > 1:
+        return f"{count} condition records with clinical status {rest}; not current, not assessed."
+    return f"Not current (clinical status {rest}); not assessed."
+
+
+def _rxcui_names(kb, code):
+    """Knowledge-base names for an RxCUI: a drug coded in the knowledge base, else the
+    ingredients a loaded RxNorm release gives for it."""
+    entry_id = kb.rxcui.get(str(code).strip())
+    if entry_id:
+        return [kb.get(entry_id)["name"]]
+    from rlscheck import rxnorm
+
+    return rxnorm.ingredients(str(code).strip())
 
 
 def _list(value):
     return value if isinstance(value, list) else []
 
 
+def _codings(concept):
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in _list(concept.get("coding"))
+            if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()]
+
+
 def _display(concept):
-    """A coding's display text, else its code, else the concept's text."""
+    """The concept's text, else its codings' first display; never a bare code."""
     if not isinstance(concept, dict):
         return ""
-    for key in ("display", "code"):
-        for coding in _list(concept.get("coding")):
-            if isinstance(coding, dict) and isinstance(coding.get(key), str) and coding[key].strip():
-                return coding[key].strip()
     text = concept.get("text")
-    return text.strip() if isinstance(text, str) else ""
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict) and isinstance(coding.get("display"), str) and coding["display"].strip():
+            return coding["display"].strip()
+    return ""
 
 
-def _first_code(concept):
-    for coding in _list(concept.get("coding") if isinstance(concept, dict) else None):
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-            return coding["code"]
+def _absent(concept):
+    """The display of an IPS 'no information' / 'none known' code, else ''."""
+    for coding in _codings(concept):
+        system = coding.get("system")
+        if system in (IPS_ABSENT, DATA_ABSENT) or (system == SNOMED and coding["code"] in NO_INFORMATION_SNOMED):
+            display = coding.get("display") if isinstance(coding.get("display"), str) else ""
+            return display.strip() or _display(concept) or f"no information ({coding['code']})"
+    return ""
+
+
+def _status_code(value):
+    """A status as a code: a CodeableConcept's first code, or (FHIR STU3) a plain string."""
+    if isinstance(value, str):
+        return value.strip() or None
+    for coding in _codings(value):
+        return coding["code"]
     return None
+
+
+def _medication_date(resource):
+    """When a dispense was handed over or an administration given, for the report."""
+    kind = resource.get("resourceType")
+    if kind == "MedicationDispense" and isinstance(resource.get("whenHandedOver"), str):
+        return f"handed over {resource['whenHandedOver'][:10]}"
+    if kind == "MedicationAdministration":
+        period = resource.get("effectivePeriod")
+        when = resource.get("effectiveDateTime") or (period.get("start") if isinstance(period, dict) else None)
+        if isinstance(when, str):
+            return f"given {when[:10]}"
+    return ""
+
+
+def read_files(kb, paths):
+    """Everything read from the --fhir files, as one person's record. UsageError when the
+    files (or one file) name different patients: that is a batch, not one person."""
+    result = Extract()
+    for path in paths:
+        extract(kb, [(read_source(path), path)], result)
+    if len(result.patients) > 1:
+        named = "; ".join(f"{safe(ref)} in '{safe(label)}'" for ref, label in list(result.patients.items())[:5])
+        raise UsageError(f"the FHIR input names {len(result.patients)} different patients ({named}); "
+                         "assess reads one person: give one person's files, or screen several people with "
+                         "`rlscheck batch`")
+    if len(paths) > 1 and not result.patients:
+        result.note("FHIR input", f"{len(paths)} files were read as one person's record; none names its patient.")
+    return result
+
+
+def annotate(document, extract, other_inputs):
+    """Add what the reader noticed to the assessment document: its notes, why code-only
+    medications were not recognised, and a summary that never says "nothing found" when the
+    FHIR input held nothing to assess."""
+    document["notes"] = extract.notes + document["notes"]
+    for item in document["unrecognized"]:
+        system, _, code = item["input"].partition(" ")
+        if item.get("source") and code and system in SYSTEM_NAMES.values() and not item.get("suggestions"):
+            item["reason"] = (f"{system} {code}: not in rlscheck's tables" if system == "RxNorm" else
+                              f"{system} code {code} with no name in the record; rlscheck cannot look it up")
+    if extract.records == 0:
+        said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
+        extract.empty_reason = f"The FHIR input held nothing to assess ({said})."
+        if not other_inputs:
+            document["summary"] = extract.empty_reason
+        document["notes"].insert(0, {"input": "FHIR input", "kind": "source", "resolved": "",
+                                     "text": extract.empty_reason, "relation": "empty"})

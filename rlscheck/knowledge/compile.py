@@ -15,6 +15,7 @@ def compile_kb(merged):
     completions = {kind: [] for kind in names}
     icd10 = []
     snomed = {}
+    codes = {"rxcui": {}, "loinc": {}}  # RxNorm ingredient/brand codes of drugs, LOINC codes of labs
 
     for section, spec in SECTIONS.items():
         if section == "sources":
@@ -45,6 +46,9 @@ def compile_kb(merged):
                 icd10.append([str(code).upper().rstrip("-"), entry_id])
             for code in data.get("snomed", []):
                 snomed[str(code)] = entry_id
+            for system, table in codes.items():
+                for code in data.get(system, []):
+                    table[str(code)] = entry_id
 
     children = {}
     for entry in entries.values():
@@ -64,6 +68,7 @@ def compile_kb(merged):
         "children": children,
         "icd10": icd10,
         "snomed": snomed,
+        **codes,
         "completions": completions,
     }
 

@@ -17,7 +17,7 @@ import zlib
 
 from rlscheck import __version__
 
-FORMAT = 10  # of the compiled cache; bump when its layout changes
+FORMAT = 11  # of the compiled cache; bump when its layout changes
 
 
 def shipped_path():
@@ -109,7 +109,7 @@ def _pack(compiled, key):
     header = {"format": FORMAT, "cache_key": key, "disclaimer": compiled["disclaimer"],
               "primary_rls": compiled["primary_rls"],
               "checks": [entry_id for entry_id, entry in entries.items() if entry["kind"] == "check"],
-              "tables": {name: add(compiled[name]) for name in ("children", "icd10", "snomed")},
+              "tables": {name: add(compiled[name]) for name in ("children", "icd10", "snomed", "rxcui", "loinc")},
               "order": {}, "names": {}, "completions": {}}
     for group in BY_ID:  # entries and sources, hashed by id into small sections
         records = compiled[group]
@@ -327,6 +327,8 @@ class KnowledgeBase:
     children = property(lambda self: self.section("tables", "children"))
     icd10 = property(lambda self: self.section("tables", "icd10"))
     snomed = property(lambda self: self.section("tables", "snomed"))
+    rxcui = property(lambda self: self.section("tables", "rxcui") or {})
+    loinc = property(lambda self: self.section("tables", "loinc") or {})
 
     def completions(self, index, prefix=""):
         """[name, help] pairs of one name index, only those starting with prefix if given."""

@@ -109,7 +109,7 @@ class Template:
 
 class Assessment:
     __slots__ = ("kb", "resolver", "contributions", "findings", "notes", "not_linked", "unrecognized", "checks",
-                 "present", "shared", "may_fold", "extras")
+                 "present", "shared", "may_fold", "extras", "_seen")
 
     def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
@@ -125,8 +125,26 @@ class Assessment:
         self.shared = False  # set once this is one input's contribution, reused by many documents
         self.may_fold = False  # holds a finding that a stronger one can absorb
         self.extras = True  # holds more than findings (known once shared)
+        self._seen = {}  # id of a long output list -> (the list, its items' fingerprints, its length then)
 
     # -- output helpers ----------------------------------------------------------------
+
+    def _once(self, items, record):
+        """Append record unless an equal one is there. Long lists (a record with thousands of
+        inputs) keep a set of fingerprints, so adding stays linear in the input."""
+        if len(items) < 16:
+            if record not in items:
+                items.append(record)
+            return
+        seen = self._seen.get(id(items))
+        if seen is None or seen[0] is not items or seen[2] != len(items):  # new, or grown elsewhere
+            seen = (items, {repr(item) for item in items}, len(items))
+        key = repr(record)
+        if key not in seen[1]:
+            seen[1].add(key)
+            items.append(record)
+            seen = (items, seen[1], len(items))
+        self._seen[id(items)] = seen
 
     def _record(self, inp, extra):
         record = {"input": inp.text, **extra}
@@ -140,13 +158,13 @@ class Assessment:
             note["relation"] = relation
         if references:
             note["references"] = self.kb.references(references)
-        _add_once(self.notes, note)
+        self._once(self.notes, note)
 
     def _not_linked(self, inp, resolved, text=""):
         record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
         if text:
             record["text"] = text
-        _add_once(self.not_linked, record)
+        self._once(self.not_linked, record)
 
     def _template(self, target_id):
         template = self.kb.memo.get(("finding", target_id))
@@ -158,7 +176,7 @@ class Assessment:
         record = self._record(inp, {"kind": inp.kind, "suggestions": suggestions})
         if reason:
             record["reason"] = reason
-        _add_once(self.unrecognized, record)
+        self._once(self.unrecognized, record)
 
     def _finding(self, target_id):
         """The Found to add to, copied first if it is shared."""
@@ -176,7 +194,7 @@ class Assessment:
         if inp.kind != found.template.fields["kind"]:
             matched["kind"] = inp.kind
         matched.update(extra or {})
-        _add_once(found.matched, matched)
+        self._once(found.matched, matched)
         found.certainties.append(certainty)
         found.refs.extend(references)
 
@@ -296,9 +314,10 @@ class Assessment:
         self._lab(labvalue)
 
     def _lab(self, labvalue):
-        inp = Input("lab", labvalue.text)
+        inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
-        resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
+        comparator = getattr(labvalue, "comparator", "")
+        resolved = f"{labvalue.name} {comparator}{labvalue.value:g} {labvalue.unit}"
         self.present.add(lab["id"])
         from rlscheck.rules.labs import grade
 
@@ -349,7 +368,8 @@ class Assessment:
                 findings[finding_id] = theirs  # shared until something is added to it
                 continue
             found = self._finding(finding_id)
-            found.matched += [item for item in theirs.matched if item not in found.matched]
+            for item in theirs.matched:
+                self._once(found.matched, item)
             found.certainties += theirs.certainties
             found.refs += theirs.refs
         if part.present:
@@ -358,12 +378,10 @@ class Assessment:
             self.may_fold = True
         if not part.extras:  # most parts hold findings only
             return
-        if part.notes:
-            self.notes += [item for item in part.notes if item not in self.notes]
-        if part.not_linked:
-            self.not_linked += [item for item in part.not_linked if item not in self.not_linked]
-        if part.unrecognized:
-            self.unrecognized += [item for item in part.unrecognized if item not in self.unrecognized]
+        for mine, theirs in ((self.notes, part.notes), (self.not_linked, part.not_linked),
+                             (self.unrecognized, part.unrecognized)):
+            for item in theirs:
+                self._once(mine, item)
         if part.checks:
             self.checks.update(part.checks)
 
@@ -375,13 +393,22 @@ class Assessment:
             self._unrecognized(inp, [], "empty input")
             return
         result = None
+        coded_outside = None  # a valid code with no RLS link, used when the text says no more
         for code in inp.codes:
             coded = self.resolver.resolve(inp.kind, code)
             if coded.hits:
                 result = coded
                 break
+            if coded.outside and coded_outside is None:
+                coded_outside = coded
         if result is None:
             result = self.resolver.resolve(inp.kind, inp.text)
+            if coded_outside is not None and not result.recognized:
+                result = coded_outside
+        if inp.kind == "medication" and not result.recognized:
+            substance = self._as_substance(inp)  # nicotine patches, gum and lozenges
+            if substance is not None:
+                result = substance
         if inp.parts and not any(self.kb.get(h.entry_id)["kind"] == "drug" for h in result.hits):
             # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
             result = self._from_parts(inp) or result
@@ -406,6 +433,19 @@ class Assessment:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
+
+    def _as_substance(self, inp):
+        """A medication record that names a substance (nicotine replacement) reaches the
+        substance rules; only exact names of the substance index count."""
+        from rlscheck.normalize import iter_medication_keys
+        from rlscheck.resolve import Hit, Resolution
+
+        for key in iter_medication_keys(inp.text):
+            found = self.kb.lookup("substance", key)
+            if found:
+                return Resolution(hits=[Hit(entry_id, ["a substance written as a medication"])
+                                        for entry_id, _ in found])
+        return None
 
     def _from_parts(self, inp):
         """A product name nobody knows, resolved through the ingredients its record lists."""
@@ -502,11 +542,6 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     for labvalue in labs:
         assessment.lab(labvalue)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
-
-
-def _add_once(items, record):
-    if record not in items:
-        items.append(record)
 
 
 @lru_cache(maxsize=64)

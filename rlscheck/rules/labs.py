@@ -14,11 +14,13 @@ _VALUE = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 class LabValue:
     """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L'."""
 
-    __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key", "context")
+    __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key", "context", "comparator", "source")
 
-    def __init__(self, text, lab_id, name, value, given, unit, context=frozenset()):
+    def __init__(self, text, lab_id, name, value, given, unit, context=frozenset(), comparator="", source=""):
         self.text, self.lab_id, self.name, self.value, self.given, self.unit = text, lab_id, name, value, given, unit
-        self.key = (text, lab_id, name, value, given, unit)
+        self.comparator = comparator  # '<', '<=', '>' or '>=' when the result is a bound ('<10')
+        self.source = source  # where it was read (a FHIR Observation)
+        self.key = (text, lab_id, name, value, given, unit, comparator, source)
         self.context = context  # conditions its grading depends on (ferritin: kidney failure on dialysis)
 
 
@@ -78,8 +80,19 @@ def grade(lab, labvalue, present_conditions):
         context = rule.get("when_condition")
         if context and not set(context) & present_conditions:
             continue
-        if "below" in rule and labvalue.value < rule["below"]:
+        if "below" in rule and _below(labvalue, rule["below"], strict=True):
             return rule
-        if "at_most" in rule and labvalue.value <= rule["at_most"]:
+        if "at_most" in rule and _below(labvalue, rule["at_most"], strict=False):
             return rule
     return None
+
+
+def _below(labvalue, bound, strict):
+    """Whether the result is surely below (or at most) bound. A result given as a bound
+    counts only when every value it allows is: '<10' is below 75, '>60' is below nothing."""
+    comparator, value = getattr(labvalue, "comparator", ""), labvalue.value
+    if comparator in (">", ">="):
+        return False
+    if comparator == "<":
+        return value <= bound
+    return value < bound if strict else value <= bound

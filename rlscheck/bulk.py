@@ -1,0 +1,168 @@
+"""Read a FHIR Bulk Data export ($export: NDJSON files, one resource a line, usually one file
+per resource type) as one record per patient.
+
+Resources are grouped by their subject/patient reference. Grouping needs the whole export
+read first, so the lines are held in memory only up to a limit; beyond it they go to a
+temporary SQLite file, sorted there by patient, and read back one patient at a time: memory
+stays flat however large the export. Medication resources (shared, with no patient) are
+joined to each patient who refers to them. Resources tied to no patient are counted.
+"""
+
+import os
+import sqlite3
+import tempfile
+
+import orjson
+
+from rlscheck.batch import Record
+from rlscheck.textsafe import safe
+
+SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
+INSERT_BATCH = 5000
+
+
+def export_files(directory):
+    """The NDJSON files of an export folder, in name order."""
+    names = sorted(name for name in os.listdir(directory) if name.lower().endswith((".ndjson", ".jsonl")))
+    return patients_first([os.path.join(directory, name) for name in names])
+
+
+def patients_first(paths):
+    """Patient files first, so that results come in the order the export lists its patients."""
+    return sorted(paths, key=lambda path: not os.path.basename(path).lower().startswith("patient"))
+
+
+def patient_key(resource):
+    """'Patient/id' the resource belongs to, or None."""
+    if resource.get("resourceType") == "Patient":
+        return f"Patient/{resource['id']}" if isinstance(resource.get("id"), str) else None
+    for field in ("subject", "patient", "beneficiary"):
+        reference = resource.get(field)
+        ref = reference.get("reference") if isinstance(reference, dict) else None
+        if isinstance(ref, str):
+            parts = ref.split("/_history/", 1)[0].rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2] == "Patient":
+                return f"Patient/{parts[-1]}"
+            return None
+    return None
+
+
+class _Store:
+    """Raw lines by patient, in memory up to a limit, then in a temporary SQLite file."""
+
+    def __init__(self, limit):
+        self.limit, self.held = limit, 0
+        self.order = {}  # patient key -> ordinal (first seen)
+        self.memory = {}
+        self.db = self.directory = None
+        self.pending = []
+
+    def add(self, key, raw):
+        ordinal = self.order.get(key)
+        if ordinal is None:
+            ordinal = self.order[key] = len(self.order)
+        if self.db is None:
+            self.memory.setdefault(ordinal, []).append(raw)
+            self.held += len(raw)
+            if self.held > self.limit:
+                self._spill()
+            return
+        self.pending.append((ordinal, raw))
+        if len(self.pending) >= INSERT_BATCH:
+            self._flush()
+
+    def _spill(self):
+        self.directory = tempfile.mkdtemp(prefix="rlscheck-bulk-")
+        self.db = sqlite3.connect(os.path.join(self.directory, "export.sqlite"))
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE lines (patient INTEGER, raw BLOB)")
+        for ordinal, lines in self.memory.items():
+            self.pending += [(ordinal, raw) for raw in lines]
+            self._flush()
+        self.memory, self.held = {}, 0
+
+    def _flush(self):
+        self.db.executemany("INSERT INTO lines VALUES (?, ?)", self.pending)
+        self.pending = []
+
+    def groups(self):
+        """(patient key, raw lines) in order of first appearance."""
+        keys = list(self.order)
+        if self.db is None:
+            for ordinal, lines in self.memory.items():
+                yield keys[ordinal], lines
+            return
+        try:
+            self._flush()
+            self.db.execute("CREATE INDEX by_patient ON lines (patient)")
+            current, lines = None, []
+            for ordinal, raw in self.db.execute("SELECT patient, raw FROM lines ORDER BY patient, rowid"):
+                if ordinal != current and lines:
+                    yield keys[current], lines
+                    lines = []
+                current = ordinal
+                lines.append(raw)
+            if lines:
+                yield keys[current], lines
+        finally:
+            self.close()
+
+    def close(self):
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+            for name in os.listdir(self.directory):
+                os.unlink(os.path.join(self.directory, name))
+            os.rmdir(self.directory)
+
+
+def patient_records(sources, warn, limit=SPILL_BYTES):
+    """Records, one per patient, from (label, binary line iterable) sources. Lines that are
+    not JSON resources become error records; resources tied to no patient are counted and
+    reported through warn(text)."""
+    store = _Store(limit)
+    medications = {}  # 'Medication/id' -> raw line
+    unattached = {}
+    errors = []
+    try:
+        for label, lines in sources:
+            for number, raw in enumerate(lines, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    resource = orjson.loads(raw)
+                except ValueError as error:
+                    errors.append(Record(number, error=f"'{safe(label)}' line {number}: invalid JSON: {safe(error)}"))
+                    continue
+                if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+                    errors.append(Record(number, error=f"'{safe(label)}' line {number}: not a FHIR resource"))
+                    continue
+                kind = resource["resourceType"]
+                if kind == "Medication" and isinstance(resource.get("id"), str):
+                    medications[f"Medication/{resource['id']}"] = raw
+                    continue
+                key = patient_key(resource)
+                if key is None:
+                    unattached[kind] = unattached.get(kind, 0) + 1
+                    continue
+                store.add(key, raw)
+    except BaseException:
+        store.close()
+        raise
+    if unattached:
+        counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
+        warn(f"resources tied to no patient, not read: {counted}")
+    yield from errors
+    for number, (key, lines) in enumerate(store.groups(), start=1):
+        resources = [orjson.loads(raw) for raw in lines]
+        entries = [{"resource": resource} for resource in resources]
+        joined = set()
+        for resource in resources:
+            reference = resource.get("medicationReference")
+            ref = reference.get("reference") if isinstance(reference, dict) else None
+            if isinstance(ref, str) and ref in medications and ref not in joined:
+                joined.add(ref)
+                entries.append({"resource": orjson.loads(medications[ref])})
+        yield Record(number, {"resourceType": "Bundle", "type": "collection", "entry": entries}, "",
+                     key.split("/", 1)[1])

@@ -1,0 +1,151 @@
+"""Lab results from FHIR Observations: LOINC code -> knowledge-base lab (its `loinc` list),
+value with its UCUM unit and comparator -> the same LabValue as `--lab`.
+
+Only final, amended, corrected or appended results are used; per lab the most recent one
+(by effective date, else issued) wins and older ones are counted in a note. Results of
+tests rlscheck has no rule for are counted, by name, in one note.
+"""
+
+import re
+
+from rlscheck.errors import UsageError
+from rlscheck.labs import LabValue, parse_lab
+from rlscheck.textsafe import safe
+
+LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
+USABLE = {"final", "amended", "corrected", "appended"}
+COMPARATORS = {"<", "<=", ">", ">="}
+_STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
+_WIDE = {"≤": "<=", "≥": ">="}
+
+
+class Observations:
+    def __init__(self, kb, extract):
+        self.kb, self.extract = kb, extract
+        self.latest = {}  # lab id -> [(date, order, (comparator, number, unit), source)]
+        self.unused = {}  # test name -> count: no rule for it
+        self.skipped = {}  # (test name, reason) -> [sources]
+        self.order = 0
+
+    def add(self, resource, source):
+        code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
+        lab_id = None
+        for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
+            if isinstance(coding, dict) and coding.get("system") in LOINC and isinstance(coding.get("code"), str):
+                lab_id = self.kb.loinc.get(coding["code"].strip())
+                if lab_id:
+                    break
+        name = _name(code)
+        if lab_id is None:
+            self.unused[name] = self.unused.get(name, 0) + 1
+            return
+        lab = self.kb.get(lab_id)
+        status = resource.get("status") if isinstance(resource.get("status"), str) else None
+        if status not in USABLE:
+            self._skip(lab["name"], f"status {status or 'missing'} (not a final result)", source)
+            return
+        value = _value(resource)
+        if value is None:
+            self._skip(lab["name"], "no numeric value", source)
+            return
+        self.order += 1
+        self.latest.setdefault(lab_id, []).append((_date(resource), self.order, value, source))
+
+    def _labvalue(self, lab, comparator, number, unit, date, source):
+        """A LabValue through the same parsing and unit conversion as --lab."""
+        alias = (lab.get("aliases") or [lab["name"]])[0]
+        value_text = f"{number} {unit}".strip()
+        parsed = parse_lab(self.kb, f"{alias}={value_text}", alias, value_text)
+        shown = f"{lab['name']} {comparator}{number}{' ' + unit if unit else ''}" + (f" on {date}" if date else "")
+        return LabValue(shown, parsed.lab_id, parsed.name, parsed.value, comparator + parsed.given, parsed.unit,
+                        parsed.context,
+                        comparator, source)
+
+    def _skip(self, name, reason, source):
+        self.skipped.setdefault((name, reason), []).append(source)
+
+    def finish(self):
+        """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""
+        for lab_id, results in self.latest.items():
+            lab = self.kb.get(lab_id)
+            results.sort(key=lambda result: (result[0], result[1]), reverse=True)
+            labvalue = None
+            for index, (date, _, (comparator, number, unit), source) in enumerate(results):
+                try:
+                    labvalue = self._labvalue(lab, comparator, number, unit, date, source)
+                except UsageError as error:
+                    self._skip(lab["name"], str(error), source)
+                    continue
+                older = len(results) - index - 1
+                self.extract.labs.append(labvalue)
+                if older:
+                    self.extract.note(labvalue.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
+                                                     f"most recent one ({labvalue.text}) is.", "older-result",
+                                      kind="lab")
+                break
+        for (name, reason), sources in self.skipped.items():
+            shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+            count = f"{len(sources)} results" if len(sources) > 1 else "Result"
+            self.extract.note(name, f"{count} not used: {safe(reason)}.", "skipped", shown, "lab")
+        if self.unused:
+            names = sorted(self.unused.items(), key=lambda item: (-item[1], item[0]))
+            listed = ", ".join(f"{name} ({count})" if count > 1 else name for name, count in names[:10])
+            more = f" and {len(names) - 10} other tests" if len(names) > 10 else ""
+            total = sum(self.unused.values())
+            self.extract.note("Observation", f"{total} result{'s' if total > 1 else ''} of tests rlscheck has no "
+                                             f"rule for, not used: {listed}{more}.", "not-covered", kind="lab")
+
+
+def _name(code):
+    text = code.get("text")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
+        if isinstance(coding, dict):
+            for key in ("display", "code"):
+                if isinstance(coding.get(key), str) and coding[key].strip():
+                    return coding[key].strip()
+    return "unnamed test"
+
+
+def _value(resource):
+    """(comparator, number as written, unit) or None: valueQuantity (UCUM code preferred to
+    the unit text), valueInteger, or valueString such as '>60' or '<10 ng/mL'."""
+    quantity = resource.get("valueQuantity")
+    if isinstance(quantity, dict):
+        number = quantity.get("value")
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            return None
+        comparator = quantity.get("comparator") if quantity.get("comparator") in COMPARATORS else ""
+        unit = quantity.get("code") if quantity.get("system") == "http://unitsofmeasure.org" else None
+        if not isinstance(unit, str) or not unit.strip():
+            unit = quantity.get("unit") if isinstance(quantity.get("unit"), str) else ""
+        return comparator, f"{number:g}" if isinstance(number, float) else str(number), _ucum(unit)
+    integer = resource.get("valueInteger")
+    if isinstance(integer, int) and not isinstance(integer, bool):
+        return "", str(integer), ""
+    text = resource.get("valueString")
+    if isinstance(text, str) and len(text) < 100:
+        match = _STRING_VALUE.match(text)
+        if match:
+            comparator = _WIDE.get(match.group(1), match.group(1) or "")
+            return comparator, match.group(2), _ucum(match.group(3))
+    return None
+
+
+def _ucum(unit):
+    """UCUM to the unit words the knowledge base lists: annotations dropped, '{1.73_m2}' kept."""
+    unit = unit.strip().replace("{1.73_m2}", "1.73m2").replace("1.73.m2", "1.73m2")
+    return re.sub(r"\{[^}]*\}", "", unit).strip()
+
+
+def _date(resource):
+    for key in ("effectiveDateTime", "effectiveInstant", "issued"):
+        if isinstance(resource.get(key), str):
+            return resource[key][:10]
+    period = resource.get("effectivePeriod")
+    if isinstance(period, dict):
+        for key in ("end", "start"):
+            if isinstance(period.get(key), str):
+                return period[key][:10]
+    return ""
