@@ -346,7 +346,7 @@ def test_bulk_export_folder_gives_one_result_per_patient(tmp_path):
 
 
 def test_bulk_export_spills_to_disk_with_the_same_result(tmp_path):
-    from rlscheck import bulk
+    from rlscheck.inputs import bulk
 
     export = tmp_path / "export"
     fhirgen.bulk_export(export, 40)
@@ -414,7 +414,7 @@ def test_csv_output_one_row_per_patient_and_finding_with_formula_guard(tmp_path)
 @given(st.sampled_from(["", "<", "<=", ">", ">="]), st.floats(0, 1e6, allow_nan=False), st.sampled_from(
     ["", "ng/mL", "mL/min/{1.73_m2}", "%"]), st.text(" \t", max_size=3))
 def test_observation_value_strings_keep_comparator_number_and_unit(comparator, number, unit, space):
-    from rlscheck.fhirlabs import _value
+    from rlscheck.inputs.fhirlabs import _value
 
     written = f"{number:g}"
     found = _value({"valueString": f"{space}{comparator}{space}{written} {unit}"})
@@ -424,7 +424,7 @@ def test_observation_value_strings_keep_comparator_number_and_unit(comparator, n
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_csv_cells_never_start_a_formula(text):
-    from rlscheck.csvout import guard
+    from rlscheck.render.csvout import guard
 
     cell = guard(text)
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -435,7 +435,7 @@ def test_csv_cells_never_start_a_formula(text):
 @given(st.lists(st.sampled_from(["id", "meds", "conditions", "labs", "Ward", "x y"]), min_size=1, max_size=6),
        st.sampled_from([",", ";", "\t"]))
 def test_csv_delimiter_is_sniffed_from_the_header(names, delimiter):
-    from rlscheck.batch import sniff_delimiter
+    from rlscheck.batch.screening import sniff_delimiter
 
     header = delimiter.join(names)
     assert sniff_delimiter(header) == (delimiter if len(names) > 1 else ",")

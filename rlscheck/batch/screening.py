@@ -301,7 +301,7 @@ class Screener:
         return document, bool(document["findings"]), False
 
     def _fhir_body(self, record, encode):
-        from rlscheck import fhir
+        from rlscheck.inputs import fhir
 
         label = f"line {record.line}" if record.record_id is None else f"record {record.record_id}"
         try:
@@ -317,7 +317,7 @@ class Screener:
         """(the output line as two byte strings, had findings, was an error). The line is
         never joined here: at a few KB a line, every copy counts."""
         if self.output_format == "csv":
-            from rlscheck import csvout
+            from rlscheck.render import csvout
 
             body = {"error": record.error} if record.error else None
             if body is None:

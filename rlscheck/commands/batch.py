@@ -80,7 +80,7 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
         if fmt == "csv":
             records = batching.read_csv(stream, warn)
         elif fmt == "ndjson":
-            from rlscheck import bulk
+            from rlscheck.inputs import bulk
 
             records = bulk.patient_records(_bulk_sources(bulk_paths, stream), warn)
         if records is not None:
@@ -109,7 +109,7 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
             from rlscheck.batch import pipeline
 
             if output_format == "csv":
-                from rlscheck import csvout
+                from rlscheck.render import csvout
 
                 out.write(csvout.header())
             blocks = pipeline.jsonl_blocks(stream) if records is None else pipeline.record_blocks(records)
@@ -134,7 +134,7 @@ def _bulk_paths(sources, input_format):
     from rlscheck.textsafe import safe
 
     if len(sources) == 1 and os.path.isdir(sources[0]):
-        from rlscheck import bulk
+        from rlscheck.inputs import bulk
 
         paths = bulk.export_files(sources[0])
         if not paths:
@@ -145,7 +145,7 @@ def _bulk_paths(sources, input_format):
     if len(sources) > 1 or (sources[0].lower().endswith(".ndjson") and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
-        from rlscheck import bulk
+        from rlscheck.inputs import bulk
 
         return bulk.patients_first(list(sources))
     return None

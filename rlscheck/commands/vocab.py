@@ -27,7 +27,7 @@ def load_rxnorm(directory):
 
     Exit codes: 0 loaded, 2 the files are missing or not RRF.
     """
-    from rlscheck import rxnorm
+    from rlscheck.resolve import rxnorm
 
     concepts, mapped = rxnorm.load(directory)
     click.echo(f"rlscheck vocab: {concepts} RxNorm concepts read, {mapped} drugs mapped to their ingredients "

@@ -147,7 +147,7 @@ class _Reader:
         self.not_read = {}  # resource type -> count
         self.observations = None
         if kb is not None:
-            from rlscheck.fhirlabs import Observations
+            from rlscheck.inputs.fhirlabs import Observations
 
             self.observations = Observations(kb, extract)
 
@@ -395,7 +395,7 @@ def _rxcui_names(kb, code):
     entry_id = kb.rxcui.get(str(code).strip())
     if entry_id:
         return [kb.get(entry_id)["name"]]
-    from rlscheck import rxnorm
+    from rlscheck.resolve import rxnorm
 
     return rxnorm.ingredients(str(code).strip())
 

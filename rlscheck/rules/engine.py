@@ -437,8 +437,8 @@ class Assessment:
     def _as_substance(self, inp):
         """A medication record that names a substance (nicotine replacement) reaches the
         substance rules; only exact names of the substance index count."""
-        from rlscheck.normalize import iter_medication_keys
-        from rlscheck.resolve import Hit, Resolution
+        from rlscheck.resolve.normalize import iter_medication_keys
+        from rlscheck.resolve.names import Hit, Resolution
 
         for key in iter_medication_keys(inp.text):
             found = self.kb.lookup("substance", key)

@@ -9,7 +9,7 @@ tests rlscheck has no rule for are counted, by name, in one note.
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.labs import LabValue, parse_lab
+from rlscheck.rules.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
 
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")

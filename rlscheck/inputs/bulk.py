@@ -14,7 +14,7 @@ import tempfile
 
 import orjson
 
-from rlscheck.batch import Record
+from rlscheck.batch.screening import Record
 from rlscheck.textsafe import safe
 
 SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
