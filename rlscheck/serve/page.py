@@ -20,10 +20,10 @@ line-height:1.5;color:#1a1a1a;background:#fff}
 h1{font-size:1.6rem}fieldset{border:1px solid #888;border-radius:6px;margin:0 0 1rem;padding:.5rem 1rem 1rem}
 legend{font-weight:600;padding:0 .3rem}label{display:block;margin:.4rem 0 .1rem}
 input,textarea{font:inherit;padding:.3rem;border:1px solid #555;border-radius:4px;width:100%;box-sizing:border-box}
-.labs{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:0 1rem}
+.grid,.labs{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:0 1rem}
 button{font:inherit;padding:.5rem 1.2rem;border-radius:4px;border:2px solid #0b3d91;background:#0b3d91;color:#fff}
 button:focus,input:focus,textarea:focus{outline:3px solid #f5a623;outline-offset:1px}
-.report{border-top:3px solid #0b3d91;margin-top:1.5rem}.error{color:#a00000;font-weight:600}
+.report{border-bottom:3px solid #0b3d91;margin-bottom:1.5rem}.report h1{font-size:1.4rem}.error{color:#a00000;font-weight:600}
 .disclaimer{font-style:italic}.hint{color:#444;font-size:.95rem}
 @media print{form,.noprint{display:none}body{max-width:none}.report{border:none}}
 """
@@ -62,15 +62,15 @@ class Page:
     def render(self, fields=None, report_html="", error="") -> str:
         fields = fields or {}
         value = lambda key, i=0: escape(fields.get(key, [""] * (i + 1))[i] if len(fields.get(key, [])) > i else "")
-        meds = "".join(
+        meds = '<div class="grid">' + "".join(
             f'<label for="med{i}">Medication {i + 1}</label>'
             f'<input id="med{i}" name="med" list="med-names" autocomplete="off" value="{value("med", i)}">'
-            for i in range(MED_FIELDS))
-        conditions = "".join(
+            for i in range(MED_FIELDS)) + "</div>"
+        conditions = '<div class="grid">' + "".join(
             f'<label for="condition{i}">Condition {i + 1}</label>'
             f'<input id="condition{i}" name="condition" list="condition-names" autocomplete="off" '
             f'value="{value("condition", i)}">'
-            for i in range(CONDITION_FIELDS))
+            for i in range(CONDITION_FIELDS)) + "</div>"
         labs = "".join(
             f'<div><label for="lab-{key}">{label} ({escape(unit)})</label>'
             f'<input id="lab-{key}" name="{key}" inputmode="decimal" value="{value(key)}"></div>'
@@ -79,14 +79,16 @@ class Page:
             f'<label for="{key}">{label}</label><textarea id="{key}" name="{key}" rows="2" '
             f'aria-describedby="{key}-hint">{value(key)}</textarea><div id="{key}-hint" class="hint">{hint}</div>')
         error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-        report = (f'<section class="report" aria-labelledby="report-title"><h2 id="report-title" class="noprint">'
-                  f'Report</h2>{report_html}<p class="noprint"><a href="/">Start again</a></p></section>'
+        report = (f'<section class="report" aria-label="Report">{report_html}'
+                  f'<p class="noprint">Print this page to bring the report to an appointment. Change the entries '
+                  f'below and check again, or <a href="/">start again</a>.</p></section>'
                   if report_html else "")
         return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>rlscheck: restless legs contributors</title><link rel="stylesheet" href="/static/page.css"></head>
 <body><main>
-<h1>Restless legs: what might be making it worse?</h1>
+{report}
+<h1 class="noprint">Restless legs: what might be making it worse?</h1>
 <p class="noprint">Enter medications, conditions and lab results. rlscheck lists those that may cause or worsen
 restless legs syndrome, with the evidence and sources. What you enter is checked on this server and is not
 stored.</p>
@@ -104,7 +106,6 @@ stored.</p>
 <button type="submit">Check</button>
 </form>
 {self._datalists}
-{report}
 </main></body></html>
 """
 
@@ -125,5 +126,4 @@ def report_html(document) -> str:
 
     from rlscheck.render import markdown
 
-    html = MarkdownIt("commonmark", {"html": False}).render(markdown.render(document))
-    return html.replace("<h1>", '<h1 class="report-heading">', 1)
+    return MarkdownIt("commonmark", {"html": False}).render(markdown.render(document))
