@@ -121,7 +121,7 @@ class Service:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

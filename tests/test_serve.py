@@ -17,6 +17,7 @@ from serve_support import (ISSUER, EhrServer, Keys, Service, condition, fixture,
 
 CARDS_SCHEMA = json.loads(resources.files("rlscheck").joinpath("schemas/cds-hooks-response.schema.json").read_text())
 ASSESS_SCHEMA = json.loads(resources.files("rlscheck").joinpath("schemas/assess.schema.json").read_text())
+HTTP = httpx.Client(timeout=60)  # the machine may be busy: patience over flakiness
 HOOK_OF = {"rlscheck-order-select": "order-select", "rlscheck-order-sign": "order-sign",
            "rlscheck-patient-view": "patient-view"}
 RLS_SNOMED = condition("32914008")
@@ -76,10 +77,10 @@ class Ehr:
         return {"Authorization": "Bearer " + token(self.keys, self.base + path, **token_options)}
 
     def get(self, path, **token_options):
-        return httpx.get(self.service.url + path, headers=self.headers(path, **token_options), timeout=30)
+        return HTTP.get(self.service.url + path, headers=self.headers(path, **token_options), timeout=30)
 
     def post(self, path, body, headers=None, **token_options):
-        return httpx.post(self.service.url + path, json=body, headers={**self.headers(path, **token_options),
+        return HTTP.post(self.service.url + path, json=body, headers={**self.headers(path, **token_options),
                                                                        **(headers or {})}, timeout=30)
 
 
@@ -134,7 +135,7 @@ def test_discovery_prefetch_tokens_are_spelled_as_the_specification_spells_them(
 
 
 def test_discovery_needs_a_jwt(service):
-    response = httpx.get(service.url + "/cds-services")
+    response = HTTP.get(service.url + "/cds-services")
     assert response.status_code == 401
     assert "Bearer" in response.json()["error"]
 
@@ -346,7 +347,7 @@ SIGN = "/cds-services/rlscheck-order-sign"
 def call_with(service, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
     body = request("order-sign", order_context(METOCLOPRAMIDE), full_prefetch(RLS_SNOMED))
-    return httpx.post(service.url + SIGN, json=body, headers=headers, timeout=30)
+    return HTTP.post(service.url + SIGN, json=body, headers=headers, timeout=30)
 
 
 def unsigned(header, payload):
@@ -454,7 +455,7 @@ def test_the_logs_hold_no_patient_data_and_no_tokens(client, service):
     (b'{"a": "' + b"x" * 300_000 + b'"}', "application/json", 413),
 ])
 def test_malformed_bodies_get_a_json_error(client, service, content, content_type, status):
-    response = httpx.post(service.url + SIGN, content=content, timeout=30,
+    response = HTTP.post(service.url + SIGN, content=content, timeout=30,
                           headers={"Content-Type": content_type, **client.headers(SIGN)})
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json" and response.json()["error"]
@@ -467,11 +468,11 @@ def test_an_unknown_service_is_404_json(client):
 
 def test_cors_lets_the_cds_hooks_sandbox_in(service):
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
-    allowed = httpx.options(service.url + SIGN, headers={"Origin": "https://sandbox.cds-hooks.org", **preflight})
+    allowed = HTTP.options(service.url + SIGN, headers={"Origin": "https://sandbox.cds-hooks.org", **preflight})
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://sandbox.cds-hooks.org"
     assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
-    other = httpx.options(service.url + SIGN, headers={"Origin": "https://evil.example", **preflight})
+    other = HTTP.options(service.url + SIGN, headers={"Origin": "https://evil.example", **preflight})
     assert "access-control-allow-origin" not in other.headers
 
 
@@ -479,7 +480,7 @@ def test_cors_lets_the_cds_hooks_sandbox_in(service):
 
 
 def test_assess_takes_a_record(service):
-    response = httpx.post(service.url + "/assess", json={"id": "p1", "meds": ["Tylenol PM"], "labs": {"ferritin": 20}})
+    response = HTTP.post(service.url + "/assess", json={"id": "p1", "meds": ["Tylenol PM"], "labs": {"ferritin": 20}})
     assert response.status_code == 200
     document = response.json()
     jsonschema.validate(document, ASSESS_SCHEMA)
@@ -490,41 +491,41 @@ def test_assess_takes_a_record(service):
 
 def test_assess_takes_a_fhir_bundle(service):
     bundle = searchset(medication_request("m1", "Paxil 20 MG"), RLS_SNOMED)
-    document = httpx.post(service.url + "/assess", json=bundle).json()
+    document = HTTP.post(service.url + "/assess", json=bundle).json()
     jsonschema.validate(document, ASSESS_SCHEMA)
     assert [m["source"] for f in document["findings"] for m in f["matched"]] == ["MedicationRequest/m1"]
 
 
 def test_assess_answers_a_bad_record_with_400(service):
     for body in ({"meds": 5}, {"colour": "blue"}, {"labs": {"ferritin": "abc"}}, [1]):
-        response = httpx.post(service.url + "/assess", json=body)
+        response = HTTP.post(service.url + "/assess", json=body)
         assert response.status_code == 400 and response.json()["error"], body
 
 
 def test_health_and_openapi(service):
-    assert httpx.get(service.url + "/health").json()["status"] == "ok"
-    described = httpx.get(service.url + "/openapi.json").json()
+    assert HTTP.get(service.url + "/health").json()["status"] == "ok"
+    described = HTTP.get(service.url + "/openapi.json").json()
     assert described["openapi"].startswith("3.")
     assert {"/assess", "/cds-services", "/cds-services/{id}", "/cds-services/{id}/feedback"} <= set(described["paths"])
     schema_url = described["paths"]["/assess"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert httpx.get(service.url + schema_url["$ref"]).json()["title"] == ASSESS_SCHEMA["title"]
+    assert HTTP.get(service.url + schema_url["$ref"]).json()["title"] == ASSESS_SCHEMA["title"]
 
 
 def test_every_response_says_not_to_cache_or_sniff(service):
-    for response in (httpx.get(service.url + "/"), httpx.get(service.url + "/health")):
+    for response in (HTTP.get(service.url + "/"), HTTP.get(service.url + "/health")):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
-    assert "default-src 'none'" in httpx.get(service.url + "/").headers["content-security-policy"]
+    assert "default-src 'none'" in HTTP.get(service.url + "/").headers["content-security-policy"]
 
 
 # The page without a browser ----------------------------------------------------------------
 
 
 def test_the_page_works_as_a_plain_form_post(service):
-    page = httpx.get(service.url + "/").text
+    page = HTTP.get(service.url + "/").text
     assert "<form" in page and "<script" not in page and 'list="med-names"' in page
     assert "<option value=\"Benadryl\">" in page  # completion without JavaScript
-    answer = httpx.post(service.url + "/", content="med=Benadryl&ferritin=20&med=%3Cb%3Ex%3C%2Fb%3E",
+    answer = HTTP.post(service.url + "/", content="med=Benadryl&ferritin=20&med=%3Cb%3Ex%3C%2Fb%3E",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 200
     assert "Sedating (first-generation) antihistamines" in answer.text
@@ -534,7 +535,7 @@ def test_the_page_works_as_a_plain_form_post(service):
 
 
 def test_an_empty_form_asks_for_input(service):
-    answer = httpx.post(service.url + "/", content="med=", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = HTTP.post(service.url + "/", content="med=", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 400 and 'role="alert"' in answer.text
 
 
@@ -565,7 +566,7 @@ def test_insecure_dev_warns_loudly_and_serves(tmp_path):
     running = Service(tmp_path, args=["--insecure-dev"])
     try:
         body = request("order-sign", order_context(METOCLOPRAMIDE), full_prefetch(RLS_SNOMED))
-        cards = valid_cards(httpx.post(running.url + SIGN, json=body))
+        cards = valid_cards(HTTP.post(running.url + SIGN, json=body))
         assert "metoclopramide" in cards[0]["summary"]
         assert "NOT authenticated" in running.logs()
     finally:

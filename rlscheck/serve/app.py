@@ -91,6 +91,18 @@ class Service:
         self.verifier = Verifier(settings)
         self.page = page.Page(self.kb)
         self.form_html = self.page.render()
+        self._warm_up()
+
+    def _warm_up(self):
+        """Load at start-up what the first requests would otherwise wait for (vocabularies, the
+        FHIR reader, the JWT library, the Markdown converter)."""
+        import jwt  # noqa: F401
+
+        bundle = {"resourceType": "Bundle", "entry": [{"resource": {
+            "resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {"text": "xq"}}}]}
+        document = self.screener.assess({"meds": ["sertraline", "zzqxv"], "conditions": ["G25.81"],
+                                         "labs": {"ferritin": 40}, "fhir": bundle})
+        page.report_html(document)
 
     def audience(self, request: Request) -> str:
         if self.settings.service_url:
