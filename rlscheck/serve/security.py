@@ -128,8 +128,8 @@ class Verifier:
             raise AuthError("an Authorization: Bearer <JWT> header is required")
         token = authorization[7:].strip()
         try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+            unverified_token = jwt.decode_complete(token, options={"verify_signature": False})
+            header, unverified = unverified_token["header"], unverified_token["payload"]
         except jwt.PyJWTError:
             raise AuthError("the bearer token is not a well-formed JWT") from None
         alg = header.get("alg")
