@@ -20,7 +20,7 @@ COMMANDS = {
              "Show what the knowledge base knows about a drug, brand, class, condition, substance or lab."),
     "batch": ("rlscheck.commands.batch", "batch", "Screen many people: one JSON line out for every non-empty line in."),
     "kb": ("rlscheck.commands.kbtools", "kb", "Knowledge-base tools."),
-    "serve": ("rlscheck.commands.serve", "serve", "Run the CDS Hooks service, JSON API and web page (needs rlscheck[serve])."),
+    "serve": ("rlscheck.commands.serve", "serve", "Run the CDS Hooks 2.0 service, the JSON API and the page for people."),
     "completion": ("rlscheck.commands.completion", "completion", "Print the shell completion script for SHELL."),
 }
 

@@ -537,6 +537,9 @@ def test_the_page_works_as_a_plain_form_post(service):
 def test_an_empty_form_asks_for_input(service):
     answer = HTTP.post(service.url + "/", content="med=", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 400 and 'role="alert"' in answer.text
+    flood = "&".join(f"med=x{i}" for i in range(500))
+    answer = HTTP.post(service.url + "/", content=flood, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 413 and 'role="alert"' in answer.text
 
 
 # The command -------------------------------------------------------------------------------

@@ -242,6 +242,9 @@ class Service:
             return HTMLResponse(self.page.render(error="The form is too large."), status_code=413,
                                 headers={"Content-Security-Policy": PAGE_POLICY})
         fields = page.parse_form(raw)
+        if fields is None:
+            return HTMLResponse(self.page.render(error="The form has too many fields."), status_code=413,
+                                headers={"Content-Security-Policy": PAGE_POLICY})
         record = page.record_from_form(fields)
         if not record:
             return HTMLResponse(self.page.render(fields, error="Enter at least one medication, condition, habit, "

@@ -30,8 +30,12 @@ button:focus,input:focus,textarea:focus{outline:3px solid #f5a623;outline-offset
 
 
 def parse_form(body: bytes) -> dict:
-    """The submitted form as {field: [values]}: bounded in count and length."""
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=False, max_num_fields=MAX_VALUES)
+    """The submitted form as {field: [values]}: bounded in count and length; None when it has
+    more fields than this form has."""
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=False, max_num_fields=MAX_VALUES)
+    except ValueError:
+        return None
     return {k: [v.strip()[:MAX_VALUE_LENGTH] for v in vs if v.strip()] for k, vs in fields.items()}
 
 
