@@ -3,7 +3,7 @@ the FHIR server check, the config file, the form parser."""
 
 import pytest
 from conftest import rlscheck
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("starlette")
@@ -107,3 +107,48 @@ def test_the_form_parser_is_bounded():
 def test_serve_has_help_with_examples():
     result = rlscheck("serve", "--help")
     assert result.exit_code == 0 and "Examples:" in result.stdout and "--insecure-dev" in result.stdout
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                    max_leaves=20)
+FHIRISH = st.fixed_dictionaries({"resourceType": st.sampled_from(["Bundle", "Condition", "MedicationRequest",
+                                                                  "OperationOutcome", "Patient"])},
+                                 optional={"entry": JSON, "code": JSON, "clinicalStatus": JSON, "status": JSON,
+                                           "medicationCodeableConcept": JSON, "id": JSON})
+
+
+@pytest.fixture(scope="module")
+def app_client():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from rlscheck.serve.app import create_app
+    from rlscheck.serve.config import Settings
+
+    with TestClient(create_app(Settings(insecure_dev=True, require_rls_on_problem_list=False)),
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@settings(deadline=None, max_examples=50)
+@given(hook=st.sampled_from(["order-select", "order-sign", "patient-view"]), context=JSON,
+       drafts=FHIRISH, prefetch=st.dictionaries(st.sampled_from(list(cds.PREFETCH)), FHIRISH | st.none() | JSON),
+       selections=JSON, feedback=JSON)
+def test_no_body_however_odd_makes_the_service_fail(app_client, hook, context, drafts, prefetch, selections,
+                                                     feedback):
+    if isinstance(context, dict):
+        context = {**context, "patientId": "p1", "draftOrders": drafts, "selections": selections}
+    body = {"hook": hook, "hookInstance": "h", "context": context, "prefetch": prefetch}
+    response = app_client.post(f"/cds-services/rlscheck-{hook}", json=body)
+    assert response.status_code in (200, 400, 412), response.text
+    if response.status_code == 200:
+        assert isinstance(response.json()["cards"], list)
+    response = app_client.post(f"/cds-services/rlscheck-{hook}/feedback", json={"feedback": feedback})
+    assert response.status_code in (200, 400)
+    response = app_client.post("/assess", json=context)
+    assert response.status_code in (200, 400)

@@ -197,11 +197,11 @@ class Service:
         for item in items:
             reason = item.get("overrideReason") if isinstance(item.get("overrideReason"), dict) else {}
             coding = reason.get("reason") if isinstance(reason.get("reason"), dict) else {}
+            accepted = item["acceptedSuggestions"] if isinstance(item.get("acceptedSuggestions"), list) else []
             # Card and suggestion ids and the reason code only: a user comment may hold patient data.
             log.info(json.dumps({"event": "feedback", "service": service_id, "card": item["card"][:64],
                                  "outcome": item["outcome"],
-                                 "accepted": [str(s.get("id"))[:64] for s in item.get("acceptedSuggestions") or []
-                                              if isinstance(s, dict)],
+                                 "accepted": [str(s.get("id"))[:64] for s in accepted if isinstance(s, dict)],
                                  "reason": str(coding.get("code"))[:64] if coding.get("code") else None}))
         return JSON({})
 

@@ -106,8 +106,8 @@ def _resources(value):
     if not isinstance(value, dict):
         return []
     if value.get("resourceType") == "Bundle":
-        return [e["resource"] for e in value.get("entry") or []
-                if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+        entries = value.get("entry") if isinstance(value.get("entry"), list) else []
+        return [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     return [value] if isinstance(value.get("resourceType"), str) else []
 
 
@@ -120,14 +120,16 @@ def has_rls(conditions) -> bool:
         verification = _code(resource.get("verificationStatus"))
         if clinical not in (None, "active", "recurrence", "relapse") or verification in ("refuted", "entered-in-error"):
             continue
-        for coding in (resource.get("code") or {}).get("coding") or []:
+        code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
+        for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
             if isinstance(coding, dict) and (coding.get("system"), coding.get("code")) in RLS_CODES:
                 return True
     return False
 
 
 def _code(concept):
-    for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
         if isinstance(coding, dict) and isinstance(coding.get("code"), str):
             return coding["code"]
     return None
@@ -143,7 +145,7 @@ def draft_sources(context, hook) -> tuple:
         entries.append({"resource": resource})
         sources.append(f"{resource.get('resourceType')}/{resource.get('id', '?')}")
     if hook == "order-select":
-        selected = [s for s in context.get("selections") or [] if s in sources]
+        selected = [s for s in context["selections"] if isinstance(s, str) and s in sources]
         sources = selected or sources
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}, set(sources)
 
