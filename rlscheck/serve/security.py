@@ -168,6 +168,7 @@ class Verifier:
             raise AuthError("JWT iat is in the future")
         if claims["exp"] - claims["iat"] > self.settings.max_token_lifetime_seconds:
             raise AuthError("JWT lives longer than this service accepts")
-        if not self.jtis.add((issuer.iss, claims["jti"]), claims["exp"] + skew, now):
+        # A salted 64-bit hash keeps each remembered jti small; a collision only refuses a token.
+        if not self.jtis.add(hash((issuer.iss, claims["jti"])), claims["exp"] + skew, now):
             raise AuthError("JWT jti was already used (replay)")
         return claims
