@@ -291,7 +291,9 @@ class AccessLog:
             if access_log.isEnabledFor(logging.INFO):
                 state = scope.get("state") or {}
                 access_log.info(json.dumps({
-                    "time": round(time.time(), 3), "method": scope["method"], "path": scope["path"][:200],
+                    # an unknown path is not repeated: a misdirected client could put anything in it
+                    "time": round(time.time(), 3), "method": scope["method"][:10],
+                    "path": scope["path"][:200] if status[0] != 404 else "(unknown path)",
                     "status": status[0], "ms": round((time.perf_counter() - start) * 1000, 2),
                     "hook": state.get("hook"), "auth_error": state.get("auth")}))
 
