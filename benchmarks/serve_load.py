@@ -153,6 +153,11 @@ async def run(url, payloads, tokens, concurrency, on_progress=None):
     return latencies, failures[0], wall
 
 
+def progress(args, key, value):
+    if not args.json:
+        print(f"... {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -213,6 +218,7 @@ def main():
                 # the server's own CPU time per request: what one core could serve, whatever the load
                 results[f"concurrency_{concurrency}"]["server_cpu_ms_per_request"] = round(
                     (server.cpu_seconds() - cpu) * 1000 / args.requests, 2)
+                progress(args, f"concurrency_{concurrency}", results[f"concurrency_{concurrency}"])
             memory = [server.rss_mib()]
             done = 0
             while done < args.memory_requests:
@@ -221,6 +227,7 @@ def main():
                 asyncio.run(run(server.url, [payloads[i % len(payloads)] for i in range(chunk)], tokens, 32))
                 done += chunk
                 memory.append(server.rss_mib())
+                progress(args, "memory", {"requests": done, "rss_mib": round(memory[-1], 1)})
             results["memory"] = {"requests": done, "rss_mib": [round(m, 1) for m in memory]}
         finally:
             server.close()
