@@ -1,0 +1,263 @@
+"""A bounded loopback load test of `rlscheck serve`: order-sign calls with prefetch, each with
+its own ES384-signed JWT (verification on), against one worker.
+
+    python benchmarks/serve_load.py                  # 3,000 requests at 8 and at 32 connections
+    python benchmarks/serve_load.py --requests 20000 --memory-requests 50000
+
+Reports p50/p99 latency and requests/s at each concurrency, the p99 of bodies never seen before
+on a fresh process, the server's memory over a long run, non-2xx responses, and p99 against the
+time of one in-process call. The load generator (httpx/asyncio) runs on the same machine as
+the server and competes with it for CPU, so the numbers are a lower bound of what the server
+can do; the server's CPU time per request (from /proc) says what one core could serve. Tokens
+are signed before each timed phase.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+ISSUER = "https://ehr.load.test"
+PATH = "/cds-services/rlscheck-order-sign"
+COMMON = ["sertraline 50 MG Oral Tablet", "metformin 500 MG Oral Tablet", "lisinopril 10 MG Oral Tablet",
+          "atorvastatin 20 MG Oral Tablet", "diphenhydramine 25 MG Oral Capsule", "levothyroxine 50 MCG Oral Tablet"]
+ORDERED = ["metoclopramide 10 MG Oral Tablet", "promethazine 25 MG Oral Tablet", "haloperidol 5 MG Oral Tablet",
+           "amoxicillin 500 MG Oral Capsule", "ondansetron 4 MG Oral Tablet", "hydroxyzine 25 MG Oral Tablet"]
+
+
+def med(ident, display, status):
+    return {"resourceType": "MedicationRequest", "id": ident, "status": status, "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                      "display": display}]}}
+
+
+def bundle(*resources):
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def body(rng, names=None):
+    """An order-sign request with prefetch: 1 draft order, 3 current medications, RLS on the problem list."""
+    ordered = names[0] if names else rng.choice(ORDERED)
+    current = names[1:] if names else rng.sample(COMMON, 3)
+    rls = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+           "clinicalStatus": {"coding": [{"code": "active"}]},
+           "code": {"coding": [{"system": "http://snomed.info/sct", "code": "32914008", "display": "Restless legs"}]}}
+    return {"hook": "order-sign", "hookInstance": str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/1", "patientId": "p1", "draftOrders": bundle(med("d1", ordered, "draft"))},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": "p1"},
+                         "medications": bundle(*[med(f"m{i}", n, "active") for i, n in enumerate(current)]),
+                         "statements": None, "conditions": bundle(rls), "labs": None}}
+
+
+class Ehr:
+    def __init__(self):
+        self.private = ec.generate_private_key(ec.SECP384R1())
+        jwk = {**ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True), "kid": "k1", "alg": "ES384"}
+        raw = json.dumps({"keys": [jwk]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.jwks_url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def tokens(self, audience, count):
+        now = int(time.time())
+        return ["Bearer " + jwt.encode({"iss": ISSUER, "aud": audience, "iat": now, "exp": now + 280,
+                                        "jti": str(uuid.uuid4())}, self.private, algorithm="ES384",
+                                       headers={"kid": "k1", "typ": "JWT"}) for _ in range(count)]
+
+
+class Server:
+    def __init__(self, ehr, workdir):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = Path(workdir) / f"serve-{self.port}.yaml"
+        config.write_text(json.dumps({"issuers": [{"iss": ISSUER, "jwks_url": ehr.jwks_url}],
+                                      "jti_capacity": 1_000_000}))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rlscheck", "serve", "--port", str(self.port), "--config", str(config),
+             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise SystemExit("the server did not start")
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+async def run(url, payloads, tokens, concurrency, on_progress=None):
+    """(latencies in ms, non-2xx count, wall seconds) for every payload, `concurrency` at a time."""
+    latencies, failures, queue = [], [0], list(zip(payloads, tokens))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def worker():
+            while queue:
+                payload, token = queue.pop()
+                started = time.perf_counter()
+                response = await client.post(PATH, content=payload, headers={
+                    "Authorization": token, "Content-Type": "application/json"})
+                latencies.append((time.perf_counter() - started) * 1000)
+                if not 200 <= response.status_code < 300:
+                    failures[0] += 1
+                if on_progress and len(latencies) % 5000 == 0:
+                    on_progress(len(latencies))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return latencies, failures[0], wall
+
+
+def progress(args, key, value):
+    if not args.json:
+        print(f"... {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summary(latencies, failures, wall):
+    return {"requests": len(latencies), "p50_ms": round(percentile(latencies, 0.5), 2),
+            "p99_ms": round(percentile(latencies, 0.99), 2), "requests_per_s": round(len(latencies) / wall),
+            "non_2xx": failures}
+
+
+def in_process_ms(rng):
+    """Median time of one in-process call: assess_record (builds a Screener each call, as a
+    notebook would) and Screener.assess (warm, as the server does)."""
+    from rlscheck.api import Screener, assess_record
+    from rlscheck.serve import cds
+
+    sample = body(rng)
+    record, _ = cds.record_for(sample["context"], sample["prefetch"], "order-sign")
+    assess_record(record)
+    cold = []
+    for _ in range(20):
+        started = time.perf_counter()
+        assess_record(record)
+        cold.append((time.perf_counter() - started) * 1000)
+    screener = Screener()
+    screener.assess(record)
+    warm = []
+    for _ in range(200):
+        started = time.perf_counter()
+        screener.assess(record)
+        warm.append((time.perf_counter() - started) * 1000)
+    return statistics.median(cold), statistics.median(warm)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests at each concurrency")
+    parser.add_argument("--fresh-requests", type=int, default=300, help="never-seen bodies on a fresh process")
+    parser.add_argument("--memory-requests", type=int, default=10000, help="requests of the memory run")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
+    args = parser.parse_args()
+    rng = random.Random(17)
+    ehr = Ehr()
+    results = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        server = Server(ehr, workdir)
+        try:
+            audience = server.url + PATH
+            payloads = [json.dumps(body(rng)).encode() for _ in range(max(args.requests, 1))]
+            for concurrency in (8, 32):
+                tokens = ehr.tokens(audience, 200)
+                asyncio.run(run(server.url, payloads[:200], tokens, concurrency))  # warm-up
+                tokens = ehr.tokens(audience, args.requests)
+                cpu = server.cpu_seconds()
+                results[f"concurrency_{concurrency}"] = summary(*asyncio.run(
+                    run(server.url, payloads[: args.requests], tokens, concurrency)))
+                # the server's own CPU time per request: what one core could serve, whatever the load
+                results[f"concurrency_{concurrency}"]["server_cpu_ms_per_request"] = round(
+                    (server.cpu_seconds() - cpu) * 1000 / args.requests, 2)
+                progress(args, f"concurrency_{concurrency}", results[f"concurrency_{concurrency}"])
+            memory = [server.rss_mib()]
+            done = 0
+            while done < args.memory_requests:
+                chunk = min(5000, args.memory_requests - done)
+                tokens = ehr.tokens(audience, chunk)
+                asyncio.run(run(server.url, [payloads[i % len(payloads)] for i in range(chunk)], tokens, 32))
+                done += chunk
+                memory.append(server.rss_mib())
+                progress(args, "memory", {"requests": done, "rss_mib": round(memory[-1], 1)})
+            results["memory"] = {"requests": done, "rss_mib": [round(m, 1) for m in memory]}
+        finally:
+            server.close()
+
+        # Fresh process, bodies never seen: drug names drawn from the knowledge base and unknown ones.
+        from rlscheck.api import load_knowledge_base
+
+        names = [n for n, _ in load_knowledge_base().completions("medication")]
+        fresh = [json.dumps(body(rng, [f"{rng.choice(names)} {rng.randint(1, 500)} MG Oral Tablet"
+                                       for _ in range(4)] + [f"zz{uuid.uuid4().hex[:8]}"])).encode()
+                 for _ in range(args.fresh_requests)]
+        server = Server(ehr, workdir)
+        try:
+            tokens = ehr.tokens(server.url + PATH, len(fresh))
+            results["fresh_process_unseen_bodies"] = summary(*asyncio.run(run(server.url, fresh, tokens, 8)))
+        finally:
+            server.close()
+    cold, warm = in_process_ms(rng)
+    results["in_process_ms"] = {"assess_record": round(cold, 3), "screener_assess": round(warm, 3)}
+    for key in ("concurrency_8", "concurrency_32"):
+        results[key]["p99_over_assess_record"] = round(results[key]["p99_ms"] / cold, 1)
+        results[key]["p99_over_screener_assess"] = round(results[key]["p99_ms"] / warm, 1)
+    results["cpus"] = os.cpu_count()
+    results["load_average"] = os.getloadavg()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for key, value in results.items():
+        print(f"{key}: {json.dumps(value)}")
+
+
+if __name__ == "__main__":
+    main()
