@@ -153,9 +153,12 @@ class Assessment:
         _add_once(self.not_linked, record)
 
     def _isolated(self, inp, entry, text):
+        """A single spontaneous report: shown with its pharmacovigilance sources only."""
+        references = [ref for ref in entry.get("references", [])
+                      if self.kb.sources.get(ref, {}).get("type") == "PV"] or entry.get("references", [])
         record = self._record(inp, {"kind": inp.kind, "resolved": self._resolved(entry), "text": text,
-                                    "evidence": best_evidence(entry.get("evidence", [])),
-                                    "references": self.kb.references(entry.get("references", []))})
+                                    "evidence": best_evidence(["PV"]),
+                                    "references": self.kb.references(references)})
         _add_once(self.isolated, record)
 
     def _template(self, target_id):
@@ -230,37 +233,34 @@ class Assessment:
                     certainty = certainty_of(self.kb.get(target))  # as sure as the class link
                 else:
                     certainty = entry.get("certainty") or DEFAULT_CERTAINTY[own]
-                extra = {"relation": own or relation, "evidence": best_evidence(entry.get("evidence", []))}
+                # a class given by name has no evidence of its own: it is as well supported as its link
+                codes = entry.get("evidence") or self.kb.get(target).get("evidence", [])
+                extra = {"relation": own or relation, "evidence": best_evidence(codes)}
                 if entry.get("detail") and target != hit.entry_id:
                     extra["detail"] = entry["detail"]
                 self._match(target, inp, resolved, via, certainty, extra, entry.get("references", []))
             return
-        text = self._note_text(hit.entry_id)
+        text, references = self._note_source(hit.entry_id)
         if relation in NOTE_RELATIONS and text:
-            self._note(inp, resolved, text, relation, self._note_references(hit.entry_id))
+            self._note(inp, resolved, text, relation, references)
         elif entry["kind"] == "class" and text:
-            self._note(inp, resolved, text, None, self._note_references(hit.entry_id))
+            self._note(inp, resolved, text, None, references)
         else:
             self._not_linked(inp, resolved, entry.get("detail") or "No known link to RLS in the knowledge base.")
 
-    def _note_text(self, entry_id):
-        """The entry's own detail or note, else the nearest class note."""
+    def _note_source(self, entry_id):
+        """(text, source ids) of the entry's own detail or note, else of the nearest class note:
+        the sources cited are those of the entry that says it (gabapentin's note does not cite
+        what its anticonvulsant class cites)."""
         entry = self.kb.get(entry_id)
         own = entry.get("note") or (entry.get("detail") if entry["kind"] == "drug" else "")
         if own:
-            return own
+            return own, entry.get("references", [])
         for path in self.kb.class_paths(entry_id):
             for step in path[1:]:
                 if self.kb.get(step).get("note"):
-                    return self.kb.get(step)["note"]
-        return ""
-
-    def _note_references(self, entry_id):
-        refs = []
-        for path in self.kb.class_paths(entry_id):
-            for step in path:
-                refs.extend(self.kb.get(step).get("references", []))
-        return refs
+                    return self.kb.get(step)["note"], self.kb.get(step).get("references", [])
+        return "", []
 
     def withdrawal(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
@@ -516,7 +516,17 @@ class Assessment:
         }
 
     def summary(self, count):
-        return _contributors(count) if count else self.kb.primary_rls
+        """The headline: findings only. Isolated reports and inputs outside the knowledge base
+        are said apart, so "nothing found" is never claimed for what was not checked."""
+        text = _contributors(count) if count else self.kb.primary_rls
+        if self.isolated:
+            text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
+                    " (unlikely to matter; not counted)."
+        uncovered = sum(1 for item in self.not_linked if item.get("covered") is False)
+        if uncovered:
+            text += f" {uncovered} input{'s are' if uncovered != 1 else ' is'} not in rlscheck's knowledge base" \
+                    " and could not be checked."
+        return text
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))

@@ -81,6 +81,7 @@ def grade(lab, labvalue, present_conditions, partners=None):
     partners: {lab id: value in that lab's usual unit} of the other labs given.
     """
     partners = partners or {}
+    unmet = None  # the first rule the value met but the other lab's value did not
     for rule in lab.get("rules", []):
         context = rule.get("when_condition")
         if context and not set(context) & present_conditions:
@@ -97,9 +98,10 @@ def grade(lab, labvalue, present_conditions, partners=None):
             elif not other < rule["and_below"]:
                 if rule.get("final"):
                     return rule, "not-met"
+                unmet = unmet or rule
                 continue
         if meets:
             return rule, "met"
         if rule.get("final"):
             return rule, "not-met"
-    return None, None
+    return (unmet, "not-met") if unmet else (None, None)
