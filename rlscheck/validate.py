@@ -23,7 +23,8 @@ _URL = re.compile(r"https?://([^/?#:@\s]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE
 _TITLE_NOTE = re.compile(
     r"\b(via|mirror|mirrored|proxy|as quoted|quoted (?:by|on)|as summari[sz]ed|reproduced (?:by|in)|as reproduced"
     r"|syndicated|not directly readable|read (?:via|through|only)|not retrieved|unverified|non-authoritative"
-    r"|treat as|used only|only retrieved|retrieved|listed on)\b", re.IGNORECASE)
+    r"|treat as|used only|only retrieved|retrieved|listed on)\b"
+    r"|\(n ?= ?\d", re.IGNORECASE)  # study figures belong in the explanation, not the title
 
 
 class Entry:

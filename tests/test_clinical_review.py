@@ -183,7 +183,7 @@ def test_batch_reports_isolated_reports_too():
 
 # -- 5. kidney codes map by what they say ------------------------------------------------------
 
-@pytest.mark.parametrize("code", ["D63.1", "N19", "renal failure", "kidney failure"])
+@pytest.mark.parametrize("code", ["D63.1", "N19", "renal failure", "unspecified kidney failure"])
 def test_unstaged_kidney_codes_are_not_end_stage(code):
     document = assess_json("-c", code)
     assert document["findings"] == []
@@ -206,7 +206,7 @@ def test_acute_kidney_injury_is_not_linked():
         assert item["covered"] is True and "acute" in item["text"]
 
 
-@pytest.mark.parametrize("code", ["N18.5", "N18.6", "Z99.2", "ESRD", "CKD stage 5", "on dialysis"])
+@pytest.mark.parametrize("code", ["N18.5", "N18.6", "Z99.2", "ESRD", "CKD stage 5", "on dialysis", "kidney failure"])
 def test_kidney_failure_codes_stay_established(code):
     (finding,) = assess_json("-c", code)["findings"]
     assert finding["id"] == "condition.kidney-failure" and finding["certainty"] == "established"
