@@ -132,7 +132,7 @@ def render(document, console):
             wrapped = fill(safe(check["text"]), width, first="• ", rest="  ")
             console.print(Text(wrapped), soft_wrap=True)
     cited = {}
-    for finding in findings:
+    for finding in findings + document.get("isolated_reports", []):
         for ref in finding["references"]:
             cited.setdefault(ref["id"], ref)
     if cited:
