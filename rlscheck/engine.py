@@ -454,7 +454,8 @@ class Assessment:
             # A product's ingredients with no link add noise once another ingredient was reported.
             del self.not_linked[before:]
         if result.outside:
-            self._not_linked(inp, result.outside, _not_covered_text(inp.kind, result.outside_text or result.outside), covered=False)
+            text = _not_covered_text(inp.kind, result.outside_text or result.outside)
+            self._not_linked(inp, result.outside, text, covered=False)
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
 

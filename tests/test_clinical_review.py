@@ -343,8 +343,8 @@ def test_weak_source_is_refused_with_file_and_line(tmp_path, kind):
     result = rlscheck("kb", "validate", extra)
     assert result.exit_code == 3
     output = result.stdout + result.stderr
-    assert re.search(rf"{re.escape(str(extra))}:[234]:5: \[error\] .*{re.escape(message)}.*\[WEAK1\] \(source\)", output), \
-        output
+    pattern = rf"{re.escape(str(extra))}:[234]:5: \[error\] .*{re.escape(message)}.*\[WEAK1\] \(source\)"
+    assert re.search(pattern, output), output
 
 
 @pytest.mark.parametrize("note", ["via institutional proxy", "read via PubMed mirror", "not directly readable here",
