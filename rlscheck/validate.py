@@ -321,7 +321,9 @@ def _check_sources(merged, issues):
     """Every source can be looked up: a DOI, a PMID or a URL on a canonical host (the
     `source_hosts` list); its title is a citation only; a consumer-level page never carries a
     probable or established claim alone."""
-    hosts = merged.top.get("source_hosts", set())
+    hosts = merged.top.get("source_hosts")
+    if hosts is None:  # files checked alone, none of them with a list: the shipped list applies
+        hosts = _shipped_hosts()
     sources = merged.sections["sources"]
     for entry in sources.values():
         data = entry.data
@@ -358,6 +360,14 @@ def _check_sources(merged, issues):
                     _issue(issues, *_split(where),
                            f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
                            "source", entry.id)
+
+
+def _shipped_hosts():
+    from rlscheck.kb import shipped_path
+
+    data, _ = load_file(shipped_path())
+    hosts = data.get("source_hosts") if isinstance(data, dict) else None
+    return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
 
 
 def _split(where):

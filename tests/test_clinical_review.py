@@ -403,3 +403,12 @@ def test_every_shipped_source_is_traceable(kb):
         assert source.get("doi") or source.get("pmid") or url or source["type"] == "ART", source_id
     assert sum(1 for s in kb.sources if re.match(r"https://(" + "|".join(hosts) + ")/",
                                                   kb.sources[s].get("url") or "")) >= 40
+
+
+def test_standalone_file_without_a_host_list_uses_the_shipped_one(tmp_path):
+    extra = tmp_path / "alone.yaml"
+    extra.write_text('sources:\n  - id: OK2\n    title: "Author A. A study. Example J 2020"\n'
+                     '    url: "https://pubmed.ncbi.nlm.nih.gov/123"\n    type: OBS\n')
+    assert rlscheck("kb", "validate", "--standalone", extra).exit_code == 0
+    extra.write_text(extra.read_text().replace("pubmed.ncbi.nlm.nih.gov", "docksci.com"))
+    assert rlscheck("kb", "validate", "--standalone", extra).exit_code == 3
