@@ -47,7 +47,7 @@ def test_json_matches_schema_and_keeps_every_input(args):
     jsonschema.validate(document, schema())
     given = [args[i + 1] for i in range(0, len(args), 2)]
     seen = [m["input"] for f in document["findings"] for m in f["matched"]]
-    for section in ("notes", "not_linked", "unrecognized"):
+    for section in ("isolated_reports", "notes", "not_linked", "unrecognized"):
         seen += [item["input"] for item in document[section]]
     for value in given:
         assert value in seen, f"{value} was dropped"

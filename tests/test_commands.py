@@ -16,8 +16,11 @@ def test_meds_json_lists_every_linked_medication_with_classes_and_brands(kb):
     assert "Paxil" in medications["paroxetine"]["brands"]
     assert medications["paroxetine"]["classes"] == ["SSRI", "antidepressant"]
     assert medications["lorazepam"]["withdrawal"] == "withdrawal.sedative"
-    for excluded in ("gabapentin", "pregabalin", "bupropion", "loratadine", "ondansetron"):
+    for excluded in ("bupropion", "loratadine", "ondansetron"):
         assert excluded not in medications
+    for treatment in ("gabapentin", "pregabalin"):  # listed only because stopping one is linked
+        assert medications[treatment]["relation"] == "treatment"
+        assert medications[treatment]["withdrawal"] == "withdrawal.gabapentinoid"
 
 
 def test_meds_class_filter_and_csv():
@@ -40,14 +43,14 @@ def test_meds_unknown_class_suggests():
 def test_conditions_lists_codes():
     result = rlscheck("conditions", "--format", "json")
     conditions = {c["id"]: c for c in result.json()["conditions"]}
-    assert "N18.6" in conditions["condition.kidney-failure"]["icd10"]
+    assert "N18.6" in conditions["condition.dialysis"]["icd10"] and "N18.5" in conditions["condition.kidney-failure"]["icd10"]
     assert conditions["condition.pregnancy"]["certainty"] == "established"
     table = rlscheck("conditions")
     assert "Pregnancy" in table.stdout
 
 
 @pytest.mark.parametrize("term,expected", [
-    ("Benadryl", "drug.diphenhydramine"), ("SSRI", "drug.ssri"), ("ESRD", "condition.kidney-failure"),
+    ("Benadryl", "drug.diphenhydramine"), ("SSRI", "drug.ssri"), ("ESRD", "condition.dialysis"),
     ("coffee", "substance.caffeine"), ("ferritin", "lab.ferritin"), ("E11.42", "condition.peripheral-neuropathy"),
     ("family history", "risk.family-history"),
 ])

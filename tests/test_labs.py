@@ -22,8 +22,8 @@ def outcome(*labs, condition=None):
 @pytest.mark.parametrize("lab,expected", [
     ("ferritin=40", "lab.iron-deficiency"),
     ("ferritin=75", "lab.iron-deficiency"),
-    ("ferritin=75.1", "check"),
-    ("ferritin=100", "check"),
+    ("ferritin=75.1", "lab.iron-below-target"),
+    ("ferritin=100", "lab.iron-below-target"),
     ("ferritin=100.5", "normal"),
     ("ferritin=60 ug/L", "lab.iron-deficiency"),
     ("ferritin=60 µg/L", "lab.iron-deficiency"),
@@ -56,11 +56,9 @@ def test_threshold_boundaries(lab, expected):
 
 
 def test_dialysis_thresholds_apply_with_esrd():
-    assert outcome("ferritin=150", condition="ESRD") == "lab.iron-deficiency"
+    assert outcome("ferritin=150", "tsat=15%", condition="ESRD") == "lab.iron-deficiency-dialysis"
     assert outcome("ferritin=150") == "normal"
-    assert outcome("ferritin=200", condition="hemodialysis") == "normal"
-    by_egfr = assess_json("--lab", "ferritin=150", "--lab", "egfr=10")
-    assert {"lab.iron-deficiency", "lab.kidney-failure"} <= {f["id"] for f in by_egfr["findings"]}
+    assert outcome("ferritin=200", "tsat=15%", condition="hemodialysis") == "normal"
 
 
 def test_finding_states_value_threshold_and_source():

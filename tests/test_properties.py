@@ -156,7 +156,7 @@ def test_any_inputs_are_all_accounted_for(kb, pairs):
     inputs = [Input(kind, text.strip()) for kind, text in pairs]
     document = assess(kb, inputs, resolver=Resolver(kb))
     seen = [m["input"] for f in document["findings"] for m in f["matched"]]
-    for section in ("notes", "not_linked", "unrecognized"):
+    for section in ("isolated_reports", "notes", "not_linked", "unrecognized"):
         seen += [item["input"] for item in document[section]]
     for inp in inputs:
         assert inp.text in seen
@@ -167,15 +167,16 @@ def test_any_inputs_are_all_accounted_for(kb, pairs):
 POOL = {
     "meds": st.sampled_from(["Zoloft", "sertraline 50 mg", "Paxil CR", "Benadryl", "Tylenol PM", "diphenhydramine",
                              "gabapentin", "metformin", "parxetine", "", "lithium", "haloperidol", "tramadol",
-                             "bupropion", "NyQuil", "loratadine"]),
+                             "bupropion", "NyQuil", "loratadine", "nitrofurantoin", "valproate"]),
     "conditions": st.sampled_from(["diabetes", "E11.42", "peripheral neuropathy", "ESRD", "pregnancy", "anemia",
-                                   "D50.9", "chronic kidney disease", "N18.6", "O09.90", "hypertension", "Z99"]),
+                                   "D50.9", "chronic kidney disease", "N18.6", "O09.90", "hypertension", "Z99",
+                                   "dialysis", "fibromyalgia", "D63.1"]),
     "substances": st.sampled_from(["coffee", "alcohol", "smoking", "tea"]),
     "withdrawal": st.sampled_from(["oxycodone", "paroxetine", "clonazepam", "metformin"]),
     "risks": st.sampled_from(["stress", "family history", "sleep deprivation"]),
 }
 LAB_POOL = st.sampled_from(["ferritin=40", "ferritin=150", "ferritin=250", "ferritin=80", "egfr=10", "egfr=50",
-                            "tsat=15%", "tsat=30%", "b12=150", "b12=250 pg/mL", "hemoglobin=10", "magnesium=1.2"])
+                            "tsat=15%", "tsat=30%", "tsat=50%", "ferritin=190", "b12=150", "b12=250 pg/mL", "hemoglobin=10", "magnesium=1.2"])
 records = st.fixed_dictionaries({}, optional={
     **{field: st.lists(values, max_size=4) for field, values in POOL.items()},
     "labs": st.lists(LAB_POOL, max_size=3, unique_by=lambda lab: lab.split("=")[0]),

@@ -8,6 +8,7 @@ RELATIONS = (
     "indirect",  # acts through iron deficiency
     "association",  # occurs together with RLS, not shown to cause it
     "withdrawal",  # only stopping it is linked
+    "isolated-report",  # a single spontaneous report: not a signal, shown apart from findings
     "treatment",  # used to treat RLS: never a cause
     "augmentation",  # dopaminergic RLS treatment that can worsen RLS with long use
     "neutral",  # named as neutral or a safer choice
@@ -17,6 +18,7 @@ RELATIONS = (
 )
 FINDING_RELATIONS = frozenset({"cause", "cause-weak", "cause-class", "conflict", "indirect"})
 NOTE_RELATIONS = frozenset({"treatment", "augmentation", "neutral", "association", "withdrawal"})
+ISOLATED_RELATION = "isolated-report"
 
 CATEGORIES = ("secondary-cause", "withdrawal", "aggravator", "primary-risk-factor")
 
@@ -29,6 +31,7 @@ DEFAULT_CERTAINTY = {
     "indirect": "indirect",
     "association": "possible",
     "withdrawal": "weak",
+    "isolated-report": "weak",
 }
 
 # Evidence codes of the fact sheet, strongest first, with the words shown to users.
@@ -73,6 +76,7 @@ LINK_FIELDS = {
     "note": "str",
     "detail": "str",
     "via": "str",
+    "isolated_report": "str",  # a single spontaneous report besides the entry's own relation
     "retired": "bool",
 }
 
@@ -84,6 +88,10 @@ RULE_FIELDS = {
     "below": "number",
     "at_most": "number",
     "when_condition": "ids:conditions",
+    "and_lab": "ids1:labs",  # the rule also needs this lab's value ...
+    "and_below": "number",  # ... below this (in that lab's usual unit)
+    "if_missing": "ids1:checks",  # when that lab was not given: this check instead of a conclusion
+    "final": "bool",  # when its context applies, no later rule is tried
     "threshold": "str",
     "references": "ids:sources",
 }
@@ -95,6 +103,7 @@ CONDITION_FIELDS = {
     "icd10": "codes",
     "snomed": "codes",
     "superseded_by": "ids1:conditions",  # reported within that finding when both are present
+    "report_as": "ids1:conditions",  # a narrower state (dialysis) reported as that broader finding
     **LINK_FIELDS,
 }
 
@@ -171,12 +180,17 @@ SECTIONS = {
         "prefix": "",
         "kind": "source",
         "names": None,
-        "fields": {"id": "str", "title": "str", "year": "int", "url": "str", "type": "enum:evidence"},
+        "fields": {"id": "str", "title": "str", "year": "int", "url": "str", "doi": "str", "pmid": "str",
+                   "type": "enum:evidence"},
         "required": ("title", "type"),
     },
 }
 
-TOP_FIELDS = {"schema": "int", "disclaimer": "str", "primary_rls": "str"}
+TOP_FIELDS = {"schema": "int", "disclaimer": "str", "primary_rls": "str",
+              "source_hosts": "strs"}  # the hosts a source's URL may point to (canonical addresses only)
+
+# Certainties a consumer-level source may not support on its own.
+STRONG_CERTAINTIES = frozenset({"established", "probable"})
 
 
 def certainty_of(entry):

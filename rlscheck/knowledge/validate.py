@@ -9,12 +9,22 @@ import math
 import re
 
 from rlscheck.knowledge.issues import Issue
-from rlscheck.resolve.normalize import name_key
-from rlscheck.knowledge.schema import ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS, TOP_FIELDS, WITHDRAWAL_FIELDS
+from rlscheck.knowledge.schema import (ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS,
+                                       STRONG_CERTAINTIES, TOP_FIELDS, WITHDRAWAL_FIELDS, certainty_of)
 from rlscheck.knowledge.yamlsafe import load_file
+from rlscheck.resolve.normalize import name_key
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_PMID = re.compile(r"[1-9]\d{0,8}")
+_URL = re.compile(r"https?://([^/?#:@\s]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
+# A source title is a citation: notes on how or where it was read belong nowhere in it.
+_TITLE_NOTE = re.compile(
+    r"\b(via|mirror|mirrored|proxy|as quoted|quoted (?:by|on)|as summari[sz]ed|reproduced (?:by|in)|as reproduced"
+    r"|syndicated|not directly readable|read (?:via|through|only)|not retrieved|unverified|non-authoritative"
+    r"|treat as|used only|only retrieved|retrieved|listed on)\b"
+    r"|\(n ?= ?\d", re.IGNORECASE)  # study figures belong in the explanation, not the title
 
 
 class Entry:
@@ -76,6 +86,8 @@ def _check_structure(data, path, merged, issues):
         if key in TOP_FIELDS:
             if _type_error(value, TOP_FIELDS[key]):
                 _issue(issues, path, where, f"{key!r} must be {_describe(TOP_FIELDS[key])}", "type")
+            elif key == "source_hosts":  # an extra file adds hosts to the shipped list
+                merged.top.setdefault(key, set()).update(host.strip().lower() for host in value)
             else:
                 merged.top[key] = value
         elif key in SECTIONS:
@@ -255,6 +267,7 @@ def _check_merged(merged, issues, paths):
     _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
     _check_cycles(merged, issues)
+    _check_sources(merged, issues)
 
 
 def _withdrawal_ids(entry):
@@ -302,6 +315,63 @@ def _check_references(merged, all_ids, issues):
                         for key in ("finding", "check", "when_condition", "references"):
                             if key in rule:
                                 check(entry, f"rules.{key}", rule[key], RULE_FIELDS[key].split(":", 1)[1], where)
+
+
+def _check_sources(merged, issues):
+    """Every source can be looked up: a DOI, a PMID or a URL on a canonical host (the
+    `source_hosts` list); its title is a citation only; a consumer-level page never carries a
+    probable or established claim alone."""
+    hosts = merged.top.get("source_hosts")
+    if hosts is None:  # files checked alone, none of them with a list: the shipped list applies
+        hosts = _shipped_hosts()
+    sources = merged.sections["sources"]
+    for entry in sources.values():
+        data = entry.data
+        if "doi" in data and not _DOI.fullmatch(data["doi"]):
+            _issue(issues, *_split(entry.at("doi")), f"doi {data['doi']!r} is not a DOI (10.NNNN/...)", "source",
+                   entry.id)
+        if "pmid" in data and not _PMID.fullmatch(str(data["pmid"])):
+            _issue(issues, *_split(entry.at("pmid")), f"pmid {data['pmid']!r} is not a PubMed id", "source", entry.id)
+        url = data.get("url")
+        if url is not None:
+            match = _URL.fullmatch(url.strip())
+            host = match.group(1).lower() if match else ""
+            if not match or (host not in hosts and host.removeprefix("www.") not in hosts):
+                _issue(issues, *_split(entry.at("url")),
+                       f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
+                       "the publisher's or organisation's own address)", "source", entry.id)
+        elif "doi" not in data and "pmid" not in data and data.get("type") != "ART":
+            _issue(issues, *_split(entry.where), "a source needs a doi, a pmid or a url", "source", entry.id)
+        found = _TITLE_NOTE.search(data.get("title", ""))
+        if found:
+            _issue(issues, *_split(entry.at("title")),
+                   f"title has a note ({found.group(0)!r}): a title names the publication only", "source", entry.id)
+    consumer = {source_id for source_id, e in sources.items() if e.data.get("type") in ("CON", "SEC", "ART")}
+    for section, entries in merged.sections.items():
+        for entry in entries.values():
+            blocks = [(entry.data, entry.at("references"))]
+            if isinstance(entry.data.get("withdrawal"), dict):
+                blocks.append((entry.data["withdrawal"], entry.at("withdrawal")))
+            for block, where in blocks:
+                refs = block.get("references")
+                if not refs or block.get("relation") not in FINDING_RELATIONS | {"withdrawal"}:
+                    continue
+                if certainty_of(block) in STRONG_CERTAINTIES and set(refs) <= consumer:
+                    _issue(issues, *_split(where),
+                           f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
+                           "source", entry.id)
+
+
+def _shipped_hosts():
+    from rlscheck.knowledge.store import shipped_path
+
+    data, _ = load_file(shipped_path())
+    hosts = data.get("source_hosts") if isinstance(data, dict) else None
+    return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
+
+
+def _split(where):
+    return where[0], where[1:]
 
 
 def _check_names(merged, issues):

@@ -33,8 +33,8 @@ def render(document) -> str:
     inputs = []
     for finding in document["findings"]:
         inputs += [m["input"] for m in finding["matched"]]
-    for section in ("notes", "not_linked", "unrecognized"):
-        inputs += [item["input"] for item in document[section]]
+    for section in ("isolated_reports", "notes", "not_linked", "unrecognized"):
+        inputs += [item["input"] for item in document.get(section, [])]
     if inputs:
         out += ["## What was checked", "", "Inputs: " + ", ".join(md(i) for i in dict.fromkeys(inputs)), ""]
     for category, title in CATEGORY_TITLES.items():
@@ -54,12 +54,20 @@ def render(document) -> str:
                 out += [f"- **Safer options:** {names}{'. ' if names and note else ''}{note}"]
             refs = "; ".join(_reference(ref) for ref in finding["references"])
             out += [f"- **Sources:** {refs}", ""]
+    if document.get("isolated_reports"):
+        out += ["## Isolated reports — unlikely to matter", "",
+                "A single spontaneous report is not evidence of a link; these are not counted as findings.", ""]
+        out += [f"- **{md(n['input'])}** ({md(n['resolved'])}): {md(n['text'])}"
+                + (f" Source: {'; '.join(_reference(r) for r in n['references'])}" if n.get("references") else "")
+                for n in document["isolated_reports"]] + [""]
     if document["notes"]:
         out += ["## Notes", ""] + [f"- **{md(n['input'])}**: {md(n['text'])}" for n in document["notes"]] + [""]
-    if document["not_linked"]:
-        out += ["## Not linked to RLS", ""]
-        out += [f"- **{md(n['input'])}** ({md(n['kind'])}): {md(n.get('resolved', ''))}. {md(n.get('text', ''))}"
-                for n in document["not_linked"]] + [""]
+    for covered, heading in ((True, "Not linked to RLS"), (False, "Not in rlscheck's knowledge base (not checked)")):
+        group = [n for n in document["not_linked"] if n.get("covered", True) is covered]
+        if group:
+            out += [f"## {heading}", ""]
+            out += [f"- **{md(n['input'])}** ({md(n['kind'])}): {md(n.get('resolved', ''))}. {md(n.get('text', ''))}"
+                    for n in group] + [""]
     if document["unrecognized"]:
         out += ["## Not recognised", ""]
         for item in document["unrecognized"]:

@@ -107,13 +107,18 @@ def render(document, console):
         for finding in group:
             table.add_row(_finding_cell(finding), _details(finding))
         parts.append(table)
+    if document.get("isolated_reports"):
+        rows = [(item["input"], item["resolved"], item["text"]) for item in document["isolated_reports"]]
+        parts.append(_simple_table("Isolated reports — unlikely to matter (not counted as findings)",
+                                   ["Input", "Recognised as", "Report"], rows))
     if document["notes"]:
         rows = [(note["input"], note["text"]) for note in document["notes"]]
         parts.append(_simple_table("Notes", ["Input", "Note"], rows))
-    if document["not_linked"]:
+    for covered, title in ((True, "Not linked to RLS"), (False, "Not in rlscheck's knowledge base (not checked)")):
         rows = [(item["input"], item["kind"], item.get("resolved", ""), item.get("text", ""))
-                for item in document["not_linked"]]
-        parts.append(_simple_table("Not linked to RLS", ["Input", "Kind", "Recognised as", "Note"], rows))
+                for item in document["not_linked"] if item.get("covered", True) is covered]
+        if rows:
+            parts.append(_simple_table(title, ["Input", "Kind", "Recognised as", "Note"], rows))
     if document["unrecognized"]:
         rows = [(item["input"], item["kind"],
                  item.get("reason") or ("did you mean: " + ", ".join(item["suggestions"]) if item["suggestions"]
@@ -127,7 +132,7 @@ def render(document, console):
             wrapped = fill(safe(check["text"]), width, first="• ", rest="  ")
             console.print(Text(wrapped), soft_wrap=True)
     cited = {}
-    for finding in findings:
+    for finding in findings + document.get("isolated_reports", []):
         for ref in finding["references"]:
             cited.setdefault(ref["id"], ref)
     if cited:

@@ -183,7 +183,7 @@ class Resolver:
             if hits:
                 return Resolution(hits=hits)
             kind = f"Brand of {canonical}" if is_brand else f"Another name for {canonical}"
-            text = "No known link to RLS." if name_key(canonical) == key else f"{kind}; no known link to RLS."
+            text = "" if name_key(canonical) == key else kind
             return Resolution(outside=canonical, outside_text=text)
         return None
 
@@ -287,7 +287,7 @@ class Resolver:
                 result.trimester = trimester_of(description)
                 return result
         result.outside = code
-        result.outside_text = f"{description or 'A valid ICD-10-CM code'}; no known link to RLS."
+        result.outside_text = description or "A valid ICD-10-CM code"
         return result
 
     # -- suggestions -------------------------------------------------------------------

@@ -23,7 +23,7 @@ FORM_WORDS = frozenset(
     pack prefilled syringe auto injector pen vial ampule ampoule kit dose doses daily once twice bid tid
     qid qd qhs hs prn nightly bedtime generic strength mg mcg ml soltab soltabs zydis maintena sustenna
     trinza hafyera consta infatabs kapseals dospan ac hb otc ib extra maximum regular allergy liqui gels
-    liquigels gelcaps softgels caps depot ped d dm hr 24hr 12hr film films""".split()
+    liquigels gelcaps softgels caps depot ped d dm hr 24hr 12hr film films eye eyes ophthalmic ophth otic ear""".split()
 )
 SALT_WORDS = frozenset(
     """hydrochloride hcl dihydrochloride hydrobromide hbr sulfate sulphate succinate tartrate bitartrate

@@ -9,9 +9,9 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 
 from rlscheck import __version__
+from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
+                                       NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
 from rlscheck.resolve.names import Resolver
-from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, NOTE_RELATIONS, best_evidence,
-                             certainty_of, certainty_rank, evidence_words)
 
 SCHEMA_VERSION = 1
 FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
@@ -108,8 +108,8 @@ class Template:
 
 
 class Assessment:
-    __slots__ = ("kb", "resolver", "contributions", "findings", "notes", "not_linked", "unrecognized", "checks",
-                 "present", "shared", "may_fold", "extras", "_seen")
+    __slots__ = ("kb", "resolver", "contributions", "findings", "isolated", "notes", "not_linked", "unrecognized",
+                 "checks", "present", "shared", "may_fold", "extras", "_seen")
 
     def __init__(self, kb, resolver=None, contributions=None):
         self.kb = kb
@@ -117,6 +117,7 @@ class Assessment:
         # Batch runs share this: what each distinct input adds to a document, worked out once.
         self.contributions = contributions
         self.findings = {}
+        self.isolated = []  # single spontaneous reports: shown apart, never counted as findings
         self.notes = []
         self.not_linked = []
         self.unrecognized = []
@@ -160,11 +161,23 @@ class Assessment:
             note["references"] = self.kb.references(references)
         self._once(self.notes, note)
 
-    def _not_linked(self, inp, resolved, text=""):
+    def _not_linked(self, inp, resolved, text="", covered=True):
+        """covered: the knowledge base knows it (its sources show no link); False: it is
+        outside the knowledge base, so nothing was checked."""
         record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
         if text:
             record["text"] = text
+        record["covered"] = covered
         self._once(self.not_linked, record)
+
+    def _isolated(self, inp, entry, text):
+        """A single spontaneous report: shown with its pharmacovigilance sources only."""
+        references = [ref for ref in entry.get("references", [])
+                      if self.kb.sources.get(ref, {}).get("type") == "PV"] or entry.get("references", [])
+        record = self._record(inp, {"kind": inp.kind, "resolved": self._resolved(entry), "text": text,
+                                    "evidence": best_evidence(["PV"]),
+                                    "references": self.kb.references(references)})
+        self._once(self.isolated, record)
 
     def _template(self, target_id):
         template = self.kb.memo.get(("finding", target_id))
@@ -223,6 +236,12 @@ class Assessment:
         relation = self.kb.effective_relation(hit.entry_id)
         resolved = self._resolved(entry)
         self.present.add(hit.entry_id)
+        if entry.get("isolated_report"):
+            self._isolated(inp, entry, entry["isolated_report"])
+        if relation == ISOLATED_RELATION:
+            if not entry.get("isolated_report"):
+                self._isolated(inp, entry, entry.get("detail") or entry.get("note", ""))
+            return
         if relation in FINDING_RELATIONS:
             first = 0 if entry["kind"] == "class" else 1  # a class names itself in the chain
             for target, top, path in self._targets(hit.entry_id):
@@ -232,37 +251,34 @@ class Assessment:
                     certainty = certainty_of(self.kb.get(target))  # as sure as the class link
                 else:
                     certainty = entry.get("certainty") or DEFAULT_CERTAINTY[own]
-                extra = {"relation": own or relation, "evidence": best_evidence(entry.get("evidence", []))}
+                # a class given by name has no evidence of its own: it is as well supported as its link
+                codes = entry.get("evidence") or self.kb.get(target).get("evidence", [])
+                extra = {"relation": own or relation, "evidence": best_evidence(codes)}
                 if entry.get("detail") and target != hit.entry_id:
                     extra["detail"] = entry["detail"]
                 self._match(target, inp, resolved, via, certainty, extra, entry.get("references", []))
             return
-        text = self._note_text(hit.entry_id)
+        text, references = self._note_source(hit.entry_id)
         if relation in NOTE_RELATIONS and text:
-            self._note(inp, resolved, text, relation, self._note_references(hit.entry_id))
+            self._note(inp, resolved, text, relation, references)
         elif entry["kind"] == "class" and text:
-            self._note(inp, resolved, text, None, self._note_references(hit.entry_id))
+            self._note(inp, resolved, text, None, references)
         else:
             self._not_linked(inp, resolved, entry.get("detail") or "No known link to RLS in the knowledge base.")
 
-    def _note_text(self, entry_id):
-        """The entry's own detail or note, else the nearest class note."""
+    def _note_source(self, entry_id):
+        """(text, source ids) of the entry's own detail or note, else of the nearest class note:
+        the sources cited are those of the entry that says it (gabapentin's note does not cite
+        what its anticonvulsant class cites)."""
         entry = self.kb.get(entry_id)
         own = entry.get("note") or (entry.get("detail") if entry["kind"] == "drug" else "")
         if own:
-            return own
+            return own, entry.get("references", [])
         for path in self.kb.class_paths(entry_id):
             for step in path[1:]:
                 if self.kb.get(step).get("note"):
-                    return self.kb.get(step)["note"]
-        return ""
-
-    def _note_references(self, entry_id):
-        refs = []
-        for path in self.kb.class_paths(entry_id):
-            for step in path:
-                refs.extend(self.kb.get(step).get("references", []))
-        return refs
+                    return self.kb.get(step)["note"], self.kb.get(step).get("references", [])
+        return "", []
 
     def withdrawal(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
@@ -285,7 +301,16 @@ class Assessment:
             return self._match(hit.entry_id, inp, entry["title"], hit.steps, certainty_of(entry))
         self.present.add(hit.entry_id)
         relation = entry.get("relation")
-        if relation in FINDING_RELATIONS:
+        target = hit.entry_id
+        if entry.get("report_as"):  # a narrower state (on dialysis) reported as its broader finding
+            target = entry["report_as"]
+            self.present.add(target)
+            entry = dict(self.kb.get(target), name=entry["name"], via=entry.get("via"),
+                         **{k: entry[k] for k in ("certainty",) if k in entry})
+            relation = entry.get("relation")
+        if relation == ISOLATED_RELATION:
+            self._isolated(inp, entry, entry.get("note", ""))
+        elif relation in FINDING_RELATIONS:
             via = list(hit.steps)
             if entry.get("via"):
                 via.append(entry["via"])
@@ -293,7 +318,7 @@ class Assessment:
             if trimester and entry.get("by_trimester"):
                 extra["trimester"] = trimester
                 extra["detail"] = entry["by_trimester"][min(trimester, len(entry["by_trimester"])) - 1]
-            self._match(hit.entry_id, inp, entry["name"], via, certainty_of(entry), extra)
+            self._match(target, inp, entry["name"], via, certainty_of(entry), extra)
         elif relation in NOTE_RELATIONS:
             self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
         else:
@@ -302,18 +327,28 @@ class Assessment:
 
     # -- labs ----------------------------------------------------------------------------
 
-    def lab(self, labvalue):
+    def lab(self, labvalue, given=None):
+        """given: {lab id: value} of every lab of this person (rules may need two values)."""
+        partners = self._partners(labvalue, given or {})
         if self.contributions is None:
-            return self._lab(labvalue)
+            return self._lab(labvalue, partners)
         context = labvalue.context
         context = frozenset(context & self.present) if context else context
-        self._contribute((labvalue.key, context), Assessment._lab_in_context, labvalue, context)
+        self._contribute((labvalue.key, context, tuple(sorted(partners.items()))), Assessment._lab_in_context,
+                         labvalue, context, partners)
 
-    def _lab_in_context(self, labvalue, context):
+    def _partners(self, labvalue, given):
+        wanted = self.kb.memo.get(("partners", labvalue.lab_id))
+        if wanted is None:
+            rules = self.kb.get(labvalue.lab_id).get("rules", [])
+            wanted = self.kb.memo[("partners", labvalue.lab_id)] = {r["and_lab"] for r in rules if "and_lab" in r}
+        return {lab_id: given[lab_id] for lab_id in wanted if lab_id in given}
+
+    def _lab_in_context(self, labvalue, context, partners):
         self.present = set(context)
-        self._lab(labvalue)
+        self._lab(labvalue, partners)
 
-    def _lab(self, labvalue):
+    def _lab(self, labvalue, partners=None):
         inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
         comparator = getattr(labvalue, "comparator", "")
@@ -321,7 +356,12 @@ class Assessment:
         self.present.add(lab["id"])
         from rlscheck.rules.labs import grade
 
-        rule = grade(lab, labvalue, self.present)
+        rule, outcome = grade(lab, labvalue, self.present, partners)
+        if outcome == "missing":
+            rule = {"check": rule["if_missing"], "references": rule.get("references", [])}
+        elif outcome == "not-met":
+            self._not_linked(inp, resolved, self._unmet_text(rule, partners))
+            return
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
             finding_entry = self.kb.get(rule["finding"])
@@ -339,6 +379,15 @@ class Assessment:
         else:
             self._not_linked(inp, resolved, "Within the range not linked to RLS.")
 
+    def _unmet_text(self, rule, partners):
+        """Why a value in a rule's context is not linked: the rule, and the other value it needed."""
+        text = f"Not linked to RLS here: the rule that applies is {rule['threshold']}"
+        other = partners.get(rule.get("and_lab"))
+        if other is not None:
+            partner = self.kb.get(rule["and_lab"])
+            text += f"; {partner['name'].lower()} given is {other:g} {partner['unit']}"
+        return text + "."
+
     # -- the whole assessment --------------------------------------------------------------
 
     def add(self, inp, trimester=0):
@@ -354,7 +403,7 @@ class Assessment:
             part = Assessment(self.kb, self.resolver)
             work_out(part, *args)
             part.shared = True
-            part.extras = bool(part.notes or part.not_linked or part.unrecognized or part.checks)
+            part.extras = bool(part.isolated or part.notes or part.not_linked or part.unrecognized or part.checks)
             if len(self.contributions) > 10_000:  # bounded: memory stays flat
                 self.contributions.clear()
             self.contributions[key] = part
@@ -378,8 +427,8 @@ class Assessment:
             self.may_fold = True
         if not part.extras:  # most parts hold findings only
             return
-        for mine, theirs in ((self.notes, part.notes), (self.not_linked, part.not_linked),
-                             (self.unrecognized, part.unrecognized)):
+        for mine, theirs in ((self.isolated, part.isolated), (self.notes, part.notes),
+                             (self.not_linked, part.not_linked), (self.unrecognized, part.unrecognized)):
             for item in theirs:
                 self._once(mine, item)
         if part.checks:
@@ -430,7 +479,8 @@ class Assessment:
             # A product's ingredients with no link add noise once another ingredient was reported.
             del self.not_linked[before:]
         if result.outside:
-            self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
+            text = _not_covered_text(inp.kind, result.outside_text or result.outside)
+            self._not_linked(inp, result.outside, text, covered=False)
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
 
@@ -470,7 +520,7 @@ class Assessment:
 
     def _reported_elsewhere(self, inp):
         return any(m["input"] == inp.text for f in self.findings.values() for m in f.matched) or any(
-            n["input"] == inp.text for n in self.notes)
+            n["input"] == inp.text for n in self.notes + self.isolated)
 
     def finish(self, labs_given):
         """Fold and fire checks, then the findings in report order, each as
@@ -496,6 +546,7 @@ class Assessment:
             "rlscheck_version": __version__,
             "summary": self.summary(len(findings)),
             "findings": findings,
+            "isolated_reports": self.isolated,
             "notes": self.notes,
             "not_linked": self.not_linked,
             "unrecognized": self.unrecognized,
@@ -504,7 +555,17 @@ class Assessment:
         }
 
     def summary(self, count):
-        return _contributors(count) if count else self.kb.primary_rls
+        """The headline: findings only. Isolated reports and inputs outside the knowledge base
+        are said apart, so "nothing found" is never claimed for what was not checked."""
+        text = _contributors(count) if count else self.kb.primary_rls
+        if self.isolated:
+            text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
+                    " (unlikely to matter; not counted)."
+        uncovered = sum(1 for item in self.not_linked if item.get("covered") is False)
+        if uncovered:
+            text += f" {uncovered} input{'s are' if uncovered != 1 else ' is'} not in rlscheck's knowledge base" \
+                    " and could not be checked."
+        return text
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))
@@ -539,9 +600,17 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     # establish one (an eGFR in the kidney-failure range).
     if len(labs) > 1:
         labs = sorted(labs, key=lambda lv: bool(lv.context))
+    given = {lv.lab_id: lv.value for lv in labs}
     for labvalue in labs:
-        assessment.lab(labvalue)
+        assessment.lab(labvalue, given)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+
+
+def _not_covered_text(kind, what):
+    """A valid name or code that rlscheck's knowledge base does not hold: nothing was checked,
+    which is not the same as the sources showing no link."""
+    what = (what or ("A valid ICD-10-CM code" if kind == "condition" else "A known name")).rstrip(". ")
+    return f"{what}: not in rlscheck's knowledge base, so its link to RLS was not checked."
 
 
 @lru_cache(maxsize=64)

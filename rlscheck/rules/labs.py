@@ -74,17 +74,39 @@ def parse_lab(kb, text, name=None, value_text=None):
     return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"], context)
 
 
-def grade(lab, labvalue, present_conditions):
-    """The first rule the value meets (it names a finding or a check), or None."""
+def grade(lab, labvalue, present_conditions, partners=None):
+    """(rule, outcome) for the first rule that decides the value, or (None, None).
+
+    outcome: "met" (the rule's finding or check applies); "missing" (the rule also needs
+    another lab that was not given: its `if_missing` check applies); "not-met" (the value
+    or the other lab's value does not meet a final rule: no later rule is tried).
+    partners: {lab id: value in that lab's usual unit} of the other labs given.
+    """
+    partners = partners or {}
+    unmet = None  # the first rule the value met but the other lab's value did not
     for rule in lab.get("rules", []):
         context = rule.get("when_condition")
         if context and not set(context) & present_conditions:
             continue
-        if "below" in rule and _below(labvalue, rule["below"], strict=True):
-            return rule
-        if "at_most" in rule and _below(labvalue, rule["at_most"], strict=False):
-            return rule
-    return None
+        if "below" in rule:
+            meets = _below(labvalue, rule["below"], strict=True)
+        else:
+            meets = _below(labvalue, rule["at_most"], strict=False)
+        if meets and "and_lab" in rule:
+            other = partners.get(rule["and_lab"])
+            if other is None:
+                if rule.get("if_missing"):
+                    return rule, "missing"
+            elif not other < rule["and_below"]:
+                if rule.get("final"):
+                    return rule, "not-met"
+                unmet = unmet or rule
+                continue
+        if meets:
+            return rule, "met"
+        if rule.get("final"):
+            return rule, "not-met"
+    return (unmet, "not-met") if unmet else (None, None)
 
 
 def _below(labvalue, bound, strict):
