@@ -40,11 +40,6 @@ class Cli(Group):
         spec = COMMANDS.get(name)
         return getattr(importlib.import_module(spec[0]), spec[1]) if spec else None
 
-    def make_context(self, info_name, args, parent=None, **extra):
-        # Knowing the width here spares click importing shutil to ask the terminal.
-        extra.setdefault("terminal_width", _terminal_width())
-        return super().make_context(info_name, args, parent, **extra)
-
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -64,15 +59,8 @@ class Cli(Group):
         sys.exit(_exit_code(run))
 
 
-def _show_version(ctx, param, value):
-    if value and not ctx.resilient_parsing:
-        click.echo(f"rlscheck {__version__}")
-        ctx.exit()
-
-
 @click.group(cls=Cli, context_settings=CONTEXT)
-@click.option("--version", "-V", is_flag=True, is_eager=True, expose_value=False, callback=_show_version,
-              help="Show the version and exit.")  # click's version_option would look up a translation
+@click.version_option(__version__, "--version", "-V", prog_name="rlscheck", message="%(prog)s %(version)s")
 def cli():
     """Check medications, conditions, habits and lab results for known secondary causes of
     restless legs syndrome (RLS), with the evidence and sources behind each.
@@ -87,17 +75,6 @@ def cli():
     rlscheck informs; it does not diagnose. Never stop a medicine without asking your
     doctor or pharmacist.
     """
-
-
-def _terminal_width():
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 40)
-    except ValueError:
-        pass
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError, AttributeError):
-        return 80
 
 
 def main():
@@ -149,6 +126,9 @@ def _report_failure(error):
 def _show_click_error(error):
     from rlscheck.textsafe import safe
 
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):  # the help itself: our own text
+        error.show()
+        return
     if isinstance(error, click.UsageError) and error.ctx is not None:
         click.echo(error.ctx.get_usage(), err=True)
         click.echo(f"Try '{error.ctx.command_path} -h' for help.", err=True)

@@ -28,9 +28,11 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
 
     \b
     JSONL input, one person a line, every field optional:
-      {"id": "p1", "meds": ["Zoloft"], "conditions": ["ESRD"], "labs": {"ferritin": 40}}
-    CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several values
-    in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
+      {"id": "p1", "meds": ["Zoloft"], "conditions": ["ESRD"],
+       "labs": {"ferritin": 40}}
+
+    CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several
+    values in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
 
     Results are in input order whatever the number of jobs.
 

@@ -5,7 +5,7 @@ import click
 from rlscheck.commands.options import CONTEXT, Command
 
 
-@click.command(cls=Command, context_settings=CONTEXT)
+@click.command(cls=Command, context_settings=CONTEXT, no_args_is_help=True)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell):
     """Print the shell completion script for SHELL.

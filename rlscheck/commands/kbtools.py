@@ -10,7 +10,7 @@ def kb():
     """Knowledge-base tools."""
 
 
-@kb.command("validate", context_settings=CONTEXT)
+@kb.command("validate", context_settings=CONTEXT, short_help="Check knowledge-base files.")
 @click.argument("files", nargs=-1)
 @click.option("--standalone", is_flag=True, help="Check the files alone, not merged over the shipped knowledge base.")
 def kb_validate(files, standalone):

@@ -21,7 +21,7 @@ def meds(class_name, include_all, output_format, kb_files, color):
     Examples:
       rlscheck meds --class antidepressant
       rlscheck meds --format csv > rls-meds.csv
-      rlscheck meds --class "beta blocker" --format json | jq '.medications[].name'
+      rlscheck meds --class "beta blocker" -f json | jq '.medications[].name'
     """
     from rlscheck import catalog
 

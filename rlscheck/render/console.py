@@ -3,10 +3,11 @@
 import os
 
 
-def make_console(color="auto", stderr=False):
+def make_console(color="auto", stderr=False, file=None, width=None):
     from rich.console import Console
 
-    options = {"stderr": stderr, "highlight": False, "markup": False, "emoji": False}
+    options = {"stderr": stderr, "highlight": False, "markup": False, "emoji": False, "file": file,
+               "width": width}
     if color == "always" or (color == "auto" and os.environ.get("FORCE_COLOR") and not os.environ.get("NO_COLOR")):
         options["force_terminal"] = True
     if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):

@@ -1,7 +1,9 @@
-"""The assessment as Rich tables for a person at a terminal (reads well at 80 columns)."""
+"""The assessment for a person at a terminal: a compact review that fits one screen, or with
+`--details` the full explanation, advice, safer options and numbered references.
+
+Colour follows meaning and never carries it alone: every certainty is also written out."""
 
 from rlscheck.render.console import text
-from rlscheck.wrapping import fill
 from rlscheck.textsafe import safe
 
 CATEGORY_TITLES = {
@@ -10,134 +12,343 @@ CATEGORY_TITLES = {
     "aggravator": "May aggravate symptoms",
     "primary-risk-factor": "Risk factors for primary RLS",
 }
+# Causes in red or yellow by how sure the link is; weak or conflicting evidence dim.
 CERTAINTY_STYLES = {
-    "established": "bold green",
-    "probable": "green",
+    "established": "bold red",
+    "probable": "red",
     "possible": "yellow",
-    "conflicting": "magenta",
-    "weak": "dim yellow",
-    "indirect": "cyan",
+    "conflicting": "dim",
+    "weak": "dim",
+    "indirect": "dim",
     "class-inference": "dim",
 }
+SAFE_STYLE = "green"  # treatments and safer options
+NOTE_STYLES = {"treatment": SAFE_STYLE, "augmentation": "yellow"}
+_CHAIN_STEPS = ("brand of ", "ingredient of ", "listed ingredient")
 
 
-def _matched_line(matched):
-    from rich.text import Text
-
-    line = Text()
-    line.append_text(text(matched["input"], "bold"))
-    if matched.get("resolved") and matched["resolved"].lower() != matched["input"].lower():
-        line.append(" → ")
-        line.append_text(text(matched["resolved"]))
-    if matched.get("via"):
-        line.append(" (")
-        line.append_text(text(" → ".join(matched["via"]), "italic"))
-        line.append(")")
-    if matched.get("source"):
-        line.append_text(text(f" [{matched['source']}]", "dim"))
-    if matched.get("detail"):
-        line.append("\n  ")
-        line.append_text(text(matched["detail"], "dim"))
-    return line
+def render(document, console, details=False):
+    """Print the document on a Rich console."""
+    (_details if details else _compact)(document, console)
 
 
-def _details(finding):
-    from rich.text import Text
-
-    cell = Text()
-    for matched in finding["matched"]:
-        cell.append("• ")
-        cell.append_text(_matched_line(matched))
-        cell.append("\n")
-    cell.append("Why: ", style="bold")
-    cell.append_text(text(finding["explanation"]))
-    cell.append("\nDiscuss: ", style="bold")
-    cell.append_text(text(finding["advice"]))
-    if finding.get("alternatives") or finding.get("alternatives_note"):
-        cell.append("\nSafer options: ", style="bold")
-        parts = ", ".join(finding.get("alternatives", []))
-        note = finding.get("alternatives_note", "")
-        cell.append_text(text(" ".join(part for part in (parts + "." if parts else "", note) if part)))
-    cell.append("\nSources: ", style="bold")
-    cell.append_text(text(", ".join(ref["id"] for ref in finding["references"]), "dim"))
-    return cell
+# -- compact review -------------------------------------------------------------------------
 
 
-def _finding_cell(finding):
-    from rich.text import Text
-
-    cell = Text()
-    cell.append_text(text(finding["title"], "bold"))
-    cell.append("\n")
-    cell.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
-    cell.append("\nevidence: ", style="dim")
-    cell.append_text(text(finding["evidence"]))
-    return cell
-
-
-def _simple_table(title, headers, rows):
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", title_style="bold", show_lines=False, expand=True)
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        table.add_row(*[text(cell) for cell in row])
-    return table
-
-
-def render(document, console):
-    from rich.console import Group
+def _compact(document, console):
     from rich.rule import Rule
     from rich.table import Table
     from rich.text import Text
 
-    width = max(console.width, 40)
-    first_width = (width - 7) // 4  # a quarter of the room inside the borders and padding
-    parts = [Rule(text("rlscheck: restless legs check", "bold")), text(document["summary"])]
-    findings = document["findings"]
+    width = console.width
+    certainty_width = max((len(finding["certainty"]) for finding in document["findings"]), default=0)
+    console.print(Rule(text("rlscheck: restless legs check", "bold")))
+    console.print(text(document["summary"]))
+    for title, group in _by_category(document["findings"]):
+        console.print()
+        console.print(text(title, "bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=certainty_width, no_wrap=True)
+        grid.add_column()
+        for finding in group:
+            line = Text()
+            line.append_text(text(finding["title"], "bold"))
+            line.append(": ")
+            line.append_text(text(_matched_summary(finding)))
+            reason = _first_sentence(finding["explanation"])
+            room = width - certainty_width - 1
+            line.append("\n")
+            line.append_text(text(_shorten(reason, room), "dim"))
+            grid.add_row(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")), line)
+        console.print(grid)
+    _compact_list(console, "Also worth knowing", [
+        (note["input"], _first_sentence(note["text"]), NOTE_STYLES.get(note.get("relation"), ""))
+        for note in document["notes"]])
+    _compact_list(console, "Isolated reports (single case reports, not counted as findings)", [
+        (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
+    if document["check_next"]:
+        console.print()
+        console.print(text("What to check next", "bold underline"))
+        for check in document["check_next"]:
+            console.print(_bullet(check["text"]))
+    _inputs_left(console, document)
+    if document["findings"]:
+        console.print()
+        console.print(text("Why, what to discuss, safer options and sources: add --details.", "dim"))
+    _disclaimer(console, document)
+
+
+def _compact_list(console, title, rows):
+    """One line each: the input in bold, then as much of the text as fits."""
+    from rich.text import Text
+
+    if not rows:
+        return
+    console.print()
+    console.print(text(title, "bold underline"))
+    for name, body, style in rows:
+        line = Text()
+        line.append_text(text(name, "bold " + style if style else "bold"))
+        line.append(": ")
+        line.append_text(text(_shorten(body, max(console.width - len(line), 20)), style))
+        console.print(line)
+
+
+def _inputs_left(console, document):
+    """Not linked and not recognised inputs, each named (nothing is dropped)."""
+    from rich.text import Text
+
+    if document["not_linked"]:
+        line = Text()
+        line.append("Not linked to RLS: ", style="bold")
+        line.append_text(text(", ".join(_named(item) for item in document["not_linked"])))
+        console.print()
+        console.print(line)
+    if document["unrecognized"]:
+        line = Text()
+        line.append("Not recognised (nothing was guessed): ", style="bold")
+        line.append_text(text("; ".join(_unrecognized(item) for item in document["unrecognized"])))
+        if not document["not_linked"]:
+            console.print()
+        console.print(line)
+
+
+def _named(item):
+    resolved = item.get("resolved") or ""
+    same = not resolved or resolved.casefold() == item["input"].casefold()
+    return item["input"] if same else f"{item['input']} ({resolved})"
+
+
+def _unrecognized(item):
+    if item.get("reason"):
+        return f"{item['input']}: {item['reason']}"
+    if item["suggestions"]:
+        return f"{item['input']}: did you mean {', '.join(item['suggestions'])}?"
+    return f"{item['input']}: no close match, check the spelling"
+
+
+def _matched_summary(finding):
+    """What matched, input → generic (classes), one group per generic: 'Benadryl, Tylenol PM →
+    diphenhydramine'."""
+    groups = {}
+    for matched in finding["matched"]:
+        resolved = matched.get("resolved") or matched["input"]
+        groups.setdefault(resolved, []).append(matched)
+    parts = []
+    for resolved, group in groups.items():
+        inputs = list(dict.fromkeys(m["input"] for m in group))
+        part = ", ".join(inputs)
+        if finding["kind"] in ("medication", "withdrawal") and group[0].get("kind", finding["kind"]) in (
+                "medication", "withdrawal"):
+            if any(i.casefold() != resolved.casefold() for i in inputs):
+                part += f" → {resolved}"
+            classes = [step for step in group[0].get("via", [])[:-1] if not step.startswith(_CHAIN_STEPS)]
+            if classes:
+                part += f" ({' → '.join(classes)})"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _first_sentence(paragraph):
+    paragraph = " ".join(str(paragraph).split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[:end + 1]
+
+
+def _shorten(line, width):
+    """The line cut at a word boundary to fit width, marked with '…' when cut."""
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" ", 0, width)
+    return (line[:cut] if cut > 0 else line[:width - 1]).rstrip(" ,;:") + "…"
+
+
+def _by_category(findings):
     for category, title in CATEGORY_TITLES.items():
         group = [finding for finding in findings if finding["category"] == category]
-        if not group:
-            continue
-        table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=True)
-        # Widths given, not measured: Rich would otherwise measure every word of every cell first.
-        table.add_column("Finding", width=first_width, overflow="fold")
-        table.add_column("What matched, why, what to discuss", width=width - first_width - 7, overflow="fold")
+        if group:
+            yield title, group
+
+
+def _bullet(body, indent=0, mark="•"):
+    """A bulleted paragraph whose wrapped lines hang under its first word."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    if indent:
+        grid.add_column(width=indent - 1)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(*([""] if indent else []), mark, body if not isinstance(body, str) else text(body))
+    return grid
+
+
+def _disclaimer(console, document):
+    console.print()
+    console.print(text(document["disclaimer"], "italic"))
+
+
+# -- details ----------------------------------------------------------------------------------
+
+
+class References:
+    """Sources numbered in order of first citation; each printed once, below."""
+
+    def __init__(self):
+        self.numbers = {}
+
+    def cite(self, refs):
+        return " ".join(f"[{self.numbers.setdefault(ref['id'], (len(self.numbers) + 1, ref))[0]}]" for ref in refs)
+
+    def print(self, console):
+        from rich.text import Text
+
+        if not self.numbers:
+            return
+        console.print()
+        console.print(text("References", "bold underline"))
+        for number, ref in self.numbers.values():
+            year = f" ({ref['year']})" if ref.get("year") and str(ref["year"]) not in ref["title"] else ""
+            console.print(text(f"[{number}] {ref['title']}{year}"))
+            if ref.get("url"):
+                # Printed whole, never folded, so it can be clicked (OSC 8 where supported) or copied.
+                url = safe(ref["url"])
+                console.print(Text("    ").append(url, style=f"link {url}" if console.is_terminal else ""),
+                              soft_wrap=True, overflow="ignore", crop=False)
+
+
+def _details(document, console):
+    from rich.rule import Rule
+    from rich.text import Text
+
+    references = References()
+    console.print(Rule(text("rlscheck: restless legs check", "bold")))
+    console.print(text(document["summary"]))
+    shared = {"counts": _repeated_paragraphs(document)}
+    for title, group in _by_category(document["findings"]):
+        console.print()
+        console.print(text(title, "bold underline"))
         for finding in group:
-            table.add_row(_finding_cell(finding), _details(finding))
-        parts.append(table)
+            console.print()
+            head = Text()
+            head.append_text(text(finding["title"], "bold"))
+            head.append(" — ")
+            head.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
+            head.append_text(text(f" (best evidence: {finding['evidence']})", "dim"))
+            console.print(head)
+            _details_matched(console, finding, shared)
+            _field(console, "Why", finding["explanation"], shared=shared)
+            _field(console, "Discuss", finding["advice"], shared=shared)
+            if finding.get("alternatives") or finding.get("alternatives_note"):
+                names = ", ".join(finding.get("alternatives", []))
+                body = " ".join(part for part in (names + "." if names else "", finding.get("alternatives_note", ""))
+                                if part)
+                _field(console, "Safer options", body, SAFE_STYLE)
+            if finding["references"]:
+                _field(console, "Sources", references.cite(finding["references"]))
     if document["notes"]:
-        rows = [(note["input"], note["text"]) for note in document["notes"]]
-        parts.append(_simple_table("Notes", ["Input", "Note"], rows))
-    if document["not_linked"]:
-        rows = [(item["input"], item["kind"], item.get("resolved", ""), item.get("text", ""))
-                for item in document["not_linked"]]
-        parts.append(_simple_table("Not linked to RLS", ["Input", "Kind", "Recognised as", "Note"], rows))
-    if document["unrecognized"]:
-        rows = [(item["input"], item["kind"],
-                 item.get("reason") or ("did you mean: " + ", ".join(item["suggestions"]) if item["suggestions"]
-                                        else "no close match; check the spelling"))
-                for item in document["unrecognized"]]
-        parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
-    console.print(Group(*parts))
+        console.print()
+        console.print(text("Also worth knowing", "bold underline"))
+        for note in document["notes"]:
+            body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
+            _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0, shared=shared)
+    if document.get("isolated_reports"):
+        console.print()
+        console.print(text("Isolated reports (single case reports, not counted as findings)", "bold underline"))
+        for item in document["isolated_reports"]:
+            body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
+            _field(console, item["input"], body, "dim", indent=0)
     if document["check_next"]:
-        console.print(text("What to check next", "bold"))
+        console.print()
+        console.print(text("What to check next", "bold underline"))
         for check in document["check_next"]:
-            wrapped = fill(safe(check["text"]), width, first="• ", rest="  ")
-            console.print(Text(wrapped), soft_wrap=True)
-    cited = {}
-    for finding in findings:
-        for ref in finding["references"]:
-            cited.setdefault(ref["id"], ref)
-    if cited:
-        # Left to the terminal to wrap: long URLs stay whole and copyable.
-        references = Text()
-        references.append("References\n", style="bold")
-        for ref in cited.values():
-            year = f" ({ref['year']})" if ref.get("year") else ""
-            url = f" {ref['url']}" if ref.get("url") else ""
-            references.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
-            references.append("\n")
-        console.print(references, soft_wrap=True, end="")
-    console.print(Text(fill(safe(document["disclaimer"]), width), style="italic"), soft_wrap=True)
+            console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
+                                                   if check.get("references") else "")))
+    _inputs_left(console, document)
+    references.print(console)
+    _disclaimer(console, document)
+
+
+def _details_matched(console, finding, shared):
+    """Each match on its own line; a detail shared by several matches (the same ingredient in
+    several products) printed once, after the last of them."""
+    from rich.text import Text
+
+    matched = finding["matched"]
+    for position, item in enumerate(matched):
+        line = Text()
+        line.append_text(text(item["input"], "bold"))
+        resolved = item.get("resolved")
+        if resolved and resolved.casefold() != item["input"].casefold():
+            line.append(" → ")
+            line.append_text(text(resolved))
+        if item.get("via"):
+            line.append_text(text(f" ({' → '.join(item['via'])})", "italic"))
+        if item.get("source"):
+            line.append_text(text(f" [{item['source']}]", "dim"))
+        console.print(_bullet(line, 2))
+        detail = item.get("detail")
+        later = [other.get("detail") for other in matched[position + 1:]]
+        if detail and detail not in later:
+            _paragraph(console, detail, "dim", 4, shared)
+
+
+def _field(console, label, body, style="", indent=2, shared=None):
+    from rich.text import Text
+
+    line = Text()
+    line.append_text(text(label + ": ", "bold " + style if style else "bold"))
+    number = _shared_number(shared, body)
+    if number and number[1]:
+        line.append_text(text(f"as {number[0]} above", "dim"))
+    else:
+        if number:
+            line.append_text(text(f"[{number[0]}] ", "dim"))
+        line.append_text(text(body, style))
+    _indented(console, line, indent)
+
+
+def _paragraph(console, body, style, indent, shared):
+    from rich.text import Text
+
+    number = _shared_number(shared, body)
+    if number and number[1]:
+        _indented(console, text(f"as {number[0]} above", "dim"), indent)
+    else:
+        line = Text()
+        if number:
+            line.append_text(text(f"[{number[0]}] ", "dim"))
+        line.append_text(text(body, style))
+        _indented(console, line, indent)
+
+
+def _shared_number(shared, body):
+    """(number, seen before) for a long paragraph that appears more than once, else None."""
+    if shared is None or len(body) < 80:
+        return None
+    counts = shared.setdefault("counts", {})
+    if counts.get(body, 0) < 2:
+        return None
+    seen = shared.setdefault("seen", {})
+    if body in seen:
+        return seen[body], True
+    seen[body] = f"¶{len(seen) + 1}"
+    return seen[body], False
+
+
+def _repeated_paragraphs(document):
+    """{paragraph: how often it appears} over explanations, advice, match details and notes."""
+    counts = {}
+    for finding in document["findings"]:
+        details = {item.get("detail") for item in finding["matched"]} - {None, ""}
+        for body in [finding["explanation"], finding["advice"], *details]:
+            counts[body] = counts.get(body, 0) + 1
+    for note in document["notes"]:
+        counts[note["text"]] = counts.get(note["text"], 0) + 1
+    return counts
+
+
+def _indented(console, renderable, indent):
+    from rich.padding import Padding
+
+    console.print(Padding(renderable, (0, 0, 0, indent), expand=False) if indent else renderable)
