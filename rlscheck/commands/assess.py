@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from rlscheck.commands.options import CONTEXT, Command, FileName, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import (CONTEXT, Command, FileName, LabName, NameType, color_option, format_option,
+                                      kb_option, load_kb)
 
 ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "substance",
                 "withdrawal": "withdrawal", "risk": "risk-factor"}
@@ -21,7 +22,7 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
               help="A drug or class recently stopped or being tapered.")
 @click.option("--risk", "-r", "risks", multiple=True, type=NameType("risk-factor"),
               help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
-@click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
+@click.option("--lab", "labs", multiple=True, type=LabName(), metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
 @click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
               help="A FHIR R4 Bundle or resource ('-' reads stdin); its medications and conditions join the inputs.")

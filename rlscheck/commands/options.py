@@ -58,13 +58,47 @@ class NameType(click.ParamType):
 
         try:
             kb = load_kb(_kb_files(ctx))
-            items = [item for index in self.indexes for item in kb.completions(index, incomplete)]
+            items = [item for index in self.indexes for item in kb.completions(index, incomplete)
+                     if self.keep(kb, item[0])]
         except Exception:  # completion must never print a traceback into the shell
             return []
         unique = {}
         for value, help_text in items:
             unique.setdefault(value.casefold(), CompletionItem(value, help=help_text))
         return [unique[key] for key in sorted(unique)][:100]
+
+    def keep(self, kb, value):
+        return True
+
+
+class ClassName(NameType):
+    """A drug class, completed from the class names of the knowledge base."""
+
+    def __init__(self):
+        super().__init__("medication")
+
+    def keep(self, kb, value):
+        from rlscheck.normalize import name_key
+
+        return any(kb.get(entry_id)["kind"] == "class" for entry_id, _ in kb.lookup("medication", name_key(value)))
+
+
+class LabName(click.ParamType):
+    """A lab result NAME=VALUE[ UNIT]; the shell completes the lab names ('ferritin=')."""
+
+    name = "lab"
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        if "=" in incomplete:
+            return []
+        try:
+            kb = load_kb(_kb_files(ctx))
+            names = sorted({name.casefold() for name, _ in kb.completions("lab", incomplete) if " " not in name})
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        return [CompletionItem(f"{name}=", help="lab result") for name in names]
 
 
 def color_option(function):
@@ -79,7 +113,7 @@ def format_option(*choices, default="table"):
 
 
 def kb_option(function):
-    return click.option("--kb", "kb_files", multiple=True, type=click.Path(dir_okay=False),
+    return click.option("--kb", "kb_files", multiple=True, type=click.Path(),
                         help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")(function)
 
 

@@ -19,6 +19,17 @@ def make_console(color="auto", stderr=False, file=None, width=None):
     return console
 
 
+def paged(console, no_pager=False):
+    """A context in which the console's output goes through a pager (less, or $PAGER) as git
+    does: only on a terminal, never with --no-pager; less quits at once if it fits a screen."""
+    import contextlib
+
+    if no_pager or not console.is_terminal or os.environ.get("TERM") == "dumb":
+        return contextlib.nullcontext()
+    os.environ.setdefault("LESS", "FRX")
+    return console.pager(styles=True)
+
+
 def _reader_gone():
     raise BrokenPipeError
 

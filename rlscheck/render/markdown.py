@@ -2,7 +2,7 @@
 
 import re
 
-from rlscheck.render.table import CATEGORY_TITLES
+from rlscheck.render.table import CATEGORY_TITLES, References
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -29,6 +29,7 @@ def _matched(matched):
 
 
 def render(document) -> str:
+    references = References()
     out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
     inputs = []
     for finding in document["findings"]:
@@ -45,15 +46,17 @@ def render(document) -> str:
         for finding in group:
             out += [f"### {md(finding['title'])}", ""]
             out += [f"- **How sure:** {md(finding['certainty'])} (best evidence: {md(finding['evidence'])})"]
-            for matched in finding["matched"]:
-                out += [f"- **Matched:** {_matched(matched)}"]
+            details = [m.get("detail") for m in finding["matched"]]
+            for position, matched in enumerate(finding["matched"]):
+                # A detail shared by several matches (one ingredient, several products) once, at the last.
+                shown = matched if matched.get("detail") not in details[position + 1:] else dict(matched, detail="")
+                out += [f"- **Matched:** {_matched(shown)}"]
             out += [f"- **Why:** {md(finding['explanation'])}", f"- **To discuss:** {md(finding['advice'])}"]
             if finding.get("alternatives") or finding.get("alternatives_note"):
                 names = ", ".join(md(a) for a in finding.get("alternatives", []))
                 note = md(finding.get("alternatives_note", ""))
                 out += [f"- **Safer options:** {names}{'. ' if names and note else ''}{note}"]
-            refs = "; ".join(_reference(ref) for ref in finding["references"])
-            out += [f"- **Sources:** {refs}", ""]
+            out += [f"- **Sources:** {references.cite(finding['references'])}", ""]
     if document["notes"]:
         out += ["## Notes", ""] + [f"- **{md(n['input'])}**: {md(n['text'])}" for n in document["notes"]] + [""]
     if document["not_linked"]:
@@ -70,6 +73,9 @@ def render(document) -> str:
         out += [""]
     if document["check_next"]:
         out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in document["check_next"]] + [""]
+    if references.numbers:
+        out += ["## References", ""]
+        out += [f"{number}. {_reference(ref)}" for number, ref in references.numbers.values()] + [""]
     out += ["---", "", f"*{md(document['disclaimer'])}*", ""]
     return "\n".join(out)
 
