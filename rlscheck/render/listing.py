@@ -104,22 +104,24 @@ def _words(cell):
 
 
 def fitted_widths(headers, rows, width, gaps):
-    """Column widths in which no word has to be split, the room left shared out by how much
-    text each column holds; None when the longest words alone do not fit."""
+    """Column widths in which no word has to be split, the room shared out evenly (a column
+    that needs less than its share gives the rest to the others); None when the longest words
+    alone do not fit."""
     cells = [[text(header)] + [row[i] for row in rows] for i, header in enumerate(headers)]
     least = [max(max(_words(cell)) for cell in column) for column in cells]
     most = [max(max(len(line) for line in (cell.plain.splitlines() or [""])) for cell in column) for column in cells]
-    room = width - gaps - sum(least)
-    if room < 0:
+    room = width - gaps
+    if sum(least) > room:
         return None
-    wants = [m - l for m, l in zip(most, least)]
-    total = sum(wants) or 1
-    widths = [l + min(w, room * w // total) for l, w in zip(least, wants)]
-    spare = width - gaps - sum(widths)
-    for index in sorted(range(len(widths)), key=lambda i: wants[i] - (widths[i] - least[i]), reverse=True):
-        extra = min(spare, most[index] - widths[index])
-        widths[index] += max(extra, 0)
-        spare -= max(extra, 0)
+    widths = list(least)
+    open_columns = [i for i in range(len(widths)) if most[i] > least[i]]
+    while open_columns and sum(widths) < room:
+        share = max((room - sum(widths)) // len(open_columns), 1)
+        for i in list(open_columns):
+            grant = min(share, most[i] - widths[i], room - sum(widths))
+            widths[i] += grant
+            if widths[i] >= most[i]:
+                open_columns.remove(i)
     return widths
 
 

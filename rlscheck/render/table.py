@@ -51,10 +51,11 @@ def _compact(document, console):
         grid.add_column(width=certainty_width, no_wrap=True)
         grid.add_column()
         for finding in group:
-            line = Text()
-            line.append_text(text(finding["title"], "bold"))
-            line.append(": ")
-            line.append_text(text(_matched_summary(finding)))
+            line = text(finding["title"], "bold")
+            matched = _matched_summary(finding)
+            if matched.casefold() != finding["title"].casefold():
+                line.append(": ")
+                line.append_text(text(matched))
             reason = _first_sentence(finding["explanation"])
             room = width - certainty_width - 1
             line.append("\n")
