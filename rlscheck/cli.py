@@ -40,6 +40,11 @@ class Cli(Group):
         spec = COMMANDS.get(name)
         return getattr(importlib.import_module(spec[0]), spec[1]) if spec else None
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # Knowing the width here spares click importing shutil to ask the terminal.
+        extra.setdefault("terminal_width", _terminal_width())
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -75,6 +80,17 @@ def cli():
     rlscheck informs; it does not diagnose. Never stop a medicine without asking your
     doctor or pharmacist.
     """
+
+
+def _terminal_width():
+    try:
+        return max(int(os.environ.get("COLUMNS", "")), 40)
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 80
 
 
 def main():

@@ -191,3 +191,22 @@ def test_listings_go_through_a_pager_on_a_terminal_only(tmp_path):
     assert b"SSRI" in child.before and not paged.exists()
     piped = rlscheck("meds", "--class", "SSRI")  # not a terminal: printed straight out
     assert "paroxetine" in piped.stdout and not paged.exists()
+
+
+def test_meds_says_why_a_treatment_is_listed(monkeypatch):
+    screen = screenshot(monkeypatch, ["meds", "--class", "opioid"], 100)
+    assert "treatment, withdrawal" in screen
+
+
+def test_kb_validate_reports_in_line_order_and_a_missing_file_without_a_position(tmp_path):
+    from conftest import rlscheck as run
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("drugs:\n  - id: drug.a\n    name: a\n  - id: drug.b\n    name: b\n"
+                      "    relation: nonsense\n", encoding="utf-8")
+    result = run("kb", "validate", "--standalone", broken, tmp_path / "missing.yaml")
+    assert result.exit_code == 3
+    lines = result.stdout.splitlines()
+    positions = [tuple(map(int, line.split(":")[1:3])) for line in lines if line.startswith(str(broken) + ":")]
+    assert len(positions) > 1 and positions == sorted(positions)
+    assert f"{tmp_path / 'missing.yaml'}: [error]" in result.stdout and ":0:0" not in result.stdout

@@ -113,7 +113,7 @@ def format_option(*choices, default="table"):
 
 
 def kb_option(function):
-    return click.option("--kb", "kb_files", multiple=True, type=click.Path(),
+    return click.option("--kb", "kb_files", multiple=True, type=click.Path(), metavar="FILE",
                         help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")(function)
 
 

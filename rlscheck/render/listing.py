@@ -64,7 +64,11 @@ def _medication_rows(records, narrow):
     for record in records:
         name = _stacked(text(record["name"], "bold"), text(", ".join(record.get("brands", [])), "dim"))
         classes = text(", ".join(record["classes"]))
-        link = _stacked(_styled("relation", record["relation"]), text(record["evidence"], "dim"))
+        link = _styled("relation", record["relation"])
+        if record.get("withdrawal") and record["relation"] != "withdrawal":  # why a treatment is listed
+            link.append(", ")
+            link.append_text(_styled("relation", "withdrawal"))
+        link = _stacked(link, text(record["evidence"], "dim"))
         rows.append([name, _stacked(classes, link)] if narrow else [name, classes, link])
     return (["Medication", "Class and link"] if narrow else ["Medication", "Class", "Link"]), rows
 
