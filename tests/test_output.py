@@ -92,6 +92,13 @@ def test_one_cause_found_by_a_code_and_a_lab_is_one_finding():
     assert [(m["input"], m.get("kind")) for m in kidney["matched"]] == [("N18.4", None), ("egfr=25", "lab")]
     assert {"KDIGO12"} <= {ref["id"] for ref in kidney["references"]}
     assert document["summary"].startswith("2 ")
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("rlscheck").joinpath("schemas/assess.schema.json").read_text())
+    jsonschema.validate(document, schema)
     # A lab alone still makes its own finding.
     assert [f["id"] for f in assess_json("--lab", "egfr=25")["findings"]] == ["lab.kidney-severe"]
 
