@@ -55,25 +55,47 @@ def test_scripts_quote_names_in_bash_keep_typed_text_in_zsh_and_whole_names_in_f
     assert 'string split -m 1 ","' in fish
 
 
-def test_real_bash_completes_a_name_with_spaces_as_one_word():
-    """Types `rlscheck assess -f json -m tylenol\\ si<TAB>` into bash in a terminal, runs the
-    completed line, and checks the program received the whole name as one argument."""
+SHELLS = {  # how to start each shell with rlscheck's completion loaded
+    "bash": (["--norc", "--noprofile"], 'PS1="$ "; eval "$(rlscheck completion bash)"; echo READY'),
+    "zsh": (["-f"], 'PS1="$ "; autoload -U compinit; compinit -u; eval "$(rlscheck completion zsh)"; echo READY'),
+    "fish": (["--no-config"], "rlscheck completion fish | source; echo READY"),
+}
+PRINT_INPUTS = (" -f json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(\"GOT\", "
+                "\"/\".join(m[\"input\"] for f in d[\"findings\"] for m in f[\"matched\"]) + "
+                "\"/\".join(x[\"input\"] for k in (\"notes\", \"not_linked\", \"unrecognized\") for x in d[k]) "
+                "+ \"|\")'")
+
+
+def complete_in(shell, typed, tmp_path):
+    """Types `typed` and TAB into a real shell in a terminal, then runs the completed line:
+    the inputs the program received."""
     pexpect = pytest.importorskip("pexpect")
-    if not shutil.which("bash"):
-        pytest.skip("bash is not installed")
+    if not shutil.which(shell):
+        pytest.skip(f"{shell} is not installed")
     bin_dir = str(Path(sys.executable).parent)
-    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), PS1="$ ", TERM="dumb",
-               INPUTRC="/dev/null")
-    shell = pexpect.spawn("bash", ["--norc", "--noprofile"], env=env, encoding="utf-8", timeout=90,
-                          dimensions=(40, 300))
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), TERM="dumb", INPUTRC="/dev/null",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    arguments, setup = SHELLS[shell]
+    terminal = pexpect.spawn(shell, arguments, env=env, encoding="utf-8", timeout=90, dimensions=(40, 300))
     try:
-        shell.sendline('eval "$(rlscheck completion bash)"; echo READY')
-        shell.expect("READY")
-        shell.send("rlscheck assess -f json -m tylenol\\ si\t")
-        time.sleep(2)  # let completion fill in the word before the rest is typed
-        shell.send(" | python3 -c 'import json, sys; "
-                   "print(\"GOT\", json.load(sys.stdin)[\"findings\"][0][\"matched\"][0][\"input\"] + \"|\")'\n")
-        shell.expect(r"GOT ([^|\r\n]*)\|")
-        assert shell.match.group(1) == "Tylenol Simply Sleep"
+        terminal.sendline(setup)
+        terminal.expect("READY")
+        time.sleep(1)
+        terminal.send(typed + "\t")
+        time.sleep(3)  # let completion fill in the word before the rest is typed
+        terminal.send(PRINT_INPUTS + "\r")
+        terminal.expect(r"GOT ([^|\r\n]*)\|")
+        return terminal.match.group(1)
     finally:
-        shell.close(force=True)
+        terminal.close(force=True)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_real_shells_complete_a_name_with_spaces_as_one_word(shell, tmp_path):
+    assert complete_in(shell, "rlscheck assess -m tylenol\\ si", tmp_path) == "Tylenol Simply Sleep"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_real_shells_keep_what_was_typed_when_candidates_differ_in_case(shell, tmp_path):
+    received = complete_in(shell, "rlscheck assess -m benz", tmp_path)
+    assert received.casefold().startswith("benz")
