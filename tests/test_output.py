@@ -113,6 +113,14 @@ def test_details_print_a_shared_paragraph_once_and_every_url_whole(monkeypatch):
     assert re.search(r"Sources: (\[\d+\] ?)+$", screen, re.M)
 
 
+def test_references_are_hyperlinks_on_a_terminal_and_plain_urls_in_a_pipe():
+    url = "https://www.medicalnewstoday.com/releases/129785"
+    terminal = rlscheck("assess", "-m", "Benadryl", "--details", "--color", "always").stdout
+    assert "\x1b]8;id=" in terminal and f";{url}\x1b\\" in terminal  # OSC 8, and the URL printed whole
+    piped = rlscheck("assess", "-m", "Benadryl", "--details").stdout
+    assert "\x1b" not in piped and f"    {url}\n" in piped
+
+
 def test_colour_follows_meaning_and_is_never_alone():
     causes = rlscheck("assess", "-m", "paroxetine", "-c", "pregnancy", "-m", "metoprolol", "--color", "always").stdout
     assert "\x1b[1;31mestablished" in causes and "\x1b[31mprobable" in causes  # red: a likely cause

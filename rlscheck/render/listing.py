@@ -138,7 +138,7 @@ def print_table(console, title, headers, rows, show_header=True):
                            3 * len(headers) + 1)
     if widths is None:
         return _blocks(console, title, headers, rows)
-    grid = Table(title=title, title_justify="left", title_style="bold", show_header=show_header)
+    grid = Table(title=text(title), title_justify="left", title_style="bold", show_header=show_header)
     for header, width in zip(headers, widths):
         grid.add_column(header, width=width)
     for row in rows:
@@ -161,8 +161,6 @@ def _blocks(console, title, headers, rows):
 
 
 def show_table(console, term, records, disclaimer):
-    from rich.text import Text
-
     from rlscheck.render.table import References
 
     references = References()

@@ -38,7 +38,6 @@ def render(document, console, details=False):
 def _compact(document, console):
     from rich.rule import Rule
     from rich.table import Table
-    from rich.text import Text
 
     width = console.width
     certainty_width = max((len(finding["certainty"]) for finding in document["findings"]), default=0)
@@ -171,7 +170,7 @@ def _by_category(findings):
             yield title, group
 
 
-def _bullet(body, indent=0, mark="•"):
+def _bullet(body, indent=0):
     """A bulleted paragraph whose wrapped lines hang under its first word."""
     from rich.table import Table
 
@@ -180,7 +179,7 @@ def _bullet(body, indent=0, mark="•"):
         grid.add_column(width=indent - 1)
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(*([""] if indent else []), mark, body if not isinstance(body, str) else text(body))
+    grid.add_row(*([""] if indent else []), "•", text(body) if isinstance(body, str) else body)
     return grid
 
 
@@ -225,7 +224,7 @@ def _details(document, console):
     references = References()
     console.print(Rule(text("rlscheck: restless legs check", "bold")))
     console.print(text(document["summary"]))
-    shared = {"counts": _repeated_paragraphs(document)}
+    paragraphs = Paragraphs(document)
     for title, group in _by_category(document["findings"]):
         console.print()
         console.print(text(title, "bold underline"))
@@ -237,9 +236,9 @@ def _details(document, console):
             head.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
             head.append_text(text(f" (best evidence: {finding['evidence']})", "dim"))
             console.print(head)
-            _details_matched(console, finding, shared)
-            _field(console, "Why", finding["explanation"], shared=shared)
-            _field(console, "Discuss", finding["advice"], shared=shared)
+            _details_matched(console, finding, paragraphs)
+            _field(console, "Why", finding["explanation"], paragraphs=paragraphs)
+            _field(console, "Discuss", finding["advice"], paragraphs=paragraphs)
             if finding.get("alternatives") or finding.get("alternatives_note"):
                 names = ", ".join(finding.get("alternatives", []))
                 body = " ".join(part for part in (names + "." if names else "", finding.get("alternatives_note", ""))
@@ -252,7 +251,8 @@ def _details(document, console):
         console.print(text("Also worth knowing", "bold underline"))
         for note in document["notes"]:
             body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
-            _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0, shared=shared)
+            _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0,
+                   paragraphs=paragraphs)
     if document.get("isolated_reports"):
         console.print()
         console.print(text("Isolated reports (single case reports, not counted as findings)", "bold underline"))
@@ -270,7 +270,7 @@ def _details(document, console):
     _disclaimer(console, document)
 
 
-def _details_matched(console, finding, shared):
+def _details_matched(console, finding, paragraphs):
     """Each match on its own line; a detail shared by several matches (the same ingredient in
     several products) printed once, after the last of them."""
     from rich.text import Text
@@ -291,62 +291,45 @@ def _details_matched(console, finding, shared):
         detail = item.get("detail")
         later = [other.get("detail") for other in matched[position + 1:]]
         if detail and detail not in later:
-            _paragraph(console, detail, "dim", 4, shared)
+            _field(console, None, detail, "dim", 4, paragraphs)
 
 
-def _field(console, label, body, style="", indent=2, shared=None):
+def _field(console, label, body, style="", indent=2, paragraphs=None):
+    """'Label: body' (no label: the body alone), indented; a repeated paragraph once."""
     from rich.text import Text
 
     line = Text()
-    line.append_text(text(label + ": ", "bold " + style if style else "bold"))
-    number = _shared_number(shared, body)
-    if number and number[1]:
-        line.append_text(text(f"as {number[0]} above", "dim"))
-    else:
-        if number:
-            line.append_text(text(f"[{number[0]}] ", "dim"))
+    if label:
+        line.append_text(text(label + ": ", "bold " + style if style else "bold"))
+    mark, body = paragraphs.show(body) if paragraphs else ("", body)
+    line.append_text(text(mark, "dim"))
+    if body:
         line.append_text(text(body, style))
     _indented(console, line, indent)
 
 
-def _paragraph(console, body, style, indent, shared):
-    from rich.text import Text
+class Paragraphs:
+    """Long paragraphs the report would repeat (several products with one ingredient, the
+    default advice of several findings): marked ¶N where first printed, referred to after."""
 
-    number = _shared_number(shared, body)
-    if number and number[1]:
-        _indented(console, text(f"as {number[0]} above", "dim"), indent)
-    else:
-        line = Text()
-        if number:
-            line.append_text(text(f"[{number[0]}] ", "dim"))
-        line.append_text(text(body, style))
-        _indented(console, line, indent)
+    def __init__(self, document):
+        self.counts = {}
+        for finding in document["findings"]:
+            details = {item.get("detail") for item in finding["matched"]} - {None, ""}
+            for body in [finding["explanation"], finding["advice"], *details]:
+                self.counts[body] = self.counts.get(body, 0) + 1
+        for note in document["notes"]:
+            self.counts[note["text"]] = self.counts.get(note["text"], 0) + 1
+        self.marks = {}
 
-
-def _shared_number(shared, body):
-    """(number, seen before) for a long paragraph that appears more than once, else None."""
-    if shared is None or len(body) < 80:
-        return None
-    counts = shared.setdefault("counts", {})
-    if counts.get(body, 0) < 2:
-        return None
-    seen = shared.setdefault("seen", {})
-    if body in seen:
-        return seen[body], True
-    seen[body] = f"¶{len(seen) + 1}"
-    return seen[body], False
-
-
-def _repeated_paragraphs(document):
-    """{paragraph: how often it appears} over explanations, advice, match details and notes."""
-    counts = {}
-    for finding in document["findings"]:
-        details = {item.get("detail") for item in finding["matched"]} - {None, ""}
-        for body in [finding["explanation"], finding["advice"], *details]:
-            counts[body] = counts.get(body, 0) + 1
-    for note in document["notes"]:
-        counts[note["text"]] = counts.get(note["text"], 0) + 1
-    return counts
+    def show(self, body):
+        """(mark, body to print, or None when printed before)."""
+        if len(body) < 80 or self.counts.get(body, 0) < 2:
+            return "", body
+        if body in self.marks:
+            return f"as {self.marks[body]} above", None
+        self.marks[body] = f"¶{len(self.marks) + 1}"
+        return self.marks[body] + " ", body
 
 
 def _indented(console, renderable, indent):
