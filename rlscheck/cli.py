@@ -142,7 +142,7 @@ def _report_failure(error):
 def _show_click_error(error):
     from rlscheck.textsafe import safe
 
-    if isinstance(error, click.exceptions.NoArgsIsHelpError):  # the help itself: our own text
+    if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # the help itself (click 8.2+)
         error.show()
         return
     if isinstance(error, click.UsageError) and error.ctx is not None:

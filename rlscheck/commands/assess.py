@@ -80,7 +80,7 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
             for item in document["unrecognized"])
         raise UsageError(f"unrecognized input(s) with --strict: {names}")
     if output and output != "-":
-        write_whole(output, _document_text(document, output_format, color, details))
+        write_whole(output, _document_text(document, output_format, color, details, to_file=True))
     elif output_format == "table":
         from rlscheck.render import table
         from rlscheck.render.console import make_console
@@ -91,11 +91,13 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     return 1 if fail_on_findings and document["findings"] else 0
 
 
-def _document_text(document, output_format, color, details):
+def _document_text(document, output_format, color, details, to_file=False):
+    """The report as text; in a file, as it would be in a pipe (compact JSON, no colour unless
+    asked for)."""
     if output_format == "json":
         from rlscheck.render import jsonout
 
-        return jsonout.render(document, pretty=True)
+        return jsonout.render(document, pretty=False if to_file else None)
     if output_format == "markdown":
         from rlscheck.render import markdown
 
