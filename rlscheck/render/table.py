@@ -63,7 +63,7 @@ def _compact(document, console):
         console.print(grid)
     _compact_list(console, "Also worth knowing", [
         (note["input"], _first_sentence(note["text"]), NOTE_STYLES.get(note.get("relation"), ""))
-        for note in document["notes"]])
+        for note in document["notes"] if note.get("relation") != "skipped"])
     _compact_list(console, "Isolated reports (single case reports, not counted as findings)", [
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
     if document["check_next"]:
@@ -94,21 +94,29 @@ def _compact_list(console, title, rows):
         console.print(line)
 
 
-def _inputs_left(console, document):
+def _inputs_left(console, document, details=False):
     """Not linked and not recognised inputs, each named (nothing is dropped)."""
     from rich.text import Text
 
+    skipped = [note["input"] for note in document["notes"] if note.get("relation") == "skipped"]
+    if skipped and not details:  # the details list them, with why, among the notes
+        line = Text()
+        line.append("Skipped, not assessed: ", style="bold")
+        line.append_text(text(", ".join(dict.fromkeys(skipped))))
+        console.print()
+        console.print(line)
     if document["not_linked"]:
         line = Text()
         line.append("Not linked to RLS: ", style="bold")
         line.append_text(text(", ".join(_named(item) for item in document["not_linked"])))
-        console.print()
+        if not (skipped and not details):
+            console.print()
         console.print(line)
     if document["unrecognized"]:
         line = Text()
         line.append("Not recognised (nothing was guessed): ", style="bold")
         line.append_text(text("; ".join(_unrecognized(item) for item in document["unrecognized"])))
-        if not document["not_linked"]:
+        if not document["not_linked"] and not (skipped and not details):
             console.print()
         console.print(line)
 
@@ -265,7 +273,7 @@ def _details(document, console):
         for check in document["check_next"]:
             console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
                                                    if check.get("references") else "")))
-    _inputs_left(console, document)
+    _inputs_left(console, document, details=True)
     references.print(console)
     _disclaimer(console, document)
 
