@@ -146,6 +146,21 @@ def test_isolated_reports_are_rendered_when_the_document_has_them():
         assert "Isolated reports" in screen and "examplol" in screen and "One case report." in screen
 
 
+def test_inputs_not_covered_by_the_knowledge_base_are_named_apart():
+    from rich.console import Console
+
+    from rlscheck.render import table
+
+    document = assess_json("-m", "metformin")
+    document["not_linked"].append({"input": "examplumab", "kind": "medication", "resolved": "examplumab",
+                                   "covered": False})
+    console = Console(record=True, width=80, file=io.StringIO())
+    table.render(document, console)
+    screen = console.export_text()
+    assert "Not linked to RLS: metformin" in screen
+    assert "Not in rlscheck's knowledge base (not checked): examplumab" in screen
+
+
 @pytest.mark.parametrize("output_format", ["table", "json", "markdown"])
 def test_assess_writes_every_format_to_a_file_whole(tmp_path, output_format):
     target = tmp_path / "report.out"

@@ -64,7 +64,7 @@ def _compact(document, console):
     _compact_list(console, "Also worth knowing", [
         (note["input"], _first_sentence(note["text"]), NOTE_STYLES.get(note.get("relation"), ""))
         for note in document["notes"] if note.get("relation") != "skipped"])
-    _compact_list(console, "Isolated reports (single case reports, not counted as findings)", [
+    _compact_list(console, "Isolated reports, unlikely to matter (not counted as findings)", [
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
     if document["check_next"]:
         console.print()
@@ -95,29 +95,27 @@ def _compact_list(console, title, rows):
 
 
 def _inputs_left(console, document, details=False):
-    """Not linked and not recognised inputs, each named (nothing is dropped)."""
+    """Skipped, not linked, not covered and not recognised inputs, each named on a line of its
+    kind (nothing is dropped)."""
     from rich.text import Text
 
-    skipped = [note["input"] for note in document["notes"] if note.get("relation") == "skipped"]
-    if skipped and not details:  # the details list them, with why, among the notes
-        line = Text()
-        line.append("Skipped, not assessed: ", style="bold")
-        line.append_text(text(", ".join(dict.fromkeys(skipped))))
+    not_linked = document["not_linked"]
+    lines = [
+        # The details list skipped records, with why, among the notes.
+        ("Skipped, not assessed", [note["input"] for note in document["notes"]
+                                   if note.get("relation") == "skipped" and not details]),
+        ("Not linked to RLS", [_named(item) for item in not_linked if item.get("covered", True)]),
+        ("Not in rlscheck's knowledge base (not checked)",
+         [_named(item) for item in not_linked if not item.get("covered", True)]),
+        ("Not recognised (nothing was guessed)", [_unrecognized(item) for item in document["unrecognized"]]),
+    ]
+    lines = [(label, names) for label, names in lines if names]
+    if lines:
         console.print()
-        console.print(line)
-    if document["not_linked"]:
+    for label, names in lines:
         line = Text()
-        line.append("Not linked to RLS: ", style="bold")
-        line.append_text(text(", ".join(_named(item) for item in document["not_linked"])))
-        if not (skipped and not details):
-            console.print()
-        console.print(line)
-    if document["unrecognized"]:
-        line = Text()
-        line.append("Not recognised (nothing was guessed): ", style="bold")
-        line.append_text(text("; ".join(_unrecognized(item) for item in document["unrecognized"])))
-        if not document["not_linked"] and not (skipped and not details):
-            console.print()
+        line.append(label + ": ", style="bold")
+        line.append_text(text("; ".join(dict.fromkeys(names))))
         console.print(line)
 
 
@@ -263,7 +261,7 @@ def _details(document, console):
                    paragraphs=paragraphs)
     if document.get("isolated_reports"):
         console.print()
-        console.print(text("Isolated reports (single case reports, not counted as findings)", "bold underline"))
+        console.print(text("Isolated reports, unlikely to matter (not counted as findings)", "bold underline"))
         for item in document["isolated_reports"]:
             body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
             _field(console, item["input"], body, "dim", indent=0)
