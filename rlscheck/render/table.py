@@ -176,7 +176,7 @@ def _by_category(findings):
             yield title, group
 
 
-def _bullet(body, indent=0):
+def _bullet(body, indent=0, mark="•"):
     """A bulleted paragraph whose wrapped lines hang under its first word."""
     from rich.table import Table
 
@@ -185,7 +185,7 @@ def _bullet(body, indent=0):
         grid.add_column(width=indent - 1)
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(*([""] if indent else []), "•", text(body) if isinstance(body, str) else body)
+    grid.add_row(*([""] if indent else []), mark, text(body) if isinstance(body, str) else body)
     return grid
 
 
@@ -215,7 +215,7 @@ class References:
         console.print(text("References", "bold underline"))
         for number, ref in self.numbers.values():
             year = f" ({ref['year']})" if ref.get("year") and str(ref["year"]) not in ref["title"] else ""
-            console.print(text(f"[{number}] {ref['title']}{year}"))
+            console.print(_bullet(f"{ref['title']}{year}", mark=f"[{number}]"))
             if ref.get("url"):
                 # Printed whole, never folded, so it can be clicked (OSC 8 where supported) or copied.
                 url = safe(ref["url"])
