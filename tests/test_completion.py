@@ -73,17 +73,30 @@ def complete_in(shell, typed, tmp_path, shown):
     arguments, setup = SHELLS[shell]
     terminal = pexpect.spawn(shell, arguments, env=env, encoding="utf-8", timeout=90, dimensions=(40, 300))
     try:
+        # A shell discards what is typed while it sets up the terminal for the next line, so
+        # each step waits until the shell has gone quiet.
+        _settle(terminal, pexpect)
         terminal.sendline(setup)
-        terminal.expect("READY")
-        time.sleep(1)
+        terminal.expect("\nREADY")
+        _settle(terminal, pexpect)
         terminal.send(typed + "\t")
         terminal.expect(shown)  # completion has answered (on a busy machine this takes a while)
-        time.sleep(1)
+        _settle(terminal, pexpect)
         terminal.send("\r")
         terminal.expect(r'"input": "([^"]*)"')
         return terminal.match.group(1)
     finally:
         terminal.close(force=True)
+
+
+def _settle(terminal, pexpect, quiet=1.5, limit=60):
+    """Read until the terminal has shown nothing new for `quiet` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            terminal.read_nonblocking(4096, timeout=quiet)
+        except pexpect.TIMEOUT:
+            return
 
 
 @pytest.mark.parametrize("shell", SHELLS)
