@@ -74,6 +74,15 @@ def test_screens_match_their_golden_files_and_split_no_word(monkeypatch, name, w
         assert len(line.rstrip()) <= width or re.fullmatch(r"\s*https?://\S+", line), line
 
 
+@pytest.mark.parametrize("args", [["conditions", "--all"], ["show", "SSRI"], ["show", "ferritin"],
+                                  ["assess", "-m", "Benadryl", "--details"]])
+@pytest.mark.parametrize("width", [40, 60])
+def test_narrow_terminals_split_no_word(monkeypatch, args, width):
+    whole = set(_words(screenshot(monkeypatch, args, 1000)))
+    screen = screenshot(monkeypatch, args, width)
+    assert not [word for word in _words(screen) if word not in whole]
+
+
 def test_compact_review_of_15_drugs_3_codes_and_3_labs_fits_one_screen(monkeypatch):
     screen = screenshot(monkeypatch, REVIEW, 80)
     assert len(screen.splitlines()) <= 50

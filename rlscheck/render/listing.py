@@ -147,17 +147,20 @@ def print_table(console, title, headers, rows, show_header=True):
 
 
 def _blocks(console, title, headers, rows):
-    from rich.text import Text
+    """Each row as a short block: its first cell, then 'Header  value' lines."""
+    from rich.table import Table
 
     console.print(text(title, "bold"))
     for row in rows:
         console.print()
         console.print(row[0])
+        grid = Table.grid(padding=(0, 1, 0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
         for header, cell in zip(headers[1:], row[1:]):
             if cell.plain:
-                line = Text(f"  {header}: ", style="dim")
-                line.append_text(cell)
-                console.print(line)
+                grid.add_row(header, cell)
+        console.print(grid)
 
 
 def show_table(console, term, records, disclaimer):
