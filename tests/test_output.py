@@ -122,6 +122,14 @@ def test_details_print_a_shared_paragraph_once_and_every_url_whole(monkeypatch):
     assert re.search(r"Sources: (\[\d+\] ?)+$", screen, re.M)
 
 
+def test_markdown_prints_a_repeated_paragraph_once_and_numbers_its_references():
+    report = rlscheck("assess", "-m", "lithium", "-m", "tramadol", "-m", "Benadryl", "-m", "Tylenol PM",
+                      "-f", "markdown").stdout
+    assert report.count("Ask the prescriber whether this medicine could be contributing") == 1
+    assert "*as ¶1 above*" in report and report.count("In a small experiment") == 1
+    assert "## References" in report and "\n1. [" in report
+
+
 def test_references_are_hyperlinks_on_a_terminal_and_plain_urls_in_a_pipe():
     url = "https://www.medicalnewstoday.com/releases/129785"
     terminal = rlscheck("assess", "-m", "Benadryl", "--details", "--color", "always").stdout

@@ -2,7 +2,7 @@
 
 import re
 
-from rlscheck.render.table import CATEGORY_TITLES, References
+from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -29,7 +29,7 @@ def _matched(matched):
 
 
 def render(document) -> str:
-    references = References()
+    references, paragraphs = References(), Paragraphs(document)
     out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
     inputs = []
     for finding in document["findings"]:
@@ -51,7 +51,8 @@ def render(document) -> str:
                 # A detail shared by several matches (one ingredient, several products) once, at the last.
                 shown = matched if matched.get("detail") not in details[position + 1:] else dict(matched, detail="")
                 out += [f"- **Matched:** {_matched(shown)}"]
-            out += [f"- **Why:** {md(finding['explanation'])}", f"- **To discuss:** {md(finding['advice'])}"]
+            out += [f"- **Why:** {_once(paragraphs, finding['explanation'])}",
+                    f"- **To discuss:** {_once(paragraphs, finding['advice'])}"]
             if finding.get("alternatives") or finding.get("alternatives_note"):
                 names = ", ".join(md(a) for a in finding.get("alternatives", []))
                 note = md(finding.get("alternatives_note", ""))
@@ -78,6 +79,12 @@ def render(document) -> str:
         out += [f"{number}. {_reference(ref)}" for number, ref in references.numbers.values()] + [""]
     out += ["---", "", f"*{md(document['disclaimer'])}*", ""]
     return "\n".join(out)
+
+
+def _once(paragraphs, body):
+    """A paragraph the report repeats: marked where first printed, referred to after."""
+    mark, body = paragraphs.show(body)
+    return f"{mark}{md(body)}" if body else f"*{mark}*"
 
 
 def _reference(ref):
