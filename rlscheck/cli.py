@@ -66,15 +66,8 @@ class Cli(Group):
         sys.exit(_exit_code(run))
 
 
-def _show_version(ctx, param, value):
-    if value and not ctx.resilient_parsing:
-        click.echo(f"rlscheck {__version__}")
-        ctx.exit()
-
-
 @click.group(cls=Cli, context_settings=CONTEXT)
-@click.option("--version", "-V", is_flag=True, is_eager=True, expose_value=False, callback=_show_version,
-              help="Show the version and exit.")  # click's version_option would look up a translation
+@click.version_option(__version__, "--version", "-V", prog_name="rlscheck", message="%(prog)s %(version)s")
 def cli():
     """Check medications, conditions, habits and lab results for known secondary causes of
     restless legs syndrome (RLS), with the evidence and sources behind each.
@@ -151,6 +144,9 @@ def _report_failure(error):
 def _show_click_error(error):
     from rlscheck.textsafe import safe
 
+    if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # the help itself (click 8.2+)
+        error.show()
+        return
     if isinstance(error, click.UsageError) and error.ctx is not None:
         click.echo(error.ctx.get_usage(), err=True)
         click.echo(f"Try '{error.ctx.command_path} -h' for help.", err=True)

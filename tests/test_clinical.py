@@ -43,7 +43,7 @@ def test_issue_example_alternatives_withdrawal_advice_and_iron_threshold():
     assert iron["value"] == 40 and "75 ng/mL" in iron["threshold"]
     assert "drug.dopamine-blocking-antiemetic" in findings and "condition.pregnancy" in findings
     table = rlscheck("assess", "-m", "Benadryl", "-m", "Reglan", "-m", "Zoloft", "-w", "lorazepam", "-c",
-                     "pregnancy", "--lab", "ferritin=40", "--color", "never").stdout
+                     "pregnancy", "--lab", "ferritin=40", "--color", "never", "--details").stdout
     assert "loratadine" in table and "abruptly" in table and "75 ng/mL" in table
     augmentation = rlscheck("assess", "-m", "pramipexole", "--color", "never").stdout
     assert "augmentation" in augmentation.lower()

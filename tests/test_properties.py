@@ -13,12 +13,10 @@ from rlscheck.batch import screening as batch
 from rlscheck.inputs import fhir
 from rlscheck.rules.engine import Input, assess
 from rlscheck.errors import UsageError
-from rlscheck.rules.labs import parse_lab
-from rlscheck.resolve.normalize import icd10_code, medication_keys, name_key
-from rlscheck.render import jsonout
-from rlscheck.resolve.names import Resolver
-from rlscheck.wrapping import fill
 from rlscheck.knowledge.yamlsafe import load_bytes
+from rlscheck.resolve.names import Resolver
+from rlscheck.resolve.normalize import icd10_code, medication_keys, name_key
+from rlscheck.rules.labs import parse_lab
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(
@@ -52,26 +50,6 @@ def regex_name_key(text):
 @given(st.text(max_size=80) | st.text(alphabet="ab _%'`\u2019\u00e9\u00df\u00b2\u2028\t-", max_size=30))
 def test_name_key_matches_its_definition(text):
     assert name_key(text) == regex_name_key(text)
-
-
-keys = st.text(max_size=10) | st.none() | st.booleans() | st.integers() | st.floats()
-
-
-@SETTINGS
-@given(st.recursive(json_values, lambda children: st.dictionaries(keys, children, max_size=4) | st.tuples(children),
-                    max_leaves=30))
-def test_json_output_is_what_json_dumps_writes(value):
-    assert jsonout.encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    assert jsonout.encode(value, indent=2) == json.dumps(value, ensure_ascii=False, indent=2)
-
-
-@SETTINGS
-@given(st.text(max_size=300), st.integers(10, 100))
-def test_wrapped_paragraph_keeps_every_word_within_the_width(text, width):
-    wrapped = fill(text, width, first="• ", rest="  ")
-    assert all(len(line) <= width for line in wrapped.split("\n"))
-    assert wrapped.startswith("• ") and all(line.startswith("  ") for line in wrapped.split("\n")[1:])
-    assert "".join(wrapped[2:].split()) == "".join(text.split())
 
 
 @SETTINGS

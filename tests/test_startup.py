@@ -37,22 +37,11 @@ def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
     assert "drug_named_entity_recognition" not in modules and "simple_icd_10_cm" not in modules
 
 
-def test_assess_and_completion_make_no_translation_lookup():
-    """click looks up translations of its messages; the first lookup imports `locale`."""
-    completed, modules = imported_modules("assess", "--med", "paroxetine", "--format", "json")
-    assert completed.returncode == 0 and "locale" not in modules
-    completed, modules = imported_modules("assess", "-m", "paroxetine", "-f", "json")  # no failed long-option match
-    assert completed.returncode == 0 and not {"locale", "difflib"} & modules
-    completing = {"_RLSCHECK_COMPLETE": "bash_complete", "COMP_WORDS": "rlscheck assess --med parox", "COMP_CWORD": "3"}
-    completed, modules = imported_modules(env=completing)
-    assert "plain,paroxetine" in completed.stdout.splitlines() and "locale" not in modules
-
-
-def test_help_loads_no_knowledge_base_and_no_text_wrapping_patterns():
+def test_help_loads_no_knowledge_base():
     for args in (["--help"], ["assess", "-h"]):
         completed, modules = imported_modules(*args)
         assert completed.returncode == 0 and "Usage:" in completed.stdout
-        assert not {"yaml", "rich", "json", "sqlite3", "textwrap"} & modules
+        assert not {"yaml", "rich", "sqlite3", "rapidfuzz"} & modules
 
 
 def test_installed_console_script_runs_from_any_directory(tmp_path):

@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from rlscheck.commands.options import CONTEXT, Command, FileName, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import (CONTEXT, Command, FileName, LabName, NameType, color_option, format_option,
+                                      kb_option, load_kb)
 
 ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "substance",
                 "withdrawal": "withdrawal", "risk": "risk-factor"}
@@ -21,26 +22,31 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
               help="A drug or class recently stopped or being tapered.")
 @click.option("--risk", "-r", "risks", multiple=True, type=NameType("risk-factor"),
               help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
-@click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
+@click.option("--lab", "labs", multiple=True, type=LabName(), metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
 @click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
               help="A FHIR R4 Bundle, resource or NDJSON file ('-' reads stdin); its medications, conditions and "
                    "lab results join the inputs.")
 @click.option("--trimester", type=click.IntRange(1, 3), help="Pregnancy trimester (1-3); implies pregnancy.")
 @format_option("table", "json", "markdown")
+@click.option("--details", "-d", is_flag=True,
+              help="Tables: the full explanation, advice, safer options and sources of each finding.")
+@click.option("--output", "-o", type=FileName(),
+              help="Write the report to this file (written whole, once the run has finished).")
 @kb_option
 @click.option("--strict", is_flag=True, help="An unrecognized input is an error (exit 2).")
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when anything was found.")
 @color_option
 def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, trimester, output_format,
-           kb_files, strict, fail_on_findings, color):
+           details, output, kb_files, strict, fail_on_findings, color):
     """Check one person's medications, conditions, habits and labs.
 
     \b
     Examples:
       rlscheck assess --med paroxetine --condition pregnancy
-      rlscheck assess -m "Zoloft 50 mg" -m "Tylenol PM" -w lorazepam --lab ferritin=40
-      rlscheck assess -c E11.42 -c ESRD --lab "egfr=12" --format markdown > visit.md
+      rlscheck assess -m "Zoloft 50 mg" -m "Tylenol PM" -w lorazepam \\
+          --lab ferritin=40
+      rlscheck assess -c E11.42 -c ESRD --lab egfr=12 -f markdown -o visit.md
       rlscheck assess --fhir patient.json --format json | jq '.findings[].title'
 
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
@@ -83,21 +89,57 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
             safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)" if item["suggestions"] else "")
             for item in document["unrecognized"])
         raise UsageError(f"unrecognized input(s) with --strict: {names}")
-    _emit_document(document, output_format, color)
-    return 1 if fail_on_findings and document["findings"] else 0
-
-
-def _emit_document(document, output_format, color):
-    if output_format == "json":
-        from rlscheck.render import jsonout
-
-        sys.stdout.write(jsonout.render(document))
-    elif output_format == "markdown":
-        from rlscheck.render import markdown
-
-        sys.stdout.write(markdown.render(document))
-    else:
+    if output and output != "-":
+        write_whole(output, _document_text(document, output_format, color, details, to_file=True))
+    elif output_format == "table":
         from rlscheck.render import table
         from rlscheck.render.console import make_console
 
-        table.render(document, make_console(color))
+        table.render(document, make_console(color), details)
+    else:
+        sys.stdout.write(_document_text(document, output_format, color, details))
+    return 1 if fail_on_findings and document["findings"] else 0
+
+
+def _document_text(document, output_format, color, details, to_file=False):
+    """The report as text; in a file, as it would be in a pipe (compact JSON, no colour unless
+    asked for)."""
+    if output_format == "json":
+        from rlscheck.render import jsonout
+
+        return jsonout.render(document, pretty=False if to_file else None)
+    if output_format == "markdown":
+        from rlscheck.render import markdown
+
+        return markdown.render(document)
+    import io
+
+    from rlscheck.render import table
+    from rlscheck.render.console import make_console
+
+    out = io.StringIO()
+    table.render(document, make_console("never" if color == "auto" else color, file=out), details)
+    return out.getvalue()
+
+
+def write_whole(path, content):
+    """Write content to path through a temporary file in the same folder, renamed over it at
+    the end: the file is never left half-written."""
+    import os
+    import tempfile
+
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rlscheck-", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"cannot write {safe(path)}: {safe(error.strerror or error)}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(content)
+        os.replace(temporary, path)
+    except OSError as error:
+        os.unlink(temporary)
+        raise UsageError(f"cannot write {safe(path)}: {safe(error.strerror or error)}") from None

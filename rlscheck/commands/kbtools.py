@@ -10,7 +10,7 @@ def kb():
     """Knowledge-base tools."""
 
 
-@kb.command("validate", context_settings=CONTEXT)
+@kb.command("validate", context_settings=CONTEXT, short_help="Check knowledge-base files.")
 @click.argument("files", nargs=-1)
 @click.option("--standalone", is_flag=True, help="Check the files alone, not merged over the shipped knowledge base.")
 def kb_validate(files, standalone):
@@ -29,7 +29,8 @@ def kb_validate(files, standalone):
 
     paths = list(files) if standalone and files else [str(shipped_path())] + list(files)
     _, issues = check_files(paths)
-    for issue in issues:
+    order = {path: index for index, path in enumerate(paths)}
+    for issue in sorted(issues, key=lambda issue: (order.get(issue.file, len(order)), issue.file, issue.line, issue.col)):
         click.echo(issue.format())
     errors = sum(issue.level == "error" for issue in issues)
     click.echo(f"{len(paths)} file(s) checked, {errors} error(s)", err=True)

@@ -5,23 +5,27 @@ import sys
 import click
 
 from rlscheck import __version__
-from rlscheck.commands.options import CONTEXT, Command, NameType, color_option, format_option, kb_option, load_kb
+from rlscheck.commands.options import (CONTEXT, ClassName, Command, NameType, color_option, format_option, kb_option,
+                                      load_kb, pager_option)
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
-@click.option("--class", "class_name", type=NameType("medication"), help="Only this class (SSRI, beta blocker, ...).")
-@click.option("--all", "include_all", is_flag=True, help="Also list treatments, neutral and unsupported drugs.")
+@click.option("--class", "class_name", type=ClassName(), help="Only this class (SSRI, beta blocker, ...).")
+@click.option("--all", "include_all", is_flag=True,
+              help="Also list drugs with no link to RLS: treatments (unless stopping them is linked), "
+                   "neutral and unsupported drugs.")
 @format_option("table", "json", "csv", "markdown")
 @kb_option
+@pager_option
 @color_option
-def meds(class_name, include_all, output_format, kb_files, color):
+def meds(class_name, include_all, output_format, kb_files, no_pager, color):
     """List medications linked to RLS, with classes and brand names.
 
     \b
     Examples:
       rlscheck meds --class antidepressant
       rlscheck meds --format csv > rls-meds.csv
-      rlscheck meds --class "beta blocker" --format json | jq '.medications[].name'
+      rlscheck meds --class "beta blocker" -f json | jq '.medications[].name'
     """
     from rlscheck.knowledge import catalog
 
@@ -30,7 +34,7 @@ def meds(class_name, include_all, output_format, kb_files, color):
     records = catalog.medications(kb, class_id, include_all)
     title = "Medications linked to RLS" + (f": {class_name}" if class_name else "")
     _emit_list(kb, "medications", title, records, ("name", "classes", "relation", "evidence", "brands"),
-               output_format, color)
+               output_format, color, no_pager)
 
 
 def _class_id(kb, class_name):
@@ -49,7 +53,7 @@ def _class_id(kb, class_name):
     raise UsageError(f"'{safe(class_name)}' is not a drug class in the knowledge base.{hint}")
 
 
-def _emit_list(kb, key, title, records, columns, output_format, color):
+def _emit_list(kb, key, title, records, columns, output_format, color, no_pager):
     from rlscheck.render import listing
 
     if output_format == "json":
@@ -63,17 +67,20 @@ def _emit_list(kb, key, title, records, columns, output_format, color):
     elif output_format == "markdown":
         sys.stdout.write(listing.markdown_text(title, records, columns) + "\n*" + kb.disclaimer + "*\n")
     else:
-        from rlscheck.render.console import make_console
+        from rlscheck.render.console import make_console, paged
 
-        listing.table(make_console(color), title, records, columns, kb.disclaimer)
+        console = make_console(color)
+        with paged(console, no_pager):
+            listing.table(console, title, records, columns, kb.disclaimer)
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
 @click.option("--all", "include_all", is_flag=True, help="Also list associations and conditions with no link.")
 @format_option("table", "json", "csv", "markdown")
 @kb_option
+@pager_option
 @color_option
-def conditions(include_all, output_format, kb_files, color):
+def conditions(include_all, output_format, kb_files, no_pager, color):
     """List conditions, substances and risk factors linked to RLS.
 
     \b
@@ -86,15 +93,16 @@ def conditions(include_all, output_format, kb_files, color):
     kb = load_kb(kb_files)
     records = catalog.conditions(kb, include_all)
     _emit_list(kb, "conditions", "Conditions, substances and risk factors linked to RLS", records,
-               ("name", "kind", "relation", "certainty", "evidence", "icd10"), output_format, color)
+               ("name", "kind", "relation", "certainty", "evidence", "icd10"), output_format, color, no_pager)
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
 @click.argument("term", type=NameType("medication", "condition", "substance", "risk-factor", "lab"))
 @format_option("table", "json")
 @kb_option
+@pager_option
 @color_option
-def show(term, output_format, kb_files, color):
+def show(term, output_format, kb_files, no_pager, color):
     """Show what the knowledge base knows about a drug, brand, class, condition, substance or lab.
 
     \b
@@ -130,6 +138,8 @@ def show(term, output_format, kb_files, color):
         sys.stdout.write(jsonout.render({"term": term, "matches": records, "disclaimer": kb.disclaimer}))
     else:
         from rlscheck.render import listing
-        from rlscheck.render.console import make_console
+        from rlscheck.render.console import make_console, paged
 
-        listing.show_table(make_console(color), term, records, kb.disclaimer)
+        console = make_console(color)
+        with paged(console, no_pager):
+            listing.show_table(console, term, records, kb.disclaimer)

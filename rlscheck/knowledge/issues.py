@@ -17,4 +17,5 @@ class Issue:
         from rlscheck.textsafe import safe
 
         where = f" [{self.entry}]" if self.entry else ""
-        return f"{safe(self.file)}:{self.line}:{self.col}: [{self.level}] {safe(self.message)}{safe(where)} ({self.check})"
+        place = f"{safe(self.file)}:{self.line}:{self.col}" if self.line else safe(self.file)  # a whole-file problem
+        return f"{place}: [{self.level}] {safe(self.message)}{safe(where)} ({self.check})"

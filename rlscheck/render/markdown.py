@@ -2,7 +2,7 @@
 
 import re
 
-from rlscheck.render.table import CATEGORY_TITLES
+from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -29,6 +29,7 @@ def _matched(matched):
 
 
 def render(document) -> str:
+    references, paragraphs = References(), Paragraphs(document)
     out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
     inputs = []
     for finding in document["findings"]:
@@ -45,20 +46,23 @@ def render(document) -> str:
         for finding in group:
             out += [f"### {md(finding['title'])}", ""]
             out += [f"- **How sure:** {md(finding['certainty'])} (best evidence: {md(finding['evidence'])})"]
-            for matched in finding["matched"]:
-                out += [f"- **Matched:** {_matched(matched)}"]
-            out += [f"- **Why:** {md(finding['explanation'])}", f"- **To discuss:** {md(finding['advice'])}"]
+            details = [m.get("detail") for m in finding["matched"]]
+            for position, matched in enumerate(finding["matched"]):
+                # A detail shared by several matches (one ingredient, several products) once, at the last.
+                shown = matched if matched.get("detail") not in details[position + 1:] else dict(matched, detail="")
+                out += [f"- **Matched:** {_matched(shown)}"]
+            out += [f"- **Why:** {_once(paragraphs, finding['explanation'])}",
+                    f"- **To discuss:** {_once(paragraphs, finding['advice'])}"]
             if finding.get("alternatives") or finding.get("alternatives_note"):
                 names = ", ".join(md(a) for a in finding.get("alternatives", []))
                 note = md(finding.get("alternatives_note", ""))
                 out += [f"- **Safer options:** {names}{'. ' if names and note else ''}{note}"]
-            refs = "; ".join(_reference(ref) for ref in finding["references"])
-            out += [f"- **Sources:** {refs}", ""]
+            out += [f"- **Sources:** {references.cite(finding['references'])}", ""]
     if document.get("isolated_reports"):
         out += ["## Isolated reports — unlikely to matter", "",
                 "A single spontaneous report is not evidence of a link; these are not counted as findings.", ""]
         out += [f"- **{md(n['input'])}** ({md(n['resolved'])}): {md(n['text'])}"
-                + (f" Source: {'; '.join(_reference(r) for r in n['references'])}" if n.get("references") else "")
+                + (f" Sources: {references.cite(n['references'])}" if n.get("references") else "")
                 for n in document["isolated_reports"]] + [""]
     if document["notes"]:
         out += ["## Notes", ""] + [f"- **{md(n['input'])}**: {md(n['text'])}" for n in document["notes"]] + [""]
@@ -78,8 +82,17 @@ def render(document) -> str:
         out += [""]
     if document["check_next"]:
         out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in document["check_next"]] + [""]
+    if references.numbers:
+        out += ["## References", ""]
+        out += [f"{number}. {_reference(ref)}" for number, ref in references.numbers.values()] + [""]
     out += ["---", "", f"*{md(document['disclaimer'])}*", ""]
     return "\n".join(out)
+
+
+def _once(paragraphs, body):
+    """A paragraph the report repeats: marked where first printed, referred to after."""
+    mark, body = paragraphs.show(body)
+    return f"{mark}{md(body)}" if body else f"*{mark}*"
 
 
 def _reference(ref):

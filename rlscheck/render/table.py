@@ -1,7 +1,9 @@
-"""The assessment as Rich tables for a person at a terminal (reads well at 80 columns)."""
+"""The assessment for a person at a terminal: a compact review that fits one screen, or with
+`--details` the full explanation, advice, safer options and numbered references.
+
+Colour follows meaning and never carries it alone: every certainty is also written out."""
 
 from rlscheck.render.console import text
-from rlscheck.wrapping import fill
 from rlscheck.textsafe import safe
 
 CATEGORY_TITLES = {
@@ -10,139 +12,333 @@ CATEGORY_TITLES = {
     "aggravator": "May aggravate symptoms",
     "primary-risk-factor": "Risk factors for primary RLS",
 }
+# Causes in red or yellow by how sure the link is; weak or conflicting evidence dim.
 CERTAINTY_STYLES = {
-    "established": "bold green",
-    "probable": "green",
+    "established": "bold red",
+    "probable": "red",
     "possible": "yellow",
-    "conflicting": "magenta",
-    "weak": "dim yellow",
-    "indirect": "cyan",
+    "conflicting": "dim",
+    "weak": "dim",
+    "indirect": "dim",
     "class-inference": "dim",
 }
+SAFE_STYLE = "green"  # treatments and safer options
+NOTE_STYLES = {"treatment": SAFE_STYLE, "augmentation": "yellow"}
+_CHAIN_STEPS = ("brand of ", "ingredient of ", "listed ingredient")
 
 
-def _matched_line(matched):
+def render(document, console, details=False):
+    """Print the document on a Rich console."""
+    (_details if details else _compact)(document, console)
+
+
+# -- compact review -------------------------------------------------------------------------
+
+
+def _compact(document, console):
+    from rich.rule import Rule
+    from rich.table import Table
+
+    width = console.width
+    certainty_width = max((len(finding["certainty"]) for finding in document["findings"]), default=0)
+    console.print(Rule(text("rlscheck: restless legs check", "bold")))
+    console.print(text(document["summary"]))
+    for title, group in _by_category(document["findings"]):
+        console.print()
+        console.print(text(title, "bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=certainty_width, no_wrap=True)
+        grid.add_column()
+        for finding in group:
+            line = text(finding["title"], "bold")
+            matched = _matched_summary(finding)
+            if matched.casefold() != finding["title"].casefold():
+                line.append(": ")
+                line.append_text(text(matched))
+            reason = _first_sentence(finding["explanation"])
+            room = width - certainty_width - 1
+            line.append("\n")
+            line.append_text(text(_shorten(reason, room), "dim"))
+            grid.add_row(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")), line)
+        console.print(grid)
+    _compact_list(console, "Also worth knowing", [
+        (note["input"], _first_sentence(note["text"]), NOTE_STYLES.get(note.get("relation"), ""))
+        for note in document["notes"] if note.get("relation") != "skipped"])
+    _compact_list(console, "Isolated reports, unlikely to matter (not counted as findings)", [
+        (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
+    if document["check_next"]:
+        console.print()
+        console.print(text("What to check next", "bold underline"))
+        for check in document["check_next"]:
+            console.print(_bullet(check["text"]))
+    _inputs_left(console, document)
+    if document["findings"]:
+        console.print()
+        console.print(text("Why, what to discuss, safer options and sources: add --details.", "dim"))
+    _disclaimer(console, document)
+
+
+def _compact_list(console, title, rows):
+    """One line each: the input in bold, then as much of the text as fits."""
+    from rich.text import Text
+
+    if not rows:
+        return
+    console.print()
+    console.print(text(title, "bold underline"))
+    for name, body, style in rows:
+        line = Text()
+        line.append_text(text(name, "bold " + style if style else "bold"))
+        line.append(": ")
+        line.append_text(text(_shorten(body, max(console.width - len(line), 20)), style))
+        console.print(line)
+
+
+def _inputs_left(console, document, details=False):
+    """Skipped, not linked, not covered and not recognised inputs, each named on a line of its
+    kind (nothing is dropped)."""
+    from rich.text import Text
+
+    not_linked = document["not_linked"]
+    lines = [
+        # The details list skipped records, with why, among the notes.
+        ("Skipped, not assessed", [note["input"] for note in document["notes"]
+                                   if note.get("relation") == "skipped" and not details]),
+        ("Not linked to RLS", [_named(item) for item in not_linked if item.get("covered", True)]),
+        ("Not in rlscheck's knowledge base (not checked)",
+         [_named(item) for item in not_linked if not item.get("covered", True)]),
+        ("Not recognised (nothing was guessed)", [_unrecognized(item) for item in document["unrecognized"]]),
+    ]
+    lines = [(label, names) for label, names in lines if names]
+    if lines:
+        console.print()
+    for label, names in lines:
+        line = Text()
+        line.append(label + ": ", style="bold")
+        line.append_text(text("; ".join(dict.fromkeys(names))))
+        console.print(line)
+
+
+def _named(item):
+    resolved = item.get("resolved") or ""
+    same = not resolved or resolved.casefold() == item["input"].casefold()
+    return item["input"] if same else f"{item['input']} ({resolved})"
+
+
+def _unrecognized(item):
+    if item.get("reason"):
+        return f"{item['input']}: {item['reason']}"
+    if item["suggestions"]:
+        return f"{item['input']}: did you mean {', '.join(item['suggestions'])}?"
+    return f"{item['input']}: no close match, check the spelling"
+
+
+def _matched_summary(finding):
+    """What matched, input → generic (classes), one group per generic: 'Benadryl, Tylenol PM →
+    diphenhydramine'."""
+    groups = {}
+    for matched in finding["matched"]:
+        resolved = matched.get("resolved") or matched["input"]
+        groups.setdefault(resolved, []).append(matched)
+    parts = []
+    for resolved, group in groups.items():
+        inputs = list(dict.fromkeys(m["input"] for m in group))
+        part = ", ".join(inputs)
+        if finding["kind"] in ("medication", "withdrawal") and group[0].get("kind", finding["kind"]) in (
+                "medication", "withdrawal"):
+            if any(i.casefold() != resolved.casefold() for i in inputs):
+                part += f" → {resolved}"
+            classes = [step for step in group[0].get("via", [])[:-1] if not step.startswith(_CHAIN_STEPS)]
+            if classes:
+                part += f" ({' → '.join(classes)})"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _first_sentence(paragraph):
+    paragraph = " ".join(str(paragraph).split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[:end + 1]
+
+
+def _shorten(line, width):
+    """The line cut at a word boundary to fit width, marked with '…' when cut."""
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" ", 0, width)
+    return (line[:cut] if cut > 0 else line[:width - 1]).rstrip(" ,;:") + "…"
+
+
+def _by_category(findings):
+    for category, title in CATEGORY_TITLES.items():
+        group = [finding for finding in findings if finding["category"] == category]
+        if group:
+            yield title, group
+
+
+def _bullet(body, indent=0, mark="•"):
+    """A bulleted paragraph whose wrapped lines hang under its first word."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    if indent:
+        grid.add_column(width=indent - 1)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(*([""] if indent else []), mark, text(body) if isinstance(body, str) else body)
+    return grid
+
+
+def _disclaimer(console, document):
+    console.print()
+    console.print(text(document["disclaimer"], "italic"))
+
+
+# -- details ----------------------------------------------------------------------------------
+
+
+class References:
+    """Sources numbered in order of first citation; each printed once, below."""
+
+    def __init__(self):
+        self.numbers = {}
+
+    def cite(self, refs):
+        return " ".join(f"[{self.numbers.setdefault(ref['id'], (len(self.numbers) + 1, ref))[0]}]" for ref in refs)
+
+    def print(self, console):
+        from rich.text import Text
+
+        if not self.numbers:
+            return
+        console.print()
+        console.print(text("References", "bold underline"))
+        for number, ref in self.numbers.values():
+            year = f" ({ref['year']})" if ref.get("year") and str(ref["year"]) not in ref["title"] else ""
+            console.print(_bullet(f"{ref['title']}{year}", mark=f"[{number}]"))
+            if ref.get("url"):
+                # Printed whole, never folded, so it can be clicked (OSC 8 where supported) or copied.
+                url = safe(ref["url"])
+                console.print(Text("    ").append(url, style=f"link {url}" if console.is_terminal else ""),
+                              soft_wrap=True, overflow="ignore", crop=False)
+
+
+def _details(document, console):
+    from rich.rule import Rule
+    from rich.text import Text
+
+    references = References()
+    console.print(Rule(text("rlscheck: restless legs check", "bold")))
+    console.print(text(document["summary"]))
+    paragraphs = Paragraphs(document)
+    for title, group in _by_category(document["findings"]):
+        console.print()
+        console.print(text(title, "bold underline"))
+        for finding in group:
+            console.print()
+            head = Text()
+            head.append_text(text(finding["title"], "bold"))
+            head.append(" — ")
+            head.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
+            head.append_text(text(f" (best evidence: {finding['evidence']})", "dim"))
+            console.print(head)
+            _details_matched(console, finding, paragraphs)
+            _field(console, "Why", finding["explanation"], paragraphs=paragraphs)
+            _field(console, "Discuss", finding["advice"], paragraphs=paragraphs)
+            if finding.get("alternatives") or finding.get("alternatives_note"):
+                names = ", ".join(finding.get("alternatives", []))
+                body = " ".join(part for part in (names + "." if names else "", finding.get("alternatives_note", ""))
+                                if part)
+                _field(console, "Safer options", body, SAFE_STYLE)
+            if finding["references"]:
+                _field(console, "Sources", references.cite(finding["references"]))
+    if document["notes"]:
+        console.print()
+        console.print(text("Also worth knowing", "bold underline"))
+        for note in document["notes"]:
+            body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
+            _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0,
+                   paragraphs=paragraphs)
+    if document.get("isolated_reports"):
+        console.print()
+        console.print(text("Isolated reports, unlikely to matter (not counted as findings)", "bold underline"))
+        for item in document["isolated_reports"]:
+            body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
+            _field(console, item["input"], body, "dim", indent=0)
+    if document["check_next"]:
+        console.print()
+        console.print(text("What to check next", "bold underline"))
+        for check in document["check_next"]:
+            console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
+                                                   if check.get("references") else "")))
+    _inputs_left(console, document, details=True)
+    references.print(console)
+    _disclaimer(console, document)
+
+
+def _details_matched(console, finding, paragraphs):
+    """Each match on its own line; a detail shared by several matches (the same ingredient in
+    several products) printed once, after the last of them."""
+    from rich.text import Text
+
+    matched = finding["matched"]
+    for position, item in enumerate(matched):
+        line = Text()
+        line.append_text(text(item["input"], "bold"))
+        resolved = item.get("resolved")
+        if resolved and resolved.casefold() != item["input"].casefold():
+            line.append(" → ")
+            line.append_text(text(resolved))
+        if item.get("via"):
+            line.append_text(text(f" ({' → '.join(item['via'])})", "italic"))
+        if item.get("source"):
+            line.append_text(text(f" [{item['source']}]", "dim"))
+        console.print(_bullet(line, 2))
+        detail = item.get("detail")
+        later = [other.get("detail") for other in matched[position + 1:]]
+        if detail and detail not in later:
+            _field(console, None, detail, "dim", 4, paragraphs)
+
+
+def _field(console, label, body, style="", indent=2, paragraphs=None):
+    """'Label: body' (no label: the body alone), indented; a repeated paragraph once."""
     from rich.text import Text
 
     line = Text()
-    line.append_text(text(matched["input"], "bold"))
-    if matched.get("resolved") and matched["resolved"].lower() != matched["input"].lower():
-        line.append(" → ")
-        line.append_text(text(matched["resolved"]))
-    if matched.get("via"):
-        line.append(" (")
-        line.append_text(text(" → ".join(matched["via"]), "italic"))
-        line.append(")")
-    if matched.get("source"):
-        line.append_text(text(f" [{matched['source']}]", "dim"))
-    if matched.get("detail"):
-        line.append("\n  ")
-        line.append_text(text(matched["detail"], "dim"))
-    return line
+    if label:
+        line.append_text(text(label + ": ", "bold " + style if style else "bold"))
+    mark, body = paragraphs.show(body) if paragraphs else ("", body)
+    line.append_text(text(mark, "dim"))
+    if body:
+        line.append_text(text(body, style))
+    _indented(console, line, indent)
 
 
-def _details(finding):
-    from rich.text import Text
+class Paragraphs:
+    """Long paragraphs the report would repeat (several products with one ingredient, the
+    default advice of several findings): marked ¶N where first printed, referred to after."""
 
-    cell = Text()
-    for matched in finding["matched"]:
-        cell.append("• ")
-        cell.append_text(_matched_line(matched))
-        cell.append("\n")
-    cell.append("Why: ", style="bold")
-    cell.append_text(text(finding["explanation"]))
-    cell.append("\nDiscuss: ", style="bold")
-    cell.append_text(text(finding["advice"]))
-    if finding.get("alternatives") or finding.get("alternatives_note"):
-        cell.append("\nSafer options: ", style="bold")
-        parts = ", ".join(finding.get("alternatives", []))
-        note = finding.get("alternatives_note", "")
-        cell.append_text(text(" ".join(part for part in (parts + "." if parts else "", note) if part)))
-    cell.append("\nSources: ", style="bold")
-    cell.append_text(text(", ".join(ref["id"] for ref in finding["references"]), "dim"))
-    return cell
+    def __init__(self, document):
+        self.counts = {}
+        for finding in document["findings"]:
+            details = {item.get("detail") for item in finding["matched"]} - {None, ""}
+            for body in [finding["explanation"], finding["advice"], *details]:
+                self.counts[body] = self.counts.get(body, 0) + 1
+        for note in document["notes"]:
+            self.counts[note["text"]] = self.counts.get(note["text"], 0) + 1
+        self.marks = {}
 
-
-def _finding_cell(finding):
-    from rich.text import Text
-
-    cell = Text()
-    cell.append_text(text(finding["title"], "bold"))
-    cell.append("\n")
-    cell.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
-    cell.append("\nevidence: ", style="dim")
-    cell.append_text(text(finding["evidence"]))
-    return cell
+    def show(self, body):
+        """(mark, body to print, or None when printed before)."""
+        if len(body) < 80 or self.counts.get(body, 0) < 2:
+            return "", body
+        if body in self.marks:
+            return f"as {self.marks[body]} above", None
+        self.marks[body] = f"¶{len(self.marks) + 1}"
+        return self.marks[body] + " ", body
 
 
-def _simple_table(title, headers, rows):
-    from rich.table import Table
+def _indented(console, renderable, indent):
+    from rich.padding import Padding
 
-    table = Table(title=title, title_justify="left", title_style="bold", show_lines=False, expand=True)
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        table.add_row(*[text(cell) for cell in row])
-    return table
-
-
-def render(document, console):
-    from rich.console import Group
-    from rich.rule import Rule
-    from rich.table import Table
-    from rich.text import Text
-
-    width = max(console.width, 40)
-    first_width = (width - 7) // 4  # a quarter of the room inside the borders and padding
-    parts = [Rule(text("rlscheck: restless legs check", "bold")), text(document["summary"])]
-    findings = document["findings"]
-    for category, title in CATEGORY_TITLES.items():
-        group = [finding for finding in findings if finding["category"] == category]
-        if not group:
-            continue
-        table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=True)
-        # Widths given, not measured: Rich would otherwise measure every word of every cell first.
-        table.add_column("Finding", width=first_width, overflow="fold")
-        table.add_column("What matched, why, what to discuss", width=width - first_width - 7, overflow="fold")
-        for finding in group:
-            table.add_row(_finding_cell(finding), _details(finding))
-        parts.append(table)
-    if document.get("isolated_reports"):
-        rows = [(item["input"], item["resolved"], item["text"]) for item in document["isolated_reports"]]
-        parts.append(_simple_table("Isolated reports — unlikely to matter (not counted as findings)",
-                                   ["Input", "Recognised as", "Report"], rows))
-    if document["notes"]:
-        rows = [(note["input"], note["text"]) for note in document["notes"]]
-        parts.append(_simple_table("Notes", ["Input", "Note"], rows))
-    for covered, title in ((True, "Not linked to RLS"), (False, "Not in rlscheck's knowledge base (not checked)")):
-        rows = [(item["input"], item["kind"], item.get("resolved", ""), item.get("text", ""))
-                for item in document["not_linked"] if item.get("covered", True) is covered]
-        if rows:
-            parts.append(_simple_table(title, ["Input", "Kind", "Recognised as", "Note"], rows))
-    if document["unrecognized"]:
-        rows = [(item["input"], item["kind"],
-                 item.get("reason") or ("did you mean: " + ", ".join(item["suggestions"]) if item["suggestions"]
-                                        else "no close match; check the spelling"))
-                for item in document["unrecognized"]]
-        parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
-    console.print(Group(*parts))
-    if document["check_next"]:
-        console.print(text("What to check next", "bold"))
-        for check in document["check_next"]:
-            wrapped = fill(safe(check["text"]), width, first="• ", rest="  ")
-            console.print(Text(wrapped), soft_wrap=True)
-    cited = {}
-    for finding in findings + document.get("isolated_reports", []):
-        for ref in finding["references"]:
-            cited.setdefault(ref["id"], ref)
-    if cited:
-        # Left to the terminal to wrap: long URLs stay whole and copyable.
-        references = Text()
-        references.append("References\n", style="bold")
-        for ref in cited.values():
-            year = f" ({ref['year']})" if ref.get("year") else ""
-            url = f" {ref['url']}" if ref.get("url") else ""
-            references.append_text(text(f"{ref['id']}: {ref['title']}{year}{url}", "dim"))
-            references.append("\n")
-        console.print(references, soft_wrap=True, end="")
-    console.print(Text(fill(safe(document["disclaimer"]), width), style="italic"), soft_wrap=True)
+    console.print(Padding(renderable, (0, 0, 0, indent), expand=False) if indent else renderable)

@@ -77,7 +77,7 @@ class Found:
 class Template:
     """What a finding takes from its knowledge-base entry alone, worked out once."""
 
-    __slots__ = ("id", "fields", "base", "refs", "superseded_by", "rank")
+    __slots__ = ("id", "fields", "base", "refs", "superseded_by", "same_as", "rank")
 
     def __init__(self, kb, target_id):
         entry = kb.get(target_id)
@@ -104,6 +104,7 @@ class Template:
         self.base = certainty_of(entry)
         self.refs = tuple(entry.get("references", []))
         self.superseded_by = entry.get("superseded_by")
+        self.same_as = entry.get("related") if entry["kind"] == "lab-finding" else None  # the condition it shows
         self.rank = CATEGORIES.index(self.fields["category"])
 
 
@@ -196,7 +197,7 @@ class Assessment:
         found = self.findings.get(target_id)
         if found is None:
             found = self.findings[target_id] = Found(self._template(target_id), self)
-            self.may_fold = self.may_fold or bool(found.template.superseded_by)
+            self.may_fold = self.may_fold or bool(found.template.superseded_by or found.template.same_as)
         elif found.owner is not self:
             found = self.findings[target_id] = Found(found.template, self, found.matched, found.certainties, found.refs)
         return found
@@ -508,8 +509,16 @@ class Assessment:
         return Resolution(hits=hits) if hits else None
 
     def _fold_superseded(self):
-        """A weaker finding whose cause is already documented joins the stronger one."""
+        """A weaker finding whose cause is already documented joins the stronger one, and a lab
+        finding joins the finding of the condition it shows (N18.4 and an eGFR of 25)."""
         findings = self.findings
+        for finding_id in [i for i, found in findings.items() if found.template.same_as in findings]:
+            lab = findings.pop(finding_id)
+            condition = self._finding(lab.template.same_as)
+            kind = lab.template.fields["kind"]
+            condition.matched += [m if "kind" in m else dict(m, kind=kind) for m in lab.matched]
+            condition.certainties += lab.certainties or [lab.template.base]
+            condition.refs += list(lab.template.refs) + lab.refs
         weaker_ids = [i for i, found in findings.items() if found.template.superseded_by in findings]
         for finding_id in weaker_ids:
             target = findings[finding_id].template.superseded_by if finding_id in findings else None
