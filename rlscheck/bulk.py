@@ -17,6 +17,7 @@ import orjson
 from rlscheck.batch import Record
 from rlscheck.textsafe import safe
 
+NDJSON = "ndjson lines"  # key of a record's raw resource lines (not a FHIR field)
 SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
 INSERT_BATCH = 5000
 
@@ -155,14 +156,13 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
         warn(f"resources tied to no patient, not read: {counted}")
     yield from errors
     for number, (key, lines) in enumerate(store.groups(), start=1):
-        resources = [orjson.loads(raw) for raw in lines]
-        entries = [{"resource": resource} for resource in resources]
-        joined = set()
-        for resource in resources:
-            reference = resource.get("medicationReference")
-            ref = reference.get("reference") if isinstance(reference, dict) else None
-            if isinstance(ref, str) and ref in medications and ref not in joined:
-                joined.add(ref)
-                entries.append({"resource": orjson.loads(medications[ref])})
-        yield Record(number, {"resourceType": "Bundle", "type": "collection", "entry": entries}, "",
-                     key.split("/", 1)[1])
+        # The lines travel as they are (cheap to hand to a worker); the worker parses them.
+        joined = {}
+        for raw in lines:
+            if b'"medicationReference"' in raw:
+                reference = orjson.loads(raw).get("medicationReference")
+                ref = reference.get("reference") if isinstance(reference, dict) else None
+                if isinstance(ref, str) and ref in medications:
+                    joined.setdefault(ref, medications[ref])
+        yield Record(number, {"resourceType": "Bundle", "type": "collection", NDJSON: lines + list(joined.values())},
+                     "", key.split("/", 1)[1])

@@ -354,7 +354,7 @@ def test_bulk_export_spills_to_disk_with_the_same_result(tmp_path):
 
     def grouped(limit):
         sources = ((p, open(p, "rb")) for p in paths)
-        return [(r.record_id, len(r.data["entry"])) for r in bulk.patient_records(sources, lambda _: None, limit)]
+        return [(r.record_id, len(r.data[bulk.NDJSON])) for r in bulk.patient_records(sources, lambda _: None, limit)]
 
     assert grouped(1 << 30) == grouped(1000)  # in memory, and spilled to SQLite
 
