@@ -366,9 +366,8 @@ class _Reader:
         if self.not_read:
             counted = ", ".join(f"{count} {kind}" for kind, count in sorted(self.not_read.items(),
                                                                               key=lambda item: (-item[1], item[0])))
-            self.extract.note(safe(self.label), f"Not read: {counted}. rlscheck reads medications "
-                                                "(requests, statements, dispenses, administrations), conditions "
-                                                "and lab Observations.", "not-read")
+            self.extract.note(safe(self.label), f"Not read: {counted} (rlscheck reads medications, conditions and "
+                                                "lab results).", "not-read")
 
 
 def _skip_text(note, count):
