@@ -64,6 +64,12 @@ def read_source(path):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
+    import orjson
+
+    try:
+        return orjson.loads(text)  # fast; what it refuses, the standard library reads or explains
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text)
     except RecursionError:
@@ -76,10 +82,17 @@ def read_source(path):
 
 def read_ndjson(lines, label):
     """NDJSON: one resource a line (blank lines ignored); UsageError names the bad line."""
+    import orjson
+
     resources = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        try:
+            resources.append(orjson.loads(line))
+            continue
+        except orjson.JSONDecodeError:
+            pass
         try:
             resources.append(json.loads(line))
         except RecursionError:
@@ -145,6 +158,7 @@ class _Reader:
         self.by_reference = {}
         self.groups = {}  # (kind, text, note, codes, parts) -> [sources]: repeated records said once
         self.not_read = {}  # resource type -> count
+        self.patient_refs = set()  # subject references already looked at
         self.observations = None
         if kb is not None:
             from rlscheck.fhirlabs import Observations
@@ -194,8 +208,9 @@ class _Reader:
 
     def _patient(self, reference):
         ref = reference.get("reference") if isinstance(reference, dict) else None
-        if not isinstance(ref, str) or not ref:
+        if not isinstance(ref, str) or not ref or ref in self.patient_refs:
             return
+        self.patient_refs.add(ref)
         ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
         target = self.by_reference.get(ref)
         if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
