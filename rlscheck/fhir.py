@@ -159,6 +159,8 @@ class _Reader:
         self.groups = {}  # (kind, text, note, codes, parts) -> [sources]: repeated records said once
         self.not_read = {}  # resource type -> count
         self.patient_refs = set()  # subject references already looked at
+        self.dated = []  # dispenses and administrations: (name, source, date, type, parts)
+        self.latest_date = ""  # the most recent date of any record, as YYYY-MM-DD
         self.observations = None
         if kb is not None:
             from rlscheck.fhirlabs import Observations
@@ -254,7 +256,17 @@ class _Reader:
             self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
             return
         when = _medication_date(resource)
-        self._add("medication", name, f"{source} ({when})" if when else source, "", parts=parts)
+        if when:  # a dispense or administration: current unless long before the latest record
+            self.dated.append((name, f"{source} ({when[0]} {when[1]})", when[1], kind, parts))
+            self._saw_date(when[1])
+            return
+        if isinstance(resource.get("authoredOn"), str):
+            self._saw_date(resource["authoredOn"][:10])
+        self._add("medication", name, source, "", parts=parts)
+
+    def _saw_date(self, date):
+        if date > self.latest_date:
+            self.latest_date = date
 
     def _medication_name(self, resource):
         """(name, ingredient names, IPS no-information text): code.text, then codings'
@@ -369,12 +381,19 @@ class _Reader:
 
     def finish(self):
         """Turn the groups into inputs and say what was not read."""
+        if self.observations is not None:
+            self._saw_date(self.observations.latest_date())
+        cutoff = _year_before(self.latest_date)
+        for name, source, date, kind, parts in self.dated:
+            note = f"old:{kind}:{self.latest_date}" if cutoff and date < cutoff else ""
+            self._add("medication", name, source, note, parts=parts)
         for (kind, text, note, codes, parts), sources in self.groups.items():
             count = len(sources)
             shown = ", ".join(sources[:SHOWN_SOURCES])
             if count > SHOWN_SOURCES:
                 shown += f" and {count - SHOWN_SOURCES} more"
-            skipped = _skip_text(note, count) if note.startswith(("skip:", "clinical:", "verification:")) else note
+            skipped = _skip_text(note, count) if note.startswith(("skip:", "clinical:", "verification:", "old:")) \
+                else note
             self.extract.inputs.append(Input(kind, text, shown, skipped, codes, parts))
         if self.observations is not None:
             self.observations.finish()
@@ -388,6 +407,11 @@ class _Reader:
 def _skip_text(note, count):
     """Why records were skipped, with their number when there are several."""
     family, _, rest = note.partition(":")
+    if family == "old":
+        kind, _, latest = rest.partition(":")
+        what = f"{count} {RECORD_NOUN[kind]}s" if count > 1 else f"A {RECORD_NOUN[kind]}"
+        return (f"{what} more than a year before the latest record here ({latest}); not assessed as a "
+                "medicine taken now.")
     if family == "skip":
         kind, _, status = rest.partition(":")
         hint = " If it was stopped recently, enter it with --withdrawal." if status in STOPPED else ""
@@ -458,16 +482,25 @@ def _status_code(value):
 
 
 def _medication_date(resource):
-    """When a dispense was handed over or an administration given, for the report."""
+    """(verb, YYYY-MM-DD) when a dispense was handed over or an administration given, else None."""
     kind = resource.get("resourceType")
     if kind == "MedicationDispense" and isinstance(resource.get("whenHandedOver"), str):
-        return f"handed over {resource['whenHandedOver'][:10]}"
+        return "handed over", resource["whenHandedOver"][:10]
     if kind == "MedicationAdministration":
         period = resource.get("effectivePeriod")
         when = resource.get("effectiveDateTime") or (period.get("start") if isinstance(period, dict) else None)
         if isinstance(when, str):
-            return f"given {when[:10]}"
-    return ""
+            return "given", when[:10]
+    return None
+
+
+def _year_before(date):
+    """The date a year before a YYYY-MM-DD date, or '' when there is none or it is not a date."""
+    try:
+        year, month, day = int(date[:4]), date[5:7], date[8:10]
+    except ValueError:
+        return ""
+    return f"{year - 1:04d}-{month}-{day}" if len(date) >= 10 else ""
 
 
 def read_files(kb, paths):

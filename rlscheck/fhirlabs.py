@@ -64,6 +64,10 @@ class Observations:
     def _skip(self, name, reason, source):
         self.skipped.setdefault((name, reason), []).append(source)
 
+    def latest_date(self):
+        """The most recent date of any lab result read, or ''."""
+        return max((result[0] for results in self.latest.values() for result in results), default="")
+
     def finish(self):
         """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""
         for lab_id, results in self.latest.items():

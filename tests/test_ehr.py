@@ -448,3 +448,18 @@ def test_ips_2_no_information_snomed_code_is_a_note(tmp_path):
     document = fhir_json(path, "--strict")
     assert not document["unrecognized"] and not document["not_linked"]
     assert any(n["relation"] == "no-information" for n in document["notes"])
+
+
+def test_dispenses_long_before_the_latest_record_are_not_taken_now(tmp_path):
+    def dispense(did, date, text):
+        return {"resourceType": "MedicationDispense", "id": did, "status": "completed", "whenHandedOver": date,
+                "medicationCodeableConcept": {"text": text}}
+
+    path = write_bundle(tmp_path, dispense("old", "2015-03-01", "metoclopramide 10 MG Oral Tablet"),
+                        dispense("new", "2024-02-01", "sertraline 50 MG Oral Tablet"),
+                        observation("f", "2276-4", date="2024-03-01", valueQuantity={"value": 150, "unit": "ng/mL"}))
+    document = fhir_json(path)
+    assert ids(document) == {"drug.antidepressant"}
+    assert document["findings"][0]["matched"][0]["source"] == "MedicationDispense/new (handed over 2024-02-01)"
+    (note,) = [n for n in document["notes"] if n.get("relation") == "skipped"]
+    assert note["input"] == "metoclopramide 10 MG Oral Tablet" and "2024-03-01" in note["text"]
