@@ -247,10 +247,13 @@ class _Reader:
         if not name:
             self._add("medication", source, source, "no medication name or code in this record")
             return
-        if kind == "MedicationRequest" and status == "draft":
-            self.extract.note(name, "A draft order (not yet signed): assessed as a proposed medication.",
-                              "proposed", source, "medication")
-            self._add("medication", name, f"{source} (draft order)", "", parts=parts)
+        intent = resource.get("intent") if kind == "MedicationRequest" else None
+        if kind == "MedicationRequest" and (status == "draft" or intent in ("proposal", "plan")) and \
+                status not in ("cancelled", "entered-in-error", "stopped", "completed"):
+            what = "A draft order (not yet signed)" if status == "draft" else f"A {intent}, not an order"
+            self.extract.note(name, f"{what}: assessed as a proposed medication.", "proposed", source, "medication")
+            self._add("medication", name, f"{source} ({'draft order' if status == 'draft' else intent})", "",
+                      parts=parts)
             return
         if status not in CURRENT_STATUS[kind]:
             self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
