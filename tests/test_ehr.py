@@ -463,3 +463,36 @@ def test_dispenses_long_before_the_latest_record_are_not_taken_now(tmp_path):
     assert document["findings"][0]["matched"][0]["source"] == "MedicationDispense/new (handed over 2024-02-01)"
     (note,) = [n for n in document["notes"] if n.get("relation") == "skipped"]
     assert note["input"] == "metoclopramide 10 MG Oral Tablet" and "2024-03-01" in note["text"]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+                         ["code", "coding", "text", "display", "system", "status", "valueQuantity", "value",
+                          "comparator", "unit", "valueString", "reference", "clinicalStatus", "issue", "entry",
+                          "resource", "subject", "medicationReference", "medicationCodeableConcept",
+                          "effectiveDateTime", "whenHandedOver", "contained", "id", "intent"]), inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["MedicationRequest", "MedicationStatement", "MedicationDispense",
+                                           "MedicationAdministration", "Condition", "Observation", "Medication",
+                                           "OperationOutcome", "Patient", "Encounter", "Bundle"]),
+                          st.dictionaries(st.sampled_from(["code", "status", "valueQuantity", "valueString",
+                                                           "medicationCodeableConcept", "medicationReference",
+                                                           "clinicalStatus", "verificationStatus", "subject",
+                                                           "issue", "entry", "effectiveDateTime", "id"]),
+                                          _JSON, max_size=5)), min_size=1, max_size=6))
+def test_any_shape_of_fhir_is_read_or_refused_never_crashes(kb, resources):
+    from rlscheck import fhir
+    from rlscheck.engine import assess
+    from rlscheck.errors import UsageError
+
+    document = [dict(body, resourceType=kind) for kind, body in resources]
+    try:
+        extract = fhir.extract(kb, [(document, "generated")])
+    except UsageError:
+        return
+    result = assess(kb, extract.inputs, extract.labs)
+    fhir.annotate(result, extract, False)
+    jsonschema.validate(result, SCHEMA)
