@@ -23,7 +23,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"  # IPS 1.x
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-NO_INFORMATION_SNOMED = {"1287211007"}  # "No information available": the general form in IPS 2
+# "No information available" (the general form in IPS 2), "No current problems or disability"
+NO_INFORMATION_SNOMED = {"1287211007", "160245001"}
 SYSTEM_NAMES = {RXNORM: "RxNorm", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC",
                 "urn:oid:2.16.840.1.113883.6.253": "Medi-Span", "urn:oid:2.16.840.1.113883.6.162": "Multum",
                 "urn:oid:2.16.840.1.113883.6.69": "NDC", "http://loinc.org": "LOINC",

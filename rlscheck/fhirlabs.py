@@ -10,6 +10,7 @@ import re
 
 from rlscheck.errors import UsageError
 from rlscheck.labs import LabValue, parse_lab
+from rlscheck.normalize import name_key
 from rlscheck.textsafe import safe
 
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
@@ -36,6 +37,9 @@ class Observations:
                 if lab_id:
                     break
         name = _name(code)
+        if lab_id is None:  # a local code: a name that is exactly a lab's name or alias ("Ferritin", "eGFR")
+            found = self.kb.lookup("lab", name_key(name)) if len(name) < 100 else []
+            lab_id = found[0][0] if found else None
         if lab_id is None:
             self.unused[name] = self.unused.get(name, 0) + 1
             return

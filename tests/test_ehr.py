@@ -496,3 +496,14 @@ def test_any_shape_of_fhir_is_read_or_refused_never_crashes(kb, resources):
     result = assess(kb, extract.inputs, extract.labs)
     fhir.annotate(result, extract, False)
     jsonschema.validate(result, SCHEMA)
+
+
+def test_observation_with_a_local_code_is_read_by_its_exact_lab_name(tmp_path):
+    local = {"resourceType": "Observation", "id": "epic", "status": "final",
+             "code": {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.2", "code": "1234"}],
+                      "text": "Ferritin"},
+             "valueQuantity": {"value": 30, "unit": "ng/mL"}}
+    vague = dict(local, id="vague", code={"text": "Iron panel"})
+    document = fhir_json(write_bundle(tmp_path, local, vague))
+    assert ids(document) == {"lab.iron-deficiency"}
+    assert any("Iron panel" in note["text"] for note in document["notes"])
