@@ -35,7 +35,7 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
     A line may instead be a FHIR Bundle (one person's record).
     CSV: columns id, meds, conditions, substances, withdrawal, risks, labs (any case; other
     columns are ignored); ',' ';' or tab delimited; several values in a cell are separated
-    by ';' (labs: ferritin=40;tsat=15%).
+    by ';' (labs: ferritin=40;tsat=15%), or by ',' in a ';'-delimited file.
     FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
     resource a line; resources are grouped by patient into one result each.
 
