@@ -116,6 +116,7 @@ class _Store:
             for name in os.listdir(self.directory):
                 os.unlink(os.path.join(self.directory, name))
             os.rmdir(self.directory)
+            self.directory = None
 
 
 def patient_records(sources, warn, limit=SPILL_BYTES):
@@ -151,10 +152,17 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
     except BaseException:
         store.close()
         raise
-    if unattached:
-        counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
-        warn(f"resources tied to no patient, not read: {counted}")
-    yield from errors
+    try:
+        if unattached:
+            counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
+            warn(f"resources tied to no patient, not read: {counted}")
+        yield from errors
+        yield from _records(store, medications)
+    finally:
+        store.close()  # also when the reader stops early: the temporary file never stays behind
+
+
+def _records(store, medications):
     for number, (key, lines) in enumerate(store.groups(), start=1):
         # The lines travel as they are (cheap to hand to a worker); the worker parses them.
         joined = {}

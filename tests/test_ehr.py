@@ -507,3 +507,19 @@ def test_observation_with_a_local_code_is_read_by_its_exact_lab_name(tmp_path):
     document = fhir_json(write_bundle(tmp_path, local, vague))
     assert ids(document) == {"lab.iron-deficiency"}
     assert any("Iron panel" in note["text"] for note in document["notes"])
+
+
+def test_spilled_export_leaves_no_temporary_file_when_the_reader_stops_early(tmp_path, monkeypatch):
+    import tempfile
+
+    from rlscheck import bulk
+
+    export, scratch = tmp_path / "export", tmp_path / "scratch"
+    scratch.mkdir()
+    fhirgen.bulk_export(export, 20)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    records = bulk.patient_records(((p, open(p, "rb")) for p in bulk.export_files(export)), lambda _: None, 1000)
+    next(records)
+    assert list(scratch.iterdir())  # spilled
+    records.close()
+    assert not list(scratch.iterdir())
