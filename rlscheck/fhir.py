@@ -219,8 +219,11 @@ class _Reader:
         if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
             ref = f"Patient/{target['id']}"
         parts = ref.rstrip("/").split("/")
-        key = "/".join(parts[-2:]) if len(parts) >= 2 and parts[-2] == "Patient" else ref
-        self.extract.patients.setdefault(key, self.label)
+        if len(parts) >= 2 and parts[-2] == "Patient":
+            self.extract.patients.setdefault("/".join(parts[-2:]), self.label)
+        elif ref.startswith("urn:"):  # a bundled patient not in this file
+            self.extract.patients.setdefault(ref, self.label)
+        # a Group or another subject is not a patient
 
     def _source(self, resource):
         return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
