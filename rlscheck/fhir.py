@@ -60,7 +60,8 @@ def read_source(path):
     except OSError as error:
         raise UsageError(f"cannot read FHIR file '{safe(path)}': {error.strerror or error}") from None
     if len(raw) > MAX_BYTES:
-        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB; screen large "
+                         "exports with `rlscheck batch`")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

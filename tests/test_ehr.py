@@ -523,3 +523,9 @@ def test_spilled_export_leaves_no_temporary_file_when_the_reader_stops_early(tmp
     assert list(scratch.iterdir())  # spilled
     records.close()
     assert not list(scratch.iterdir())
+
+
+def test_batch_of_one_indented_bundle_says_what_to_do_instead():
+    result = rlscheck("batch", EHR / "03-epic-medication-code-without-display.json")
+    assert result.exit_code == 2
+    assert "assess --fhir" in result.stderr and result.stdout == ""

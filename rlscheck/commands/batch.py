@@ -178,6 +178,13 @@ def _sniff(source, stream):
     except (AttributeError, OSError, ValueError):
         return "jsonl"
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if first.rstrip() in (b"{", b"[") and b"\n" in head:  # one indented JSON document, not a line each
+        from rlscheck.errors import UsageError
+        from rlscheck.textsafe import safe
+
+        raise UsageError(f"'{safe(source)}' holds one indented JSON document, not one record a line; for one "
+                         "person's FHIR Bundle use `rlscheck assess --fhir`, for many give one Bundle a line "
+                         "(e.g. `jq -c . FILE`) or a Bulk Data export")
     if not first or first[:1] == b"{":
         if b'"resourceType"' in first:
             try:
