@@ -294,11 +294,15 @@ class _Reader:
         code = medication.get("code") if isinstance(medication.get("code"), dict) else {}
         ingredients = []
         for ingredient in _list(medication.get("ingredient")):
-            item = ingredient.get("itemCodeableConcept") if isinstance(ingredient, dict) else None
-            if isinstance(item, dict):
-                named = _display(item) or self._from_codes(item)
-                if named:
-                    ingredients.append(named)
+            if not isinstance(ingredient, dict):
+                continue
+            item = ingredient.get("itemCodeableConcept")
+            named = (_display(item) or self._from_codes(item)) if isinstance(item, dict) else ""
+            reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
+            if not named and isinstance(reference, dict) and isinstance(reference.get("display"), str):
+                named = reference["display"].strip()
+            if named:
+                ingredients.append(named)
         ingredients += self._rxnorm_parts(code)
         name = _display(code) or ref_display.strip() or " + ".join(ingredients) or self._from_codes(code)
         return name, tuple(dict.fromkeys(ingredients)), _absent(code)

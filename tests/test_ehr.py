@@ -529,3 +529,13 @@ def test_batch_of_one_indented_bundle_says_what_to_do_instead():
     result = rlscheck("batch", EHR / "03-epic-medication-code-without-display.json")
     assert result.exit_code == 2
     assert "assess --fhir" in result.stderr and result.stdout == ""
+
+
+def test_medication_named_only_by_its_ingredient_references(tmp_path):
+    medication = {"resourceType": "Medication", "id": "m1",
+                  "code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.253", "code": "999"}]},
+                  "ingredient": [{"itemReference": {"reference": "Substance/s1", "display": "promethazine"}}]}
+    order = {"resourceType": "MedicationRequest", "id": "r1", "status": "active", "intent": "order",
+             "medicationReference": {"reference": "Medication/m1"}}
+    document = fhir_json(write_bundle(tmp_path, medication, order))
+    assert "drug.sedating-antihistamine" in ids(document)
