@@ -354,7 +354,7 @@ def test_bulk_export_spills_to_disk_with_the_same_result(tmp_path):
 
     def grouped(limit):
         sources = ((p, open(p, "rb")) for p in paths)
-        return [(r.record_id, len(r.data["entry"])) for r in bulk.patient_records(sources, lambda _: None, limit)]
+        return [(r.record_id, len(r.data[bulk.NDJSON])) for r in bulk.patient_records(sources, lambda _: None, limit)]
 
     assert grouped(1 << 30) == grouped(1000)  # in memory, and spilled to SQLite
 
@@ -448,3 +448,94 @@ def test_ips_2_no_information_snomed_code_is_a_note(tmp_path):
     document = fhir_json(path, "--strict")
     assert not document["unrecognized"] and not document["not_linked"]
     assert any(n["relation"] == "no-information" for n in document["notes"])
+
+
+def test_dispenses_long_before_the_latest_record_are_not_taken_now(tmp_path):
+    def dispense(did, date, text):
+        return {"resourceType": "MedicationDispense", "id": did, "status": "completed", "whenHandedOver": date,
+                "medicationCodeableConcept": {"text": text}}
+
+    path = write_bundle(tmp_path, dispense("old", "2015-03-01", "metoclopramide 10 MG Oral Tablet"),
+                        dispense("new", "2024-02-01", "sertraline 50 MG Oral Tablet"),
+                        observation("f", "2276-4", date="2024-03-01", valueQuantity={"value": 150, "unit": "ng/mL"}))
+    document = fhir_json(path)
+    assert ids(document) == {"drug.antidepressant"}
+    assert document["findings"][0]["matched"][0]["source"] == "MedicationDispense/new (handed over 2024-02-01)"
+    (note,) = [n for n in document["notes"] if n.get("relation") == "skipped"]
+    assert note["input"] == "metoclopramide 10 MG Oral Tablet" and "2024-03-01" in note["text"]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+                         ["code", "coding", "text", "display", "system", "status", "valueQuantity", "value",
+                          "comparator", "unit", "valueString", "reference", "clinicalStatus", "issue", "entry",
+                          "resource", "subject", "medicationReference", "medicationCodeableConcept",
+                          "effectiveDateTime", "whenHandedOver", "contained", "id", "intent"]), inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["MedicationRequest", "MedicationStatement", "MedicationDispense",
+                                           "MedicationAdministration", "Condition", "Observation", "Medication",
+                                           "OperationOutcome", "Patient", "Encounter", "Bundle"]),
+                          st.dictionaries(st.sampled_from(["code", "status", "valueQuantity", "valueString",
+                                                           "medicationCodeableConcept", "medicationReference",
+                                                           "clinicalStatus", "verificationStatus", "subject",
+                                                           "issue", "entry", "effectiveDateTime", "id"]),
+                                          _JSON, max_size=5)), min_size=1, max_size=6))
+def test_any_shape_of_fhir_is_read_or_refused_never_crashes(kb, resources):
+    from rlscheck.inputs import fhir
+    from rlscheck.rules.engine import assess
+    from rlscheck.errors import UsageError
+
+    document = [dict(body, resourceType=kind) for kind, body in resources]
+    try:
+        extract = fhir.extract(kb, [(document, "generated")])
+    except UsageError:
+        return
+    result = assess(kb, extract.inputs, extract.labs)
+    fhir.annotate(result, extract, False)
+    jsonschema.validate(result, SCHEMA)
+
+
+def test_observation_with_a_local_code_is_read_by_its_exact_lab_name(tmp_path):
+    local = {"resourceType": "Observation", "id": "epic", "status": "final",
+             "code": {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.2", "code": "1234"}],
+                      "text": "Ferritin"},
+             "valueQuantity": {"value": 30, "unit": "ng/mL"}}
+    vague = dict(local, id="vague", code={"text": "Iron panel"})
+    document = fhir_json(write_bundle(tmp_path, local, vague))
+    assert ids(document) == {"lab.iron-deficiency"}
+    assert any("Iron panel" in note["text"] for note in document["notes"])
+
+
+def test_spilled_export_leaves_no_temporary_file_when_the_reader_stops_early(tmp_path, monkeypatch):
+    import tempfile
+
+    from rlscheck.inputs import bulk
+
+    export, scratch = tmp_path / "export", tmp_path / "scratch"
+    scratch.mkdir()
+    fhirgen.bulk_export(export, 20)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    records = bulk.patient_records(((p, open(p, "rb")) for p in bulk.export_files(export)), lambda _: None, 1000)
+    next(records)
+    assert list(scratch.iterdir())  # spilled
+    records.close()
+    assert not list(scratch.iterdir())
+
+
+def test_batch_of_one_indented_bundle_says_what_to_do_instead():
+    result = rlscheck("batch", EHR / "03-epic-medication-code-without-display.json")
+    assert result.exit_code == 2
+    assert "assess --fhir" in result.stderr and result.stdout == ""
+
+
+def test_medication_named_only_by_its_ingredient_references(tmp_path):
+    medication = {"resourceType": "Medication", "id": "m1",
+                  "code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.253", "code": "999"}]},
+                  "ingredient": [{"itemReference": {"reference": "Substance/s1", "display": "promethazine"}}]}
+    order = {"resourceType": "MedicationRequest", "id": "r1", "status": "active", "intent": "order",
+             "medicationReference": {"reference": "Medication/m1"}}
+    document = fhir_json(write_bundle(tmp_path, medication, order))
+    assert "drug.sedating-antihistamine" in ids(document)

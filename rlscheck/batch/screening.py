@@ -304,8 +304,11 @@ class Screener:
         from rlscheck.inputs import fhir
 
         label = f"line {record.line}" if record.record_id is None else f"record {record.record_id}"
+        data = record.data
+        if "ndjson lines" in data:  # one patient of a Bulk Data export, as read (see bulk.py)
+            data = dict(data, entry=[{"resource": orjson.loads(raw)} for raw in data.pop("ndjson lines")])
         try:
-            extract = fhir.extract(self.kb, [(record.data, label)])
+            extract = fhir.extract(self.kb, [(data, label)])
         except UsageError as error:
             return {"error": str(error)}, False, True
         document = assess(self.kb, extract.inputs, extract.labs, 0, self.resolver, self.contributions, encode)

@@ -13,7 +13,7 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
-@click.argument("sources", nargs=-1, required=True, type=FileName(), metavar="SOURCE...")
+@click.argument("sources", nargs=-1, required=True, type=FileName(folders=True), metavar="SOURCE...")
 @click.option("-o", "--output", type=FileName(),
               help="Write results here instead of stdout (opened only once reading has started).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv", "ndjson"], case_sensitive=False),
@@ -37,7 +37,7 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
 
     CSV: columns id, meds, conditions, substances, withdrawal, risks, labs (any case;
     other columns are ignored); ',' ';' or tab delimited; several values in a cell are
-    separated by ';' (labs: ferritin=40;tsat=15%).
+    separated by ';' (labs: ferritin=40;tsat=15%), or by ',' in a ';'-delimited file.
 
     FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
     resource a line; resources are grouped by patient into one result each.
@@ -181,6 +181,13 @@ def _sniff(source, stream):
     except (AttributeError, OSError, ValueError):
         return "jsonl"
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if first.rstrip() in (b"{", b"[") and b"\n" in head:  # one indented JSON document, not a line each
+        from rlscheck.errors import UsageError
+        from rlscheck.textsafe import safe
+
+        raise UsageError(f"'{safe(source)}' holds one indented JSON document, not one record a line; for one "
+                         "person's FHIR Bundle use `rlscheck assess --fhir`, for many give one Bundle a line "
+                         "(e.g. `jq -c . FILE`) or a Bulk Data export")
     if not first or first[:1] == b"{":
         if b'"resourceType"' in first:
             try:

@@ -6,11 +6,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 
 
 class FileName(click.Path):
-    """A file name ('-': standard input), completed by the shell as a file. The commands report
-    a file they cannot read or write themselves."""
+    """A file name ('-': standard input), completed by the shell as a file; `folders` also takes
+    a folder (a Bulk Data export). The commands report a file they cannot read or write themselves."""
 
-    def __init__(self):
-        super().__init__(dir_okay=False, allow_dash=True)
+    def __init__(self, folders=False):
+        super().__init__(dir_okay=folders, allow_dash=True)
 
 
 class WithUsage:

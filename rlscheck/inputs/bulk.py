@@ -17,6 +17,7 @@ import orjson
 from rlscheck.batch.screening import Record
 from rlscheck.textsafe import safe
 
+NDJSON = "ndjson lines"  # key of a record's raw resource lines (not a FHIR field)
 SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
 INSERT_BATCH = 5000
 
@@ -115,6 +116,7 @@ class _Store:
             for name in os.listdir(self.directory):
                 os.unlink(os.path.join(self.directory, name))
             os.rmdir(self.directory)
+            self.directory = None
 
 
 def patient_records(sources, warn, limit=SPILL_BYTES):
@@ -150,19 +152,25 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
     except BaseException:
         store.close()
         raise
-    if unattached:
-        counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
-        warn(f"resources tied to no patient, not read: {counted}")
-    yield from errors
+    try:
+        if unattached:
+            counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
+            warn(f"resources tied to no patient, not read: {counted}")
+        yield from errors
+        yield from _records(store, medications)
+    finally:
+        store.close()  # also when the reader stops early: the temporary file never stays behind
+
+
+def _records(store, medications):
     for number, (key, lines) in enumerate(store.groups(), start=1):
-        resources = [orjson.loads(raw) for raw in lines]
-        entries = [{"resource": resource} for resource in resources]
-        joined = set()
-        for resource in resources:
-            reference = resource.get("medicationReference")
-            ref = reference.get("reference") if isinstance(reference, dict) else None
-            if isinstance(ref, str) and ref in medications and ref not in joined:
-                joined.add(ref)
-                entries.append({"resource": orjson.loads(medications[ref])})
-        yield Record(number, {"resourceType": "Bundle", "type": "collection", "entry": entries}, "",
-                     key.split("/", 1)[1])
+        # The lines travel as they are (cheap to hand to a worker); the worker parses them.
+        joined = {}
+        for raw in lines:
+            if b'"medicationReference"' in raw:
+                reference = orjson.loads(raw).get("medicationReference")
+                ref = reference.get("reference") if isinstance(reference, dict) else None
+                if isinstance(ref, str) and ref in medications:
+                    joined.setdefault(ref, medications[ref])
+        yield Record(number, {"resourceType": "Bundle", "type": "collection", NDJSON: lines + list(joined.values())},
+                     "", key.split("/", 1)[1])

@@ -23,7 +23,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"  # IPS 1.x
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-NO_INFORMATION_SNOMED = {"1287211007"}  # "No information available": the general form in IPS 2
+# "No information available" (the general form in IPS 2), "No current problems or disability"
+NO_INFORMATION_SNOMED = {"1287211007", "160245001"}
 SYSTEM_NAMES = {RXNORM: "RxNorm", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC",
                 "urn:oid:2.16.840.1.113883.6.253": "Medi-Span", "urn:oid:2.16.840.1.113883.6.162": "Multum",
                 "urn:oid:2.16.840.1.113883.6.69": "NDC", "http://loinc.org": "LOINC",
@@ -59,11 +60,18 @@ def read_source(path):
     except OSError as error:
         raise UsageError(f"cannot read FHIR file '{safe(path)}': {error.strerror or error}") from None
     if len(raw) > MAX_BYTES:
-        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB; screen large "
+                         "exports with `rlscheck batch`")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
+    import orjson
+
+    try:
+        return orjson.loads(text)  # fast; what it refuses, the standard library reads or explains
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text)
     except RecursionError:
@@ -76,10 +84,17 @@ def read_source(path):
 
 def read_ndjson(lines, label):
     """NDJSON: one resource a line (blank lines ignored); UsageError names the bad line."""
+    import orjson
+
     resources = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        try:
+            resources.append(orjson.loads(line))
+            continue
+        except orjson.JSONDecodeError:
+            pass
         try:
             resources.append(json.loads(line))
         except RecursionError:
@@ -145,6 +160,9 @@ class _Reader:
         self.by_reference = {}
         self.groups = {}  # (kind, text, note, codes, parts) -> [sources]: repeated records said once
         self.not_read = {}  # resource type -> count
+        self.patient_refs = set()  # subject references already looked at
+        self.dated = []  # dispenses and administrations: (name, source, date, type, parts)
+        self.latest_date = ""  # the most recent date of any record, as YYYY-MM-DD
         self.observations = None
         if kb is not None:
             from rlscheck.inputs.fhirlabs import Observations
@@ -194,15 +212,19 @@ class _Reader:
 
     def _patient(self, reference):
         ref = reference.get("reference") if isinstance(reference, dict) else None
-        if not isinstance(ref, str) or not ref:
+        if not isinstance(ref, str) or not ref or ref in self.patient_refs:
             return
+        self.patient_refs.add(ref)
         ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
         target = self.by_reference.get(ref)
         if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
             ref = f"Patient/{target['id']}"
         parts = ref.rstrip("/").split("/")
-        key = "/".join(parts[-2:]) if len(parts) >= 2 and parts[-2] == "Patient" else ref
-        self.extract.patients.setdefault(key, self.label)
+        if len(parts) >= 2 and parts[-2] == "Patient":
+            self.extract.patients.setdefault("/".join(parts[-2:]), self.label)
+        elif ref.startswith("urn:"):  # a bundled patient not in this file
+            self.extract.patients.setdefault(ref, self.label)
+        # a Group or another subject is not a patient
 
     def _source(self, resource):
         return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
@@ -230,16 +252,29 @@ class _Reader:
         if not name:
             self._add("medication", source, source, "no medication name or code in this record")
             return
-        if kind == "MedicationRequest" and status == "draft":
-            self.extract.note(name, "A draft order (not yet signed): assessed as a proposed medication.",
-                              "proposed", source, "medication")
-            self._add("medication", name, f"{source} (draft order)", "", parts=parts)
+        intent = resource.get("intent") if kind == "MedicationRequest" else None
+        if kind == "MedicationRequest" and (status == "draft" or intent in ("proposal", "plan")) and \
+                status not in ("cancelled", "entered-in-error", "stopped", "completed"):
+            what = "A draft order (not yet signed)" if status == "draft" else f"A {intent}, not an order"
+            self.extract.note(name, f"{what}: assessed as a proposed medication.", "proposed", source, "medication")
+            self._add("medication", name, f"{source} ({'draft order' if status == 'draft' else intent})", "",
+                      parts=parts)
             return
         if status not in CURRENT_STATUS[kind]:
             self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
             return
         when = _medication_date(resource)
-        self._add("medication", name, f"{source} ({when})" if when else source, "", parts=parts)
+        if when:  # a dispense or administration: current unless long before the latest record
+            self.dated.append((name, f"{source} ({when[0]} {when[1]})", when[1], kind, parts))
+            self._saw_date(when[1])
+            return
+        if isinstance(resource.get("authoredOn"), str):
+            self._saw_date(resource["authoredOn"][:10])
+        self._add("medication", name, source, "", parts=parts)
+
+    def _saw_date(self, date):
+        if date > self.latest_date:
+            self.latest_date = date
 
     def _medication_name(self, resource):
         """(name, ingredient names, IPS no-information text): code.text, then codings'
@@ -259,11 +294,15 @@ class _Reader:
         code = medication.get("code") if isinstance(medication.get("code"), dict) else {}
         ingredients = []
         for ingredient in _list(medication.get("ingredient")):
-            item = ingredient.get("itemCodeableConcept") if isinstance(ingredient, dict) else None
-            if isinstance(item, dict):
-                named = _display(item) or self._from_codes(item)
-                if named:
-                    ingredients.append(named)
+            if not isinstance(ingredient, dict):
+                continue
+            item = ingredient.get("itemCodeableConcept")
+            named = (_display(item) or self._from_codes(item)) if isinstance(item, dict) else ""
+            reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
+            if not named and isinstance(reference, dict) and isinstance(reference.get("display"), str):
+                named = reference["display"].strip()
+            if named:
+                ingredients.append(named)
         ingredients += self._rxnorm_parts(code)
         name = _display(code) or ref_display.strip() or " + ".join(ingredients) or self._from_codes(code)
         return name, tuple(dict.fromkeys(ingredients)), _absent(code)
@@ -354,26 +393,37 @@ class _Reader:
 
     def finish(self):
         """Turn the groups into inputs and say what was not read."""
+        if self.observations is not None:
+            self._saw_date(self.observations.latest_date())
+        cutoff = _year_before(self.latest_date)
+        for name, source, date, kind, parts in self.dated:
+            note = f"old:{kind}:{self.latest_date}" if cutoff and date < cutoff else ""
+            self._add("medication", name, source, note, parts=parts)
         for (kind, text, note, codes, parts), sources in self.groups.items():
             count = len(sources)
             shown = ", ".join(sources[:SHOWN_SOURCES])
             if count > SHOWN_SOURCES:
                 shown += f" and {count - SHOWN_SOURCES} more"
-            skipped = _skip_text(note, count) if note.startswith(("skip:", "clinical:", "verification:")) else note
+            skipped = _skip_text(note, count) if note.startswith(("skip:", "clinical:", "verification:", "old:")) \
+                else note
             self.extract.inputs.append(Input(kind, text, shown, skipped, codes, parts))
         if self.observations is not None:
             self.observations.finish()
         if self.not_read:
             counted = ", ".join(f"{count} {kind}" for kind, count in sorted(self.not_read.items(),
                                                                               key=lambda item: (-item[1], item[0])))
-            self.extract.note(safe(self.label), f"Not read: {counted}. rlscheck reads medications "
-                                                "(requests, statements, dispenses, administrations), conditions "
-                                                "and lab Observations.", "not-read")
+            self.extract.note(safe(self.label), f"Not read: {counted} (rlscheck reads medications, conditions and "
+                                                "lab results).", "not-read")
 
 
 def _skip_text(note, count):
     """Why records were skipped, with their number when there are several."""
     family, _, rest = note.partition(":")
+    if family == "old":
+        kind, _, latest = rest.partition(":")
+        what = f"{count} {RECORD_NOUN[kind]}s" if count > 1 else f"A {RECORD_NOUN[kind]}"
+        return (f"{what} more than a year before the latest record here ({latest}); not assessed as a "
+                "medicine taken now.")
     if family == "skip":
         kind, _, status = rest.partition(":")
         hint = " If it was stopped recently, enter it with --withdrawal." if status in STOPPED else ""
@@ -444,16 +494,25 @@ def _status_code(value):
 
 
 def _medication_date(resource):
-    """When a dispense was handed over or an administration given, for the report."""
+    """(verb, YYYY-MM-DD) when a dispense was handed over or an administration given, else None."""
     kind = resource.get("resourceType")
     if kind == "MedicationDispense" and isinstance(resource.get("whenHandedOver"), str):
-        return f"handed over {resource['whenHandedOver'][:10]}"
+        return "handed over", resource["whenHandedOver"][:10]
     if kind == "MedicationAdministration":
         period = resource.get("effectivePeriod")
         when = resource.get("effectiveDateTime") or (period.get("start") if isinstance(period, dict) else None)
         if isinstance(when, str):
-            return f"given {when[:10]}"
-    return ""
+            return "given", when[:10]
+    return None
+
+
+def _year_before(date):
+    """The date a year before a YYYY-MM-DD date, or '' when there is none or it is not a date."""
+    try:
+        year, month, day = int(date[:4]), date[5:7], date[8:10]
+    except ValueError:
+        return ""
+    return f"{year - 1:04d}-{month}-{day}" if len(date) >= 10 else ""
 
 
 def read_files(kb, paths):

@@ -9,6 +9,7 @@ tests rlscheck has no rule for are counted, by name, in one note.
 import re
 
 from rlscheck.errors import UsageError
+from rlscheck.resolve.normalize import name_key
 from rlscheck.rules.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
 
@@ -36,6 +37,9 @@ class Observations:
                 if lab_id:
                     break
         name = _name(code)
+        if lab_id is None:  # a local code: a name that is exactly a lab's name or alias ("Ferritin", "eGFR")
+            found = self.kb.lookup("lab", name_key(name)) if len(name) < 100 else []
+            lab_id = found[0][0] if found else None
         if lab_id is None:
             self.unused[name] = self.unused.get(name, 0) + 1
             return
@@ -63,6 +67,10 @@ class Observations:
 
     def _skip(self, name, reason, source):
         self.skipped.setdefault((name, reason), []).append(source)
+
+    def latest_date(self):
+        """The most recent date of any lab result read, or ''."""
+        return max((result[0] for results in self.latest.values() for result in results), default="")
 
     def finish(self):
         """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""

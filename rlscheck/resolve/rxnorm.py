@@ -34,13 +34,14 @@ def path():
 def ingredients(rxcui):
     """Ingredient names for an RxCUI from the loaded release, or [] (none loaded, or unknown)."""
     global _connection
-    if _connection is None:
-        if not os.path.exists(path()):
-            return []
+    if _connection is None:  # looked for once per run: False when no release was loaded
         try:
-            _connection = sqlite3.connect(f"file:{path()}?mode=ro", uri=True, check_same_thread=False)
+            _connection = os.path.exists(path()) and sqlite3.connect(f"file:{path()}?mode=ro", uri=True,
+                                                                     check_same_thread=False)
         except sqlite3.Error:
-            return []
+            _connection = False
+    if _connection is False:
+        return []
     try:
         row = _connection.execute("SELECT names FROM ingredients WHERE rxcui = ?", (str(rxcui),)).fetchone()
     except sqlite3.Error:
