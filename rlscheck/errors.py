@@ -19,3 +19,28 @@ class KnowledgeBaseError(RlsError):
     def __init__(self, issues):
         self.issues = list(issues)
         super().__init__("\n".join(issue.format() for issue in self.issues))
+
+
+class OutputError(RlsError):
+    """The results could not be written: a full disk, an I/O error, a closed stdout."""
+
+    exit_code = 5
+
+    def __init__(self, name, error):
+        self.name, self.error = name, error
+        reason = error.strerror or str(error) if isinstance(error, OSError) else str(error)
+        super().__init__(f"cannot write {name}: {reason}")
+
+
+class Interrupted(RlsError):
+    """Stopped by a signal (SIGTERM, or a worker process killed): exit 128 + its number."""
+
+    def __init__(self, signal_number, what="interrupted"):
+        import signal
+
+        self.exit_code = 128 + signal_number
+        try:
+            name = signal.Signals(signal_number).name
+        except ValueError:
+            name = f"signal {signal_number}"
+        super().__init__(f"{what} ({name})")

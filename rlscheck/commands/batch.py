@@ -39,10 +39,12 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
 
-    Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
+    Exit codes: 0 all records read, 4 some records could not be read (each is an error line),
+    2 unreadable input or input and output the same file, 5 the results could not be written
+    (with -o the file is replaced only when the run succeeds), 130/143 interrupted.
     """
     from rlscheck import batch as batching
-    from rlscheck.errors import UsageError
+    from rlscheck.errors import OutputError, UsageError
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
@@ -51,10 +53,16 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as error:
         raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
+    from rlscheck import pipeline
+
     with stream:
+        if output is not None and pipeline.same_file(stream, path=output) or \
+                output is None and pipeline.same_file(stream, fd=_stdout_fd()):
+            raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
+                             "write the results elsewhere")
         records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
-            records = batching.read_csv(stream)
+            records = batching.read_csv(pipeline.lines(stream))
             first = next(records, None)  # a header problem fails here, before any output is touched
             records = itertools.chain([first] if first else [], records)
         size = _size(stream)
@@ -69,24 +77,25 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
             sys.stderr.write(f"\rrlscheck batch: {bar}{count:,} records")
             sys.stderr.flush()
 
-        if output:
-            try:
-                out = open(output, "wb")
-            except OSError as error:
-                raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
-        else:
-            out = _binary_stdout()
         try:
-            from rlscheck import pipeline
-
-            blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
-            total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size),
-                                                progress if show_progress else None)
-        finally:
-            if out is sys.stdout.buffer:
-                out.flush()
-            else:
-                out.close()  # a file, or our handle on stdout (the descriptor stays open)
+            out = pipeline.Output(output)
+        except OSError as error:
+            raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
+        try:
+            with pipeline.stopped_by_sigterm():
+                blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
+                total, found, errors = pipeline.run(kb, blocks, out.file, _workers(jobs, size),
+                                                    progress if show_progress else None)
+                out.commit()
+        except BrokenPipeError:
+            out.discard()
+            raise
+        except OSError as error:
+            out.discard()
+            raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
+        except BaseException:
+            out.discard()
+            raise
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
@@ -114,8 +123,8 @@ def _workers(requested, size):
     return requested or pipeline.default_jobs()
 
 
-def _binary_stdout():
+def _stdout_fd():
     try:
-        return open(sys.stdout.fileno(), "wb", closefd=False)
-    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
-        return sys.stdout.buffer
+        return sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
