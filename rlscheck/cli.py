@@ -92,14 +92,9 @@ def cli():
 
 
 def _terminal_width():
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 40)
-    except ValueError:
-        pass
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError, AttributeError):
-        return 80
+    from rlscheck.render.console import terminal_width
+
+    return terminal_width()
 
 
 def main():

@@ -48,7 +48,7 @@ def show_table(console, term, records, disclaimer):
     for record in records:
         grid = Table(title=f"{safe(record['name'])} ({record['kind']})", title_justify="left", title_style="bold",
                      show_header=False, expand=True)
-        grid.add_column("Field", style="bold", ratio=1)
+        grid.add_column("Field", style="bold", ratio=1, overflow="fold")
         grid.add_column("Value", ratio=4, overflow="fold")
         for key, value in record.items():
             if key in ("name", "kind") or value in (None, [], "", {}):
