@@ -27,12 +27,12 @@ def test_no_width_drops_text(wide, columns):
         output = result.stdout.decode("utf-8")
         assert result.exit_code == 0 and output.strip(), (args, columns)
         assert letters(output) == letters(expected), (args, columns)
-        borders = [len(line) for line in output.splitlines() if line[:1] in "┏┌└─"]
+        borders = [len(line) for line in output.splitlines() if line and line[0] in "┏┌└─"]
         assert all(40 <= width <= 1000 for width in borders), (args, columns, borders)
 
 
 def test_zero_is_unset_and_a_pipe_gets_eighty_columns():
     unset = rlscheck_process(*REPORT, env={"COLUMNS": ""}).stdout
     assert rlscheck_process(*REPORT, env={"COLUMNS": "0"}).stdout == unset
-    borders = [line for line in unset.decode("utf-8").splitlines() if line[:1] in "┏└─"]
+    borders = [line for line in unset.decode("utf-8").splitlines() if line and line[0] in "┏└─"]
     assert borders and {len(line) for line in borders} == {80}
