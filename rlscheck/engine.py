@@ -52,7 +52,7 @@ class Found:
 
     def __init__(self, template, owner, matched=(), certainties=(), refs=()):
         self.template, self.owner = template, owner
-        self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
+        self.matched, self.certainties, self.refs = Unique(matched), list(certainties), list(refs)
         self.final = None  # kept once the Found is shared, and so fixed
         self.encoded = None  # a renderer may keep its output for a shared Found here
 
@@ -117,9 +117,9 @@ class Assessment:
         # Batch runs share this: what each distinct input adds to a document, worked out once.
         self.contributions = contributions
         self.findings = {}
-        self.notes = []
-        self.not_linked = []
-        self.unrecognized = []
+        self.notes = Unique()
+        self.not_linked = Unique()
+        self.unrecognized = Unique()
         self.checks = {}
         self.present = set()
         self.shared = False  # set once this is one input's contribution, reused by many documents
@@ -500,6 +500,43 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
 def _add_once(items, record):
     if record not in items:
         items.append(record)
+
+
+def _frozen(value):
+    """A hashable stand-in for plain data, equal exactly when the data are equal."""
+    if isinstance(value, dict):
+        return frozenset((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+class Unique(list):
+    """A list of records, each at most once, whose membership test takes constant time: an
+    input of 100,000 resources must not compare every record with every other."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._keys = set()
+        self.extend(items)
+
+    def __contains__(self, record):
+        return _frozen(record) in self._keys
+
+    def append(self, record):
+        super().append(record)
+        self._keys.add(_frozen(record))
+
+    def extend(self, records):
+        for record in records:
+            self.append(record)
+        return self
+
+    __iadd__ = extend
+
+    def __delitem__(self, index):
+        super().__delitem__(index)
+        self._keys = {_frozen(record) for record in self}
 
 
 @lru_cache(maxsize=64)
