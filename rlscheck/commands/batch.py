@@ -15,7 +15,7 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 @click.command(cls=Command, context_settings=CONTEXT)
 @click.argument("source", type=FileName())
 @click.option("-o", "--output", type=FileName(),
-              help="Write results here instead of stdout (opened only once reading has started).")
+              help="Write results here instead of stdout (replaced only when the run succeeds).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
               help="Input format; default from the file name (.csv), else jsonl.")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
