@@ -65,7 +65,8 @@ def _crc(owner, name, data):
     return zlib.crc32(data, zlib.crc32(f"{owner}\0{name}\0".encode("utf-8", "surrogateescape")))
 
 
-_connection = None  # (process id, path, read-only connection): forked workers open their own
+_connection = None  # (process id, path, read-only connection): a forked worker opens its own
+_inherited = []
 
 
 def _reader():
@@ -73,6 +74,8 @@ def _reader():
     path = store_path()
     if _connection is not None and _connection[:2] == (os.getpid(), path):
         return _connection[2]
+    if _connection is not None and _connection[0] != os.getpid():
+        _inherited.append(_connection)  # the parent's: neither used nor closed here
     uri = "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
     _connection = (os.getpid(), path, connection)
@@ -81,7 +84,9 @@ def _reader():
 
 def _forget_reader():
     global _connection
-    if _connection is not None:
+    if _connection is not None and _connection[0] != os.getpid():
+        _inherited.append(_connection)
+    elif _connection is not None:
         try:
             _connection[2].close()
         except sqlite3.Error:
@@ -92,16 +97,16 @@ def _forget_reader():
 class Stored:
     """One owner's sections in the store, checked row by row as they are read."""
 
-    def __init__(self, owner, names, connection):
-        self.owner, self.names, self._connection = owner, names, connection
+    def __init__(self, owner, names):
+        self.owner, self.names = owner, names
 
     def get(self, name):
         """A section's value; None if the owner has no such section; Damaged if unreadable."""
         if name not in self.names:
             return None
         try:
-            row = self._connection.execute("SELECT crc, data FROM sections WHERE owner = ? AND name = ?",
-                                           (self.owner, name)).fetchone()
+            row = _reader().execute("SELECT crc, data FROM sections WHERE owner = ? AND name = ?",
+                                    (self.owner, name)).fetchone()
             if row is None or not isinstance(row[1], bytes) or row[0] != _crc(self.owner, name, row[1]):
                 raise Damaged(name)
             return marshal.loads(row[1])
@@ -116,12 +121,12 @@ def open_owner(kind, key):
         connection = _reader()
         if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
             return None
-        header = Stored(owner, {_HEADER}, connection).get(_HEADER)
+        header = Stored(owner, {_HEADER}).get(_HEADER)
     except (sqlite3.Error, Damaged, OSError):
         return None
     if not (isinstance(header, dict) and header.get("key") == key and isinstance(header.get("names"), list)):
         return None
-    return Stored(owner, frozenset(header["names"]), connection)
+    return Stored(owner, frozenset(header["names"]))
 
 
 def write_owner(kind, key, sections):

@@ -338,8 +338,12 @@ class Output:
             return
         import tempfile
 
-        handle, self._temporary = tempfile.mkstemp(dir=os.path.dirname(final),
-                                                   prefix=f".{os.path.basename(final)}.", suffix=".part")
+        try:
+            handle, self._temporary = tempfile.mkstemp(dir=os.path.dirname(final),
+                                                       prefix=f".{os.path.basename(final)}.", suffix=".part")
+        except PermissionError:  # a writable file in a folder that is not: write it in place
+            self.file = open(path, "wb")
+            return
         self._final = final
         self.file = os.fdopen(handle, "wb")
         try:
