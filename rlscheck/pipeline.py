@@ -344,12 +344,13 @@ class Output:
         except PermissionError:  # a writable file in a folder that is not: write it in place
             self.file = open(path, "wb")
             return
-        self._final = final
-        self.file = os.fdopen(handle, "wb")
         try:
+            self._final = final
+            self.file = os.fdopen(handle, "wb")
             os.chmod(self._temporary, stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask())
-        except OSError:
-            pass
+        except BaseException:  # stopped while starting: leave no temporary file behind
+            os.unlink(self._temporary)
+            raise
 
     def commit(self):
         """Finish writing; a temporary file takes the place of the final one."""

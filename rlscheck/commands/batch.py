@@ -77,25 +77,25 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
             sys.stderr.write(f"\rrlscheck batch: {bar}{count:,} records")
             sys.stderr.flush()
 
-        try:
-            out = pipeline.Output(output)
-        except OSError as error:
-            raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
-        try:
-            with pipeline.stopped_by_sigterm():
+        with pipeline.stopped_by_sigterm():
+            try:
+                out = pipeline.Output(output)
+            except OSError as error:
+                raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
+            try:
                 blocks = pipeline.record_blocks(records) if fmt == "csv" else pipeline.jsonl_blocks(stream)
                 total, found, errors = pipeline.run(kb, blocks, out.file, _workers(jobs, size),
                                                     progress if show_progress else None)
                 out.commit()
-        except BrokenPipeError:
-            out.discard()
-            raise
-        except OSError as error:
-            out.discard()
-            raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
-        except BaseException:
-            out.discard()
-            raise
+            except BrokenPipeError:
+                out.discard()
+                raise
+            except OSError as error:
+                out.discard()
+                raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
+            except BaseException:
+                out.discard()
+                raise
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
