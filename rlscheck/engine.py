@@ -512,31 +512,36 @@ def _frozen(value):
 
 
 class Unique(list):
-    """A list of records, each at most once, whose membership test takes constant time: an
-    input of 100,000 resources must not compare every record with every other."""
+    """A list of records, each at most once. Past a few dozen records membership is looked up
+    in a set of keys, so an input of 100,000 resources does not compare every record with
+    every other; short lists (nearly every one) are simply scanned."""
 
-    def __init__(self, items=()):
-        super().__init__()
-        self._keys = set()
-        self.extend(items)
+    _keys = None  # built once the list is long enough for scanning it to cost
 
     def __contains__(self, record):
+        if self._keys is None:
+            if len(self) < 32:
+                return list.__contains__(self, record)
+            self._keys = {_frozen(item) for item in self}
         return _frozen(record) in self._keys
 
     def append(self, record):
-        super().append(record)
-        self._keys.add(_frozen(record))
+        list.append(self, record)
+        if self._keys is not None:
+            self._keys.add(_frozen(record))
 
     def extend(self, records):
-        for record in records:
-            self.append(record)
+        records = list(records)
+        list.extend(self, records)
+        if self._keys is not None:
+            self._keys.update(_frozen(record) for record in records)
         return self
 
     __iadd__ = extend
 
     def __delitem__(self, index):
-        super().__delitem__(index)
-        self._keys = {_frozen(record) for record in self}
+        list.__delitem__(self, index)
+        self._keys = None
 
 
 @lru_cache(maxsize=64)
