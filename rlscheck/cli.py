@@ -63,6 +63,8 @@ class Cli(Group):
 
         if not standalone_mode:
             return run()
+        if sys.stdout is None or sys.stderr is None or sys.stdin is None:
+            _hold_closed_streams()
         sys.exit(_exit_code(run))
 
 
@@ -85,14 +87,9 @@ def cli():
 
 
 def _terminal_width():
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 40)
-    except ValueError:
-        pass
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError, AttributeError):
-        return 80
+    from rlscheck.render.console import terminal_width
+
+    return terminal_width()
 
 
 def main():
@@ -102,6 +99,7 @@ def main():
 def _exit_code(run):
     try:
         code = run()
+        sys.stdout.flush()  # what is still buffered is written now, where a failure is reported
     except click.exceptions.Exit as done:
         code = done.exit_code
     except click.exceptions.Abort:
@@ -117,9 +115,73 @@ def _exit_code(run):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
+    except OSError as error:
+        code = _report_failure(_write_error(error))
     except Exception as error:
         code = _report_failure(error)
     return code if isinstance(code, int) else 0
+
+
+_WRITE_ERRNOS = ("ENOSPC", "EDQUOT", "EFBIG")  # errors only writing gives
+
+
+def _write_error(error):
+    """A full disk while printing to stdout is the output's failure, not a bug."""
+    import errno
+
+    if error.filename is None and error.errno in {getattr(errno, name, None) for name in _WRITE_ERRNOS}:
+        from rlscheck.errors import OutputError
+
+        return OutputError("stdout", error)
+    return error
+
+
+def _hold_closed_streams():
+    """A standard stream closed by the caller (`>&-`, `2>&-`): /dev/null holds its descriptor,
+    so no file rlscheck opens takes that number; messages to a closed stderr are dropped,
+    and data written to a closed stdout fails with a message (exit 5)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+
+
+class _ClosedStdout:
+    """Stands for a stdout the caller closed: writing to it is an error."""
+
+    encoding, errors = "utf-8", "strict"
+
+    def write(self, data):
+        import errno
+
+        from rlscheck.errors import OutputError
+
+        raise OutputError("stdout", OSError(errno.EBADF, "stdout is closed"))
+
+    def fileno(self):
+        import io
+
+        raise io.UnsupportedOperation("stdout is closed")
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    @property
+    def buffer(self):
+        return self
 
 
 def _report_failure(error):

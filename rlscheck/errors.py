@@ -25,3 +25,28 @@ class KnowledgeBaseError(RlsError, RuntimeError):
 class RecordError(ValueError):
     """A record (one person's data) cannot be read: an unknown field, a field of the wrong type,
     a lab value that is not a number. The message says which."""
+
+
+class OutputError(RlsError):
+    """The results could not be written: a full disk, an I/O error, a closed stdout."""
+
+    exit_code = 5
+
+    def __init__(self, name, error):
+        self.name, self.error = name, error
+        reason = error.strerror or str(error) if isinstance(error, OSError) else str(error)
+        super().__init__(f"cannot write {name}: {reason}")
+
+
+class Interrupted(RlsError):
+    """Stopped by a signal (SIGTERM, or a worker process killed): exit 128 + its number."""
+
+    def __init__(self, signal_number, what="interrupted"):
+        import signal
+
+        self.exit_code = 128 + signal_number
+        try:
+            name = signal.Signals(signal_number).name
+        except ValueError:
+            name = f"signal {signal_number}"
+        super().__init__(f"{what} ({name})")

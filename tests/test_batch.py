@@ -1,5 +1,6 @@
 """batch: one output line per non-empty input line, in order; broken records become error lines."""
 
+import io
 import json
 
 import pytest
@@ -227,7 +228,7 @@ def test_a_failing_worker_stops_the_run_instead_of_hanging(kb, tmp_path, monkeyp
     monkeypatch.setattr(batch.Screener, "line", broken_in_workers)  # the workers are forked with it
     lines = [json.dumps(RECORDS[0]).encode() + b"\n"] * 2_000
     with open(tmp_path / "out.jsonl", "wb") as out, pytest.raises(RuntimeError, match="incomplete"):
-        pipeline.run(kb, pipeline.jsonl_blocks(lines), out, jobs=2)
+        pipeline.run(kb, pipeline.jsonl_blocks(io.BytesIO(b"".join(lines))), out, jobs=2)
 
 
 def _start_parallel_batch(tmp_path):

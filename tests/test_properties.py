@@ -185,7 +185,7 @@ def test_batch_lines_equal_assess_documents(kb, people):
 def test_jsonl_blocks_keep_every_line_and_its_number(lines, size, most_bytes):
     from rlscheck.batch import pipeline
 
-    blocks = list(pipeline.jsonl_blocks(lines, size, most_bytes))
+    blocks = list(pipeline.jsonl_blocks(io.BytesIO(b"".join(lines)), size, most_bytes))
     assert [line for _, block in blocks for line in block] == lines
     assert all(0 < len(block) <= size for _, block in blocks)
     starts = [start for start, _ in blocks]

@@ -10,13 +10,15 @@ back through the parent, and only a few blocks are in flight at a time, so memor
 import os
 import queue
 import signal
+import stat
 
 from rlscheck.batch import screening as batch
 
 BLOCK = 500  # records: a block's results are a few MB
 HELD = 2  # screened blocks a worker may hold while an earlier block is still being screened
 BLOCK_BYTES = 4 << 20
-BROKEN_PIPE, WORKER_ERROR = 1, 2
+BROKEN_PIPE, WORKER_ERROR, WRITE_ERROR = 1, 2, 3
+SKIP_AT_ONCE = 1 << 16  # bytes read at a time while skipping the rest of an over-long line
 WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
 
 
@@ -38,18 +40,40 @@ def can_fork():
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def lines(stream, most=None):
+    """Raw lines of a binary stream, each read with a bounded buffer: a line longer than
+    `most` bytes is given as its first `most + 1` bytes (too long to be read as a record) and
+    the rest of it, up to the next newline, is skipped unread. Memory stays bounded whatever
+    the input (`/dev/zero`)."""
+    most = batch.MAX_LINE if most is None else most
+    while True:
+        raw = stream.readline(most + 1)
+        if not raw:
+            return
+        if len(raw) <= most or raw.endswith(b"\n"):
+            yield raw
+            continue
+        yield raw  # over-long: the reader turns it into an error line before the rest is skipped
+        while True:
+            rest = stream.readline(SKIP_AT_ONCE)
+            if not rest or rest.endswith(b"\n"):
+                break
+
+
 def jsonl_blocks(stream, size=BLOCK, most_bytes=BLOCK_BYTES):
     """(first line number, raw lines) in blocks of `size` lines or `most_bytes` bytes, whichever
-    comes first (long lines must not make a block large); the workers read the lines."""
-    number, lines, held = 1, [], 0
-    for raw in stream:
-        lines.append(raw)
+    comes first (long lines must not make a block large); the workers read the lines. A block
+    ending in an over-long line is handed on at once, so its error line is written while the
+    rest of that line is skipped."""
+    number, block, held = 1, [], 0
+    for raw in lines(stream):
+        block.append(raw)
         held += len(raw)
-        if len(lines) == size or held >= most_bytes:
-            yield number, lines
-            number, lines, held = number + len(lines), [], 0
-    if lines:
-        yield number, lines
+        if len(block) == size or held >= most_bytes or len(raw) > batch.MAX_LINE:
+            yield number, block
+            number, block, held = number + len(block), [], 0
+    if block:
+        yield number, block
 
 
 def record_blocks(records, size=BLOCK):
@@ -103,18 +127,19 @@ def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
     order = context.Value("q", 0, lock=False)  # number of the next block to write (under `written`)
     counts = context.Array("q", first_counts)  # records, with findings, errors
     failure = context.Value("i", 0)
-    shared = (screener, inbox, written, order, out_fd, counts, failure, os.getpid())
+    failure_errno = context.Value("i", 0)  # of a failed write
+    shared = (screener, inbox, written, order, out_fd, counts, (failure, failure_errno), os.getpid())
     workers = [context.Process(target=_work, daemon=True, args=shared) for _ in range(jobs)]
     for worker in workers:
         worker.start()
     try:
         for number, block in enumerate(blocks):
-            _hand_over(inbox, (number, block), workers, failure)
+            _hand_over(inbox, (number, block), workers, (failure, failure_errno))
             if progress:
                 progress(counts[0])
         for _ in workers:
-            _hand_over(inbox, None, workers, failure)
-        _wait(workers, failure)
+            _hand_over(inbox, None, workers, (failure, failure_errno))
+        _wait(workers, (failure, failure_errno))
     finally:
         for worker in workers:
             if worker.is_alive():
@@ -146,14 +171,24 @@ def _wait(workers, failure):
 
 def _check(workers, failure):
     """Stop at the first failure: the other workers would wait for its block for ever."""
+    failure, failure_errno = failure
     if failure.value == BROKEN_PIPE:
         raise BrokenPipeError
+    if failure.value == WRITE_ERROR:
+        raise OSError(failure_errno.value, os.strerror(failure_errno.value))
+    stopped = [-worker.exitcode for worker in workers if worker.exitcode is not None and worker.exitcode < 0]
+    if stopped and not failure.value:
+        from rlscheck.errors import Interrupted
+
+        raise Interrupted(stopped[0], "a batch worker process was stopped")
     if failure.value or any(worker.exitcode not in (None, 0) for worker in workers):
         raise RuntimeError("a batch worker process failed; the output is incomplete")
 
 
 def _work(screener, inbox, written, order, out_fd, counts, failure, parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; here, just stop
+    failure, failure_errno = failure
     _end_with(parent)
     held = {}  # block number -> screened results waiting for every earlier block to be written
     more = True
@@ -163,7 +198,7 @@ def _work(screener, inbox, written, order, out_fd, counts, failure, parent):
             if first is not None and (first == order.value or len(held) >= HELD or not more):
                 if not _await_turn(written, order, first, failure, parent):
                     return
-                _write_block(held.pop(first), written, order, out_fd, counts, failure)
+                _write_block(held.pop(first), written, order, out_fd, counts, failure, failure_errno)
                 continue
             item = _next_block(inbox, parent)
             if item is None:
@@ -189,13 +224,17 @@ def _await_turn(written, order, number, failure, parent):
     return not failure.value
 
 
-def _write_block(results, written, order, out_fd, counts, failure):
+def _write_block(results, written, order, out_fd, counts, failure, failure_errno):
     pieces, total, found, errors = results
     try:
         _write_all(out_fd, pieces)
     except BrokenPipeError:
         failure.value = BROKEN_PIPE  # before the next block's turn, so nothing more is written
         raise
+    except OSError as error:  # a full disk, an I/O error: the parent reports it
+        failure_errno.value = error.errno or 0
+        failure.value = WRITE_ERROR
+        raise BrokenPipeError from None  # stop this worker quietly
     finally:
         with written:
             if not failure.value:
@@ -264,3 +303,118 @@ def _write_all(fd, pieces):
         pieces = pieces[done:]
         if written:  # a piece written in part
             pieces[0] = memoryview(pieces[0])[written:]
+
+
+def same_file(stream, path=None, fd=None):
+    """Whether `stream` (the input) is the same file as `path` or descriptor `fd`: same device
+    and inode, so symbolic and hard links count too."""
+    try:
+        here = os.fstat(stream.fileno())
+        there = os.stat(path) if path is not None else os.fstat(fd)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+    return stat.S_ISREG(here.st_mode) and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+class Output:
+    """Where batch results go. A regular file (or a new one) is written under a temporary name
+    in its folder and moved into place only when the run has succeeded, so a run stopped by
+    a signal, Ctrl-C or an error leaves the earlier file (or none), never a cut-off line.
+    Anything else (stdout, a pipe, a device such as /dev/null) is written directly."""
+
+    def __init__(self, path=None):
+        self.name = "stdout" if path is None else path
+        self._final = self._temporary = None
+        if path is None:
+            self.file = _binary_stdout()
+            return
+        final = os.path.realpath(path)  # through a symbolic link: replace its target, keep the link
+        try:
+            status = os.stat(final)
+        except FileNotFoundError:
+            status = None
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            self.file = open(path, "wb")
+            return
+        import tempfile
+
+        try:
+            handle, self._temporary = tempfile.mkstemp(dir=os.path.dirname(final),
+                                                       prefix=f".{os.path.basename(final)}.", suffix=".part")
+        except PermissionError:  # a writable file in a folder that is not: write it in place
+            self.file = open(path, "wb")
+            return
+        try:
+            self._final = final
+            self.file = os.fdopen(handle, "wb")
+            os.chmod(self._temporary, stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask())
+        except BaseException:  # stopped while starting: leave no temporary file behind
+            os.unlink(self._temporary)
+            raise
+
+    def commit(self):
+        """Finish writing; a temporary file takes the place of the final one."""
+        if self.file is _stdout_buffer():
+            self.file.flush()
+            return
+        self.file.close()
+        if self._temporary:
+            os.replace(self._temporary, self._final)
+            self._temporary = None
+
+    def discard(self):
+        """After a failure: close, and remove the temporary file, if any."""
+        try:
+            if self.file is not _stdout_buffer():
+                self.file.close()
+        except OSError:
+            pass
+        if self._temporary:
+            try:
+                os.unlink(self._temporary)
+            except OSError:
+                pass
+            self._temporary = None
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _stdout_buffer():
+    import sys
+
+    return getattr(sys.stdout, "buffer", None)
+
+
+def _binary_stdout():
+    import sys
+
+    try:
+        return open(sys.stdout.fileno(), "wb", closefd=False)
+    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
+        return sys.stdout.buffer
+
+
+class stopped_by_sigterm:
+    """Within it, SIGTERM raises Interrupted in this process (workers keep the default), so
+    the clean-up on the way out runs: workers stopped, the temporary output file removed."""
+
+    def __enter__(self):
+        def stop(number, frame):
+            from rlscheck.errors import Interrupted
+
+            raise Interrupted(number)
+
+        try:
+            self._previous = signal.signal(signal.SIGTERM, stop)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+        return False

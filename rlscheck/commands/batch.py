@@ -15,7 +15,7 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 @click.command(cls=Command, context_settings=CONTEXT)
 @click.argument("sources", nargs=-1, required=True, type=FileName(folders=True), metavar="SOURCE...")
 @click.option("-o", "--output", type=FileName(),
-              help="Write results here instead of stdout (opened only once reading has started).")
+              help="Write results here instead of stdout (replaced only when the run succeeds).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv", "ndjson"], case_sensitive=False),
               help="jsonl (people, or FHIR Bundles one a line), csv, or ndjson (a FHIR Bulk Data export); "
                    "default from the names and the first line.")
@@ -50,10 +50,13 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
       rlscheck batch export/ --output-format csv -o screening.csv
 
-    Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
+    Exit codes: 0 all records read, 4 some records could not be read (each is an error line),
+    2 unreadable input or input and output the same file, 5 the results could not be written
+    (with -o the file is replaced only when the run succeeds), 130/143 interrupted.
     """
+    from rlscheck.batch import pipeline
     from rlscheck.batch import screening as batching
-    from rlscheck.errors import UsageError
+    from rlscheck.errors import OutputError, UsageError
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
@@ -79,9 +82,12 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
     if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
         bulk_paths = [source]
     with stream if stream is not None else _nothing():
+        if _writes_over_input(stream, bulk_paths, output):
+            raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
+                             "write the results elsewhere")
         records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
-            records = batching.read_csv(stream, warn)
+            records = batching.read_csv(pipeline.lines(stream), warn)
         elif fmt == "ndjson":
             from rlscheck.inputs import bulk
 
@@ -101,32 +107,60 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
             sys.stderr.write(f"\rrlscheck batch: {bar}{count:,} records")
             sys.stderr.flush()
 
-        if output:
+        with pipeline.stopped_by_sigterm():
             try:
-                out = open(output, "wb")
+                out = pipeline.Output(output)
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
-        else:
-            out = _binary_stdout()
-        try:
-            from rlscheck.batch import pipeline
+            try:
+                if output_format == "csv":
+                    from rlscheck.render import csvout
 
-            if output_format == "csv":
-                from rlscheck.render import csvout
-
-                out.write(csvout.header())
-            blocks = pipeline.jsonl_blocks(stream) if records is None else pipeline.record_blocks(records)
-            total, found, errors = pipeline.run(kb, blocks, out, _workers(jobs, size if fmt != "ndjson" else None),
-                                                progress if show_progress else None, output_format)
-        finally:
-            if out is sys.stdout.buffer:
-                out.flush()
-            else:
-                out.close()  # a file, or our handle on stdout (the descriptor stays open)
+                    out.file.write(csvout.header())
+                blocks = pipeline.jsonl_blocks(stream) if records is None else pipeline.record_blocks(records)
+                total, found, errors = pipeline.run(kb, blocks, out.file,
+                                                    _workers(jobs, size if fmt != "ndjson" else None),
+                                                    progress if show_progress else None, output_format)
+                out.commit()
+            except BrokenPipeError:
+                out.discard()
+                raise
+            except OSError as error:
+                out.discard()
+                raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
+            except BaseException:
+                out.discard()
+                raise
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
+
+
+def _writes_over_input(stream, bulk_paths, output):
+    """Whether the results would be written over the input (compared by device and inode, so
+    links count too): the file read, or any file of a Bulk Data export."""
+    from rlscheck.batch import pipeline
+
+    if stream is not None:
+        return pipeline.same_file(stream, path=output) if output is not None else \
+            pipeline.same_file(stream, fd=_stdout_fd())
+    for path in bulk_paths or ():
+        try:
+            with open(path, "rb") as handle:
+                if pipeline.same_file(handle, path=output) if output is not None else \
+                        pipeline.same_file(handle, fd=_stdout_fd()):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _stdout_fd():
+    try:
+        return sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _bulk_paths(sources, input_format):
@@ -173,7 +207,8 @@ def _bulk_sources(paths, stream):
 
 def _sniff(source, stream):
     """jsonl, csv or ndjson from the name, else from the first line: JSON people or Bundles are
-    jsonl, single FHIR resources are a Bulk Data export, anything else is CSV."""
+    jsonl, single FHIR resources are a Bulk Data export, a header naming batch columns is CSV,
+    anything else is read as JSON lines (each bad line an error line)."""
     if source.lower().endswith((".csv", ".tsv")):
         return "csv"
     try:
@@ -181,7 +216,12 @@ def _sniff(source, stream):
     except (AttributeError, OSError, ValueError):
         return "jsonl"
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
-    if first.rstrip() in (b"{", b"[") and b"\n" in head:  # one indented JSON document, not a line each
+    if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
+        return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
+    following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[1:]
+    opening = first.rstrip()
+    if following and (opening == b"{" and following[0].lstrip()[:1] == b'"' or opening == b"[" and following[0].strip()):
+        # one indented JSON document (its next line a member or an element), not a record a line
         from rlscheck.errors import UsageError
         from rlscheck.textsafe import safe
 
@@ -198,7 +238,15 @@ def _sniff(source, stream):
                 return "jsonl"
             return "jsonl" if kind == "Bundle" else "ndjson"
         return "jsonl"
-    return "csv"
+    return "csv" if _csv_header(first) else "jsonl"
+
+
+def _csv_header(line):
+    """Whether a first line names at least one batch column (id, meds, ...), as a CSV header does."""
+    from rlscheck.batch.screening import FIELD_SET, sniff_delimiter
+
+    text = line.decode("utf-8", "replace").strip().lstrip("\ufeff")
+    return any(cell.strip().strip('"').lower() in FIELD_SET for cell in text.split(sniff_delimiter(text)))
 
 
 class _nothing:
@@ -229,9 +277,3 @@ def _workers(requested, size):
         return 1
     return requested or pipeline.default_jobs()
 
-
-def _binary_stdout():
-    try:
-        return open(sys.stdout.fileno(), "wb", closefd=False)
-    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
-        return sys.stdout.buffer

@@ -7,11 +7,10 @@ LINKED = FINDING_RELATIONS | {"withdrawal"}
 
 def _class_labels(kb, entry_id):
     labels = []
-    for path in kb.class_paths(entry_id):
-        for step in path[1:]:
-            label = kb.get(step).get("label") or kb.get(step)["name"]
-            if label not in labels:
-                labels.append(label)
+    for step in kb.ancestors(entry_id)[1:]:
+        label = kb.get(step).get("label") or kb.get(step)["name"]
+        if label not in labels:
+            labels.append(label)
     return labels
 
 

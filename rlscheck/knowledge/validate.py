@@ -397,24 +397,55 @@ def _check_names(merged, issues):
                                f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
 
 
+MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy has four
+MAX_PARENTS = 20  # classes listed by one entry
+
+
+def _up_links(entry, field, targets):
+    value = entry.data.get(field, [])
+    return [item for item in value if isinstance(item, str) and item in targets] if isinstance(value, list) else []
+
+
 def _check_cycles(merged, issues):
+    """Class cycles, and hierarchies deeper or wider than any real one (a few kilobytes of
+    YAML can otherwise describe more ways up than could ever be listed). Walked without
+    recursion, each class once."""
     classes = merged.sections["classes"]
-    state = {}
-
-    def visit(class_id, trail):
-        if state.get(class_id) == "done":
-            return
-        if state.get(class_id) == "active":
-            entry = classes[class_id]
-            path, line, col = entry.at("parents")
-            cycle = " -> ".join(trail[trail.index(class_id):] + [class_id])
-            _issue(issues, path, (line, col), f"class cycle: {cycle}", "class-cycle", class_id)
-            return
-        state[class_id] = "active"
-        for parent in classes[class_id].data.get("parents", []):
-            if parent in classes:
-                visit(parent, trail + [class_id])
-        state[class_id] = "done"
-
-    for class_id in classes:
-        visit(class_id, [])
+    for section, entries in merged.sections.items():
+        for entry in entries.values():
+            for field in ("parents", "classes"):
+                value = entry.data.get(field)
+                if isinstance(value, list) and len(value) > MAX_PARENTS:
+                    path, line, col = entry.at(field)
+                    _issue(issues, path, (line, col), f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed",
+                           "class-fan-out", entry.id)
+    state, depth = {}, {}
+    for start in classes:
+        if start in state:
+            continue
+        state[start] = "active"
+        trail = [start]
+        frames = [(start, iter(_up_links(classes[start], "parents", classes)))]
+        while frames:
+            class_id, ups = frames[-1]
+            for parent in ups:
+                if state.get(parent) == "active":
+                    path, line, col = classes[parent].at("parents")
+                    cycle = " -> ".join(trail[trail.index(parent):] + [parent])
+                    _issue(issues, path, (line, col), f"class cycle: {cycle}", "class-cycle", parent)
+                elif parent not in state:
+                    state[parent] = "active"
+                    trail.append(parent)
+                    frames.append((parent, iter(_up_links(classes[parent], "parents", classes))))
+                    break
+            else:
+                frames.pop()
+                trail.pop()
+                state[class_id] = "done"
+                above = [depth[up] for up in _up_links(classes[class_id], "parents", classes) if up in depth]
+                depth[class_id] = 1 + max(above, default=0)
+                if depth[class_id] == MAX_CLASS_DEPTH + 1:  # the first class too deep on its way up
+                    path, line, col = classes[class_id].at("parents")
+                    _issue(issues, path, (line, col),
+                           f"class hierarchy too deep: more than {MAX_CLASS_DEPTH} levels of classes from here up",
+                           "class-depth", class_id)

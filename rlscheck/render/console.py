@@ -2,12 +2,28 @@
 
 import os
 
+MIN_WIDTH, MAX_WIDTH = 40, 1000  # columns: narrower drops text, wider only pads
+
+
+def terminal_width(fd=1):
+    """The width to lay text out in, the same for click and Rich: COLUMNS when it is a
+    positive number (0 or anything else counts as unset), else the terminal's, else 80;
+    never under MIN_WIDTH nor over MAX_WIDTH."""
+    value = os.environ.get("COLUMNS", "").strip()
+    width = int(value) if value.isdigit() and len(value) < 8 else 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(fd).columns
+        except (OSError, ValueError):
+            width = 0
+    return min(max(width or 80, MIN_WIDTH), MAX_WIDTH)
+
 
 def make_console(color="auto", stderr=False, file=None, width=None):
     from rich.console import Console
 
     options = {"stderr": stderr, "highlight": False, "markup": False, "emoji": False, "file": file,
-               "width": width}
+               "width": width or terminal_width(2 if stderr else 1)}
     if color == "always" or (color == "auto" and os.environ.get("FORCE_COLOR") and not os.environ.get("NO_COLOR")):
         options["force_terminal"] = True
     if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):

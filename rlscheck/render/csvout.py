@@ -1,55 +1,71 @@
-"""Batch results as CSV for spreadsheets: one row per person and finding, flat.
+"""CSV for spreadsheets, the one way every CSV output of rlscheck is written.
 
-A person with no finding still has one row (its summary), so no one is lost; a record that
-could not be read has one row with its error. Every cell that a spreadsheet would run as a
-formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an apostrophe.
+Every cell is guarded: one that a spreadsheet would run as a formula (starting with `=`,
+`+`, `-`, `@`, a tab, a carriage return or a newline) gets a leading `'`, and one holding a
+comma, a quote or any control character (a carriage return would split the row) is quoted.
+An empty cell stays empty.
 """
 
-import csv
-import io
-
-COLUMNS = ("id", "line", "finding_id", "finding", "category", "certainty", "evidence", "matched", "sources",
-           "not_assessed", "unrecognized", "summary", "error")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = frozenset("=+-@\t\r\n")
 
 
-def guard(value) -> str:
-    """A cell's text, made inert for spreadsheets."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _needs_quotes(text):
+    return any(c in ',"' or c < " " or "\x7f" <= c <= "\x9f" or c in "\u2028\u2029" for c in text)
+
+
+def csv_cell(value):
+    """One cell: None is empty, a list is joined with '; ', anything else is its text."""
+    if value is None:
+        text = ""
+    elif isinstance(value, (list, tuple)):
+        text = "; ".join("" if item is None else str(item) for item in value)
+    else:
+        text = str(value)
+    if text[:1] in FORMULA_START and text:
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"' if _needs_quotes(text) else text
+
+
+def csv_line(values):
+    """A row of cells, ending with a newline (a row of one empty cell is `""`, not a blank line)."""
+    line = ",".join(csv_cell(value) for value in values)
+    return (line or '""') + "\n"
+
+
+def csv_text(columns, rows):
+    """A header row and the rows (each a sequence of values in column order)."""
+    return csv_line(columns) + "".join(csv_line(row) for row in rows)
+
+
+# -- batch results: one row per person and finding ---------------------------------------------
+
+BATCH_COLUMNS = ("id", "line", "finding_id", "finding", "category", "certainty", "evidence", "matched", "sources",
+                 "not_assessed", "unrecognized", "summary", "error")
 
 
 def header() -> bytes:
-    return _encode([COLUMNS])
+    return csv_line(BATCH_COLUMNS).encode("utf-8", "surrogateescape")
 
 
 def rows(record_id, line, body) -> bytes:
-    """The CSV rows of one record's result (a document without disclaimer, or {"error": ...})."""
+    """The rows of one record's result (a document without disclaimer, or {"error": ...}). A
+    person with no finding still has one row (its summary), so no one is lost."""
     base = {"id": record_id, "line": line}
     if "error" in body:
-        return _encode([_row(base, error=body["error"])])
-    unrecognized = "; ".join(item["input"] for item in body["unrecognized"])
-    skipped = "; ".join(f"{note['input']}: {note['text']}" for note in body["notes"]
-                        if note.get("relation") in ("skipped", "not-read", "empty", "outcome"))
-    shared = dict(base, unrecognized=unrecognized, not_assessed=skipped, summary=body["summary"])
+        return _encode([dict(base, error=body["error"])])
+    skipped = [f"{note['input']}: {note['text']}" for note in body["notes"]
+               if note.get("relation") in ("skipped", "not-read", "empty", "outcome")]
+    shared = dict(base, unrecognized=[item["input"] for item in body["unrecognized"]], not_assessed=skipped,
+                  summary=body["summary"])
     if not body["findings"]:
-        return _encode([_row(shared)])
-    out = []
-    for finding in body["findings"]:
-        matched = finding["matched"]
-        out.append(_row(shared, finding_id=finding["id"], finding=finding["title"], category=finding["category"],
-                        certainty=finding["certainty"], evidence=finding["evidence"],
-                        matched="; ".join(m["input"] for m in matched),
-                        sources="; ".join(m["source"] for m in matched if m.get("source"))))
-    return _encode(out)
+        return _encode([shared])
+    return _encode([dict(shared, finding_id=finding["id"], finding=finding["title"], category=finding["category"],
+                         certainty=finding["certainty"], evidence=finding["evidence"],
+                         matched=[m["input"] for m in finding["matched"]],
+                         sources=[m["source"] for m in finding["matched"] if m.get("source")])
+                    for finding in body["findings"]])
 
 
-def _row(base, **fields):
-    merged = dict(base, **fields)
-    return [guard(merged.get(column, "")) for column in COLUMNS]
-
-
-def _encode(table) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(table)
-    return buffer.getvalue().encode("utf-8", "surrogateescape")
+def _encode(records) -> bytes:
+    return "".join(csv_line([record.get(column) for column in BATCH_COLUMNS]) for record in records).encode(
+        "utf-8", "surrogateescape")

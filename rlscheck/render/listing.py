@@ -1,8 +1,5 @@
 """Lists of medications or conditions, and `show` records, as table, CSV or Markdown."""
 
-import csv
-import io
-
 from rlscheck.render.console import text
 from rlscheck.render.markdown import md
 
@@ -17,13 +14,9 @@ def _cell(value):
 
 
 def csv_text(records, columns):
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        # A leading =, +, - or @ would run as a formula in spreadsheets: quote it out.
-        writer.writerow([("'" + c if c[:1] in "=+-@" else c) for c in (_cell(record.get(col)) for col in columns)])
-    return out.getvalue()
+    from rlscheck.render.csvout import csv_text as rows_text
+
+    return rows_text(columns, ([record.get(col) for col in columns] for record in records))
 
 
 def markdown_text(title, records, columns):

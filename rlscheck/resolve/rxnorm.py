@@ -26,7 +26,7 @@ _connection = None
 
 
 def path():
-    from rlscheck.knowledge.store import cache_dir
+    from rlscheck.knowledge.cache import cache_dir
 
     return os.path.join(cache_dir(), FILE_NAME)
 

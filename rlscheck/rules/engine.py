@@ -224,13 +224,8 @@ class Assessment:
 
     def _targets(self, entry_id):
         """(target id, index in path, path) for each distinct cause a drug or class rolls up to."""
-        out = {}
-        for path in self.kb.class_paths(entry_id):
-            linked = [i for i, step in enumerate(path) if self.kb.get(step).get("relation") in FINDING_RELATIONS]
-            if linked:
-                top = linked[-1]
-                out.setdefault(path[top], (path[top], top, path))
-        return list(out.values())
+        linked = self.kb.topmost(entry_id, lambda entry: entry.get("relation") in FINDING_RELATIONS)
+        return [(target, len(path) - 1, path) for target, path in linked]
 
     def medication(self, inp, hit):
         entry = self.kb.get(hit.entry_id)
@@ -275,10 +270,9 @@ class Assessment:
         own = entry.get("note") or (entry.get("detail") if entry["kind"] == "drug" else "")
         if own:
             return own, entry.get("references", [])
-        for path in self.kb.class_paths(entry_id):
-            for step in path[1:]:
-                if self.kb.get(step).get("note"):
-                    return self.kb.get(step)["note"], self.kb.get(step).get("references", [])
+        for step in self.kb.ancestors(entry_id)[1:]:
+            if self.kb.get(step).get("note"):
+                return self.kb.get(step)["note"], self.kb.get(step).get("references", [])
         return "", []
 
     def withdrawal(self, inp, hit):
