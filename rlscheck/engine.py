@@ -404,8 +404,12 @@ class Assessment:
             del self.not_linked[before:]
         if result.outside:
             self._not_linked(inp, result.outside, result.outside_text or "No known link to RLS.")
+        for name, text in result.outside_parts:
+            self._not_linked(inp, name, text or "No known link to RLS.")
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
+        for text in result.read_as:
+            self._note(inp, "", text, "read-as")
 
     def _from_parts(self, inp):
         """A product name nobody knows, resolved through the ingredients its record lists."""
@@ -464,7 +468,19 @@ class Assessment:
         }
 
     def summary(self, count):
-        return _contributors(count) if count else self.kb.primary_rls
+        unread = self.unread()
+        if not unread:
+            return _contributors(count) if count else self.kb.primary_rls
+        names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+        found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
+        return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
+                "recognised or only partly read; check the spelling or the suggestions.")
+
+    def unread(self):
+        """Inputs not recognised, or only partly read, in input order."""
+        texts = [item["input"] for item in self.unrecognized]
+        texts += [note["input"] for note in self.notes if note.get("relation") == "unrecognized-part"]
+        return list(dict.fromkeys(texts))
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))

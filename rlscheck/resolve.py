@@ -30,7 +30,6 @@ INDEXES = {
 _TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
 _SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$"
-_NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
 
 
 def _bag(key):
@@ -73,6 +72,8 @@ class Resolution:
         self.unknown_parts = []
         self.trimester = 0
         self.invalid_code = ""
+        self.read_as = []  # how a medication line was read: its name and what was set aside
+        self.outside_parts = []  # further known names without an entry: (name, text)
 
     @property
     def recognized(self):
@@ -115,38 +116,134 @@ class Resolver:
     # -- medications -------------------------------------------------------------------
 
     def _medication(self, text, allow_split=True):
+        result = self._literal(text)
+        if result is not None:
+            return result
+        vocab_hit = self._vocabulary(text)
+        if vocab_hit:
+            return vocab_hit
+        line = self._line(text)
+        if line is not None:
+            return line
         result = Resolution()
-        for key in iter_medication_keys(text):
-            hits = self._medication_hits(key)
-            if hits:
-                result.hits = hits
-                return result
-        for brand in bracket_names(text):
-            hits = self._medication_hits(name_key(brand))
-            if hits:
-                result.hits = hits
-                return result
         if allow_split:
             parts = split_combination(text)
             if parts:
                 for part in parts:
                     sub = self._medication(part, allow_split=False)
                     result.hits.extend(sub.hits)
+                    result.read_as += sub.read_as
                     if not sub.recognized:
                         result.unknown_parts.append(part.strip())
                 if result.hits:
                     return result
-                result.unknown_parts = []
-        vocab_hit = self._vocabulary(text)
-        if vocab_hit:
-            return vocab_hit
-        keys = medication_keys(text)
-        if keys and _NIGHT_WORDS & set(keys[-1].split()) and len(keys[-1].split()) > 1:
-            step = "night-time or 'PM' product: these usually contain a sedating antihistamine; check the label"
-            result.hits = [Hit("drug.sedating-antihistamine", [step])]
-            return result
-        result.suggestions = self.suggest("medication", text)
+                result.unknown_parts, result.read_as = [], []
+        result.suggestions = self.suggest("medication", self._name_part(text) or text)
         return result
+
+    def _literal(self, text):
+        """The name as written, without packaging words (doses, forms, salts), or None."""
+        for key in iter_medication_keys(text):
+            hits = self._medication_hits(key)
+            if hits:
+                return Resolution(hits=hits)
+        for brand in bracket_names(text):
+            hits = self._medication_hits(name_key(brand))
+            if hits:
+                return Resolution(hits=hits)
+        return None
+
+    def _known_name(self, text):
+        """Knowledge base first, then the drug vocabulary; None when neither knows the name."""
+        found = self._literal(text)
+        if found is None:
+            found = self._vocabulary(text)
+        return found
+
+    def _name_part(self, text):
+        from rlscheck.medline import parse
+
+        return parse(text).name
+
+    def _line(self, text):
+        """A medication line with directions ('Zoloft 50 mg q.d.', 'CALAN SR 240MG TAKE 1 TABLET
+        BY MOUTH EVERY MORNING', 'promethazine with codeine'): the name words are resolved, and
+        everything set aside is reported in a note (read_as) and never dropped."""
+        from rlscheck import medline
+
+        words = medline.tokens(text)
+        parsed = medline.parse(text)
+        if not parsed.groups:
+            return None
+        # A known name that itself holds sig-like words ("Tylenol PM", "Nytol One-A-Night"),
+        # followed by directions only.
+        for length in range(min(len(words), 8), 0, -1):
+            rest = medline.parse(" ".join(words[length:]))
+            if rest.groups or not words[length:]:
+                continue
+            found = self._known_name(" ".join(words[:length]))
+            if found is None:
+                continue
+            same = [hit.entry_id for hit in found.hits], found.outside
+            while length > 1:  # the shortest name that still means the same ("tylenol pm", not "tylenol")
+                shorter = self._known_name(" ".join(words[:length - 1]))
+                if shorter is None or ([hit.entry_id for hit in shorter.hits], shorter.outside) != same:
+                    break
+                length, found = length - 1, shorter
+            aside = medline.parse(" ".join(words[length:])).aside_text()
+            found.read_as = [f"Read as '{' '.join(words[:length])}'; set aside: {aside}."]
+            return found
+        aside = parsed.aside_text()
+        whole = self._known_name(parsed.name)
+        if whole is not None:
+            whole.read_as = [f"Read as '{parsed.name}'" + (f"; set aside: {aside}." if aside else ".")]
+            return whole
+        result = self._groups(parsed.groups)
+        if result is None and any(separator == "-" for separator, _ in parsed.groups[1:]):
+            merged = []  # a hyphen joins the words of one name as often as two ingredients
+            for separator, group in parsed.groups:
+                if separator == "-" and merged:
+                    merged[-1] = (merged[-1][0], merged[-1][1] + group)
+                else:
+                    merged.append((separator, group))
+            result = self._groups(merged, partial=True)
+        if result is None:
+            return None
+        names = ", ".join("'" + " ".join(group) + "'" for _, group in parsed.groups)
+        result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")]
+        if not result.hits:  # every part known, none in the knowledge base
+            (result.outside, result.outside_text), *more = result.outside_parts
+            result.outside_parts = more
+        return result
+
+    def _groups(self, groups, partial=False):
+        """Each name of a line resolved; None unless all are (or, with partial, any is)."""
+        result = Resolution()
+        for _separator, group in groups:
+            found = self._group(group)
+            if found is None:
+                result.unknown_parts.append(" ".join(group))
+                continue
+            result.hits += found.hits
+            result.unknown_parts += found.unknown_parts
+            if found.outside:
+                result.outside_parts.append((found.outside, found.outside_text))
+        if not (result.hits or result.outside_parts):
+            return None
+        strong = all(separator != "-" for separator, _ in groups[1:])
+        if result.unknown_parts and not (strong or partial):
+            return None
+        return result
+
+    def _group(self, group):
+        """One name: whole, else its longest known leading words (the rest reported)."""
+        for length in range(len(group), 0, -1):
+            found = self._known_name(" ".join(group[:length]))
+            if found is not None:
+                if length < len(group):
+                    found.unknown_parts = found.unknown_parts + [" ".join(group[length:])]
+                return found
+        return None
 
     def _medication_hits(self, key):
         found = self.kb.lookup("medication", key)
