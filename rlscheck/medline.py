@@ -173,3 +173,31 @@ def parse(text):
         i += 1
     close("")
     return out
+
+
+def split_list(text):
+    """'Zoloft, metformin; Benadryl' -> three items. A piece with no name in it (', 1 tablet
+    daily') stays with the item before it: it is that item's directions."""
+    text = str(text)
+    if "," not in text and ";" not in text:
+        return [text]
+    items = []
+    for piece in re.split(r"[,;]", text):
+        if not piece.strip():
+            continue
+        if items and not parse(piece).groups:
+            items[-1] = f"{items[-1]},{piece}"
+        else:
+            items.append(piece.strip())
+    return [item.strip() for item in items] or [text]
+
+
+def read_list(lines):
+    """Medication names from a file's lines: one a line (or a list on a line); blank lines and
+    '#' comments ignored."""
+    items = []
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):  # "#" inside a line stays: "Tylenol #3"
+            items += split_list(line)
+    return items

@@ -23,6 +23,8 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
               help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
 @click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
+@click.option("--meds-file", "meds_files", multiple=True, type=FileName(),
+              help="A file of medications, one a line ('-' reads stdin); blank lines and # comments ignored.")
 @click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
               help="A FHIR R4 Bundle or resource ('-' reads stdin); its medications and conditions join the inputs.")
 @click.option("--trimester", type=click.IntRange(1, 3), help="Pregnancy trimester (1-3); implies pregnancy.")
@@ -31,7 +33,7 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
 @click.option("--strict", is_flag=True, help="An unrecognized input is an error (exit 2).")
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when anything was found.")
 @color_option
-def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, trimester, output_format,
+def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, fhir_files, trimester, output_format,
            kb_files, strict, fail_on_findings, color):
     """Check one person's medications, conditions, habits and labs.
 
@@ -47,11 +49,24 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     from rlscheck.engine import Input, assess as run_assess
     from rlscheck.textsafe import clean_input
 
+    if meds_files:
+        meds = tuple(meds) + tuple(_read_meds_files(meds_files))
+    if any("," in value or ";" in value for value in meds + withdrawals):
+        from rlscheck.medline import split_list
+
+        meds = [item for value in meds for item in split_list(value)]
+        withdrawals = [item for value in withdrawals for item in split_list(value)]
     inputs = []
     for option, values in (("med", meds), ("condition", conditions), ("substance", substances),
                            ("withdrawal", withdrawals), ("risk", risks)):
         inputs += [Input(ASSESS_KINDS[option], clean_input(value)) for value in values]
     kb = load_kb(kb_files)
+    if not (meds or conditions or substances or withdrawals or risks or labs or fhir_files
+            or trimester):
+        from rlscheck.errors import UsageError
+
+        raise UsageError("nothing to assess: give at least one --med, --condition, --substance, --withdrawal, "
+                         "--risk, --lab, --meds-file or --fhir (see rlscheck assess --help)")
     parsed_labs = []
     if labs:
         from rlscheck.labs import parse_lab
@@ -65,16 +80,45 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
         inputs.append(Input("condition", "pregnancy", "--trimester"))
     document = run_assess(kb, inputs, parsed_labs, trimester or 0)
-    if strict and document["unrecognized"]:
+    partly = [note for note in document["notes"] if note.get("relation") == "unrecognized-part"]
+    if strict and (document["unrecognized"] or partly):
         from rlscheck.errors import UsageError
         from rlscheck.textsafe import safe
 
-        names = "; ".join(
-            safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)" if item["suggestions"] else "")
-            for item in document["unrecognized"])
-        raise UsageError(f"unrecognized input(s) with --strict: {names}")
+        names = [safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)"
+                                        if item["suggestions"] else "") for item in document["unrecognized"]]
+        names += [f"{safe(note['input'])} (partly: {safe(note['text'])})" for note in partly]
+        raise UsageError(f"unrecognized input(s) with --strict: {'; '.join(names)}")
     _emit_document(document, output_format, color)
     return 1 if fail_on_findings and document["findings"] else 0
+
+
+def _read_meds_files(paths):
+    from rlscheck.errors import UsageError
+    from rlscheck.medline import read_list
+    from rlscheck.textsafe import safe
+
+    items = []
+    for path in paths:
+        try:
+            if path == "-":
+                raw = sys.stdin.buffer.read(MAX_MEDS_FILE + 1)
+            else:
+                with open(path, "rb") as handle:
+                    raw = handle.read(MAX_MEDS_FILE + 1)
+        except OSError as error:
+            raise UsageError(f"cannot read medication file '{safe(path)}': {error.strerror or error}") from None
+        if len(raw) > MAX_MEDS_FILE:
+            raise UsageError(f"medication file '{safe(path)}' is larger than {MAX_MEDS_FILE // 1024} KB")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")  # exports from older systems
+        items += read_list(text.splitlines())
+    return items
+
+
+MAX_MEDS_FILE = 1024 * 1024
 
 
 def _emit_document(document, output_format, color):
