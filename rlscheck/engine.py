@@ -298,13 +298,17 @@ class Assessment:
     def _lab(self, labvalue):
         inp = Input("lab", labvalue.text)
         lab = self.kb.get(labvalue.lab_id)
-        resolved = f"{labvalue.name} {labvalue.value:g} {labvalue.unit}"
+        resolved = labvalue.shown()
         self.present.add(lab["id"])
+        for text in labvalue.notes:
+            self._note(inp, resolved, f"Read as {resolved}: {text}.", "read-as")
         from rlscheck.labs import grade
 
         rule = grade(lab, labvalue, self.present)
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
+            if labvalue.comparator:
+                extra["comparator"] = labvalue.comparator
             finding_entry = self.kb.get(rule["finding"])
             via = [f"{labvalue.given}: {rule['threshold']}"]
             self._match(rule["finding"], inp, resolved, via, certainty_of(finding_entry), extra,
