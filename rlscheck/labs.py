@@ -29,8 +29,9 @@ class LabValue:
 
     def shown(self):
         """'Ferritin <10 ng/mL', 'Magnesium 0.6 mmol/L (1.46 mg/dL)': no more digits than the lab gave."""
-        if self.given.endswith(" " + self.unit):  # the usual unit, as the lab gave it
-            return f"{self.name} {self.given}"
+        number, _, unit = self.given.partition(" ")
+        if unit_key(unit) == unit_key(self.unit):  # the usual unit, as the lab gave it
+            return f"{self.name} {number} {self.unit}"
         return f"{self.name} {self.given} ({self.comparator}{rounded(self.value)} {self.unit})"
 
 
