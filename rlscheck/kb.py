@@ -17,7 +17,7 @@ import zlib
 
 from rlscheck import __version__
 
-FORMAT = 10  # of the compiled cache; bump when its layout changes
+FORMAT = 11  # of the compiled cache; bump when its layout changes
 
 
 def shipped_path():

@@ -38,6 +38,8 @@ def compile_kb(merged):
                 key = name_key(name)
                 if not key:
                     continue
+                if data.get("drug") and any(target == data["drug"] for target, _ in names[index].get(key, [])):
+                    continue  # the drug entry lists this brand already
                 targets = names[index].setdefault(key, [])
                 if [entry_id, how] not in targets:
                     targets.append([entry_id, how])
@@ -80,6 +82,10 @@ def _plain(value):
 
 
 def _names_of(data, kind):
+    if kind == "brand":
+        for name in [data["name"]] + data.get("aliases", []):
+            yield name, "brand"
+        return
     yield data["name"], "product" if kind == "product" else "name"
     if kind == "class" and data.get("label"):
         yield data["label"], "class"
@@ -93,6 +99,8 @@ def _names_of(data, kind):
 
 def _completion_help(data, how):
     kind = data["kind"]
+    if kind == "brand":
+        return f"brand ({', '.join(data.get('countries', []))})"
     if how == "brand":
         return f"brand of {data['name']}"
     if how == "synonym":

@@ -147,6 +147,13 @@ class Resolver:
             hits = self._medication_hits(key)
             if hits:
                 return Resolution(hits=hits)
+            for entry_id, _how in self.kb.lookup("medication", key):
+                entry = self.kb.get(entry_id)
+                if entry["kind"] == "brand" and entry.get("generic"):  # a known product with no entry
+                    where = ", ".join(entry.get("countries", []))
+                    return Resolution(outside=entry["name"], outside_text=(
+                        f"{entry['generic'][:1].upper()}{entry['generic'][1:]} ({where}); "
+                        "no known link to RLS in the knowledge base."))
         for brand in bracket_names(text):
             hits = self._medication_hits(name_key(brand))
             if hits:
@@ -252,7 +259,9 @@ class Resolver:
         hits = []
         for entry_id, how in found:
             entry = self.kb.get(entry_id)
-            if entry["kind"] == "product":
+            if entry["kind"] == "brand":
+                hits += self._brand_hits(entry)
+            elif entry["kind"] == "product":
                 steps = [f"ingredient of {entry['name']}"] + ([entry["note"]] if entry.get("note") else [])
                 for ingredient in entry["ingredients"]:
                     hits.append(Hit(ingredient, steps))
@@ -263,6 +272,15 @@ class Resolver:
             else:
                 hits.append(Hit(entry_id, []))
         return hits
+
+    def _brand_hits(self, entry):
+        """A country's brand: its drug, or each of its ingredients."""
+        where = ", ".join(entry.get("countries", []))
+        if entry.get("drug"):
+            drug = self.kb.get(entry["drug"])
+            return [Hit(entry["drug"], [f"brand of {drug['name']} ({where})"])]
+        steps = [f"ingredient of {entry['name']} ({where})"] + ([entry["note"]] if entry.get("note") else [])
+        return [Hit(ingredient, steps) for ingredient in entry.get("ingredients", [])]
 
     def _vocabulary(self, text):
         """A name the knowledge base lacks but a drug vocabulary knows."""

@@ -167,6 +167,15 @@ SECTIONS = {
                    "references": "ids:sources"},
         "required": ("text",),
     },
+    "brand_names": {  # brands by country, kept apart from the drug entries they name
+        "prefix": "brand.",
+        "kind": "brand",
+        "names": "medication",
+        "fields": {"id": "str", "name": "str", "aliases": "strs", "drug": "ids1:drugs", "ingredients": "ids:drugs",
+                   "generic": "str", "countries": "codes", "references": "ids:sources", "note": "str",
+                   "retired": "bool"},
+        "required": ("name", "countries", "references"),
+    },
     "sources": {
         "prefix": "",
         "kind": "source",
