@@ -389,11 +389,15 @@ class Assessment:
         if inp.parts and not any(self.kb.get(h.entry_id)["kind"] == "drug" for h in result.hits):
             # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
             result = self._from_parts(inp) or result
+        if result.negated:
+            self._not_linked(inp, result.negated, "Stated as absent or past: not counted as present.")
+            return
         if result.invalid_code:
             self._unrecognized(inp, [], f"{result.invalid_code} is not a valid ICD-10-CM code")
             return
         if not result.recognized:
-            self._unrecognized(inp, result.suggestions)
+            reason = "" if result.suggestions else "no known name is close to this"
+            self._unrecognized(inp, result.suggestions, reason)
             return
         before = len(self.not_linked)
         for hit in result.hits:

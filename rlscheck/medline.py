@@ -16,6 +16,7 @@ _LONGEST = 6  # words in the longest sig phrase tried
 
 # Strength units; a number followed by one of these (and maybe "/unit") is a strength.
 UNITS = frozenset("""mg mcg ug µg g gm gram grams ml l iu unit units unt meq mmol % percent hr hrs hour hours h
+    milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each
     actuat actuation actuations puff puffs dose doses spray sprays drop drops mg/ml tab tabs""".split())
 DURATION = frozenset("day days week weeks wk wks month months mo year years night nights dose doses".split())
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten half a an".split())

@@ -29,16 +29,59 @@ INDEXES = {
 
 _TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
-_SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$"
+_SEMANTIC_TAG = (r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event|observable entity|"
+                 r"clinical finding|regime/therapy|qualifier value|substance|product|medicinal product|"
+                 r"clinical drug|physical object)\)\s*$")
+# Weeks of pregnancy: "32 weeks pregnant", "28+3 weeks gestation", "pregnant at 12 wks", "32/40".
+_WEEKS = r"\b(\d{1,2})\s*(?:\+\s*\d\s*)?(?:weeks?|wks?|w)\b|\b(\d{1,2})\s*/\s*40\b"
+_PREGNANCY_WORDS = ("pregnan", "gestation", "gravid", "/40", "expecting", "weeks along")
+# Words that state a condition or habit is absent or past: never matched as present.
+_NEGATION = (r"(?i)^\s*(?:no|not|non|denies|denied|never|without|negative for|free of|nil|none|absence of|"
+             r"no history of|no hx of|no evidence of|no known|not currently|ex|former|formerly|quit|stopped|"
+             r"gave up|r/o|rule out|ruled out)\b[\s:-]*")
+_NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "nondrinker", "non-drinker", "teetotal", "teetotaller",
+                            "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
+_NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
+# "numb feet from diabetes", "iron deficiency anemia due to chronic blood loss"
+_CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associated with|with|in|on)\s+"
 
 
 def _bag(key):
     return " ".join(sorted(key.split()))
 
 
-def trimester_of(text):
-    """1-3 from 'third trimester', 'trimester 2' or '32 weeks gestation'; 0 when not stated."""
+def negated(text):
+    """The rest of an input that states something is absent ('no diabetes' -> 'diabetes'), else None."""
+    text = str(text).strip()
+    if text.lower() in _NEGATED_WORDS:
+        return text
+    match = re.match(_NEGATION, text)
+    if match and text[match.end():].strip():
+        return text[match.end():].strip()
+    match = re.search(_NEGATED_AFTER, text)
+    if match and text[:match.start()].strip():
+        return text[:match.start()].strip()
+    return None
+
+
+def weeks_of_pregnancy(text):
+    """Weeks of gestation when the text states them with a pregnancy word, else 0."""
     lowered = str(text).lower()
+    if not any(word in lowered for word in _PREGNANCY_WORDS):
+        return 0
+    match = re.search(_WEEKS, lowered)
+    if not match:
+        return 0
+    weeks = int(match.group(1) or match.group(2))
+    return weeks if 0 < weeks <= 45 else 0
+
+
+def trimester_of(text):
+    """1-3 from 'third trimester', 'trimester 2', '32 weeks pregnant' or '32/40'; 0 when not stated."""
+    lowered = str(text).lower()
+    weeks = weeks_of_pregnancy(lowered)
+    if weeks:
+        return 1 if weeks < 14 else 2 if weeks < 28 else 3
     if "trimester" in lowered:
         match = re.search(_TRIMESTER, lowered)
         if match:
@@ -72,6 +115,7 @@ class Resolution:
         self.unknown_parts = []
         self.trimester = 0
         self.invalid_code = ""
+        self.negated = ""  # what the input says is absent ('no diabetes' -> 'diabetes')
         self.read_as = []  # how a medication line was read: its name and what was set aside
         self.outside_parts = []  # further known names without an entry: (name, text)
 
@@ -87,6 +131,22 @@ def _near_spelling(a, b):
     from rapidfuzz import fuzz
 
     return fuzz.ratio(a, b) >= 80
+
+
+# Word parts that turn a name into its opposite: a suggestion never swaps one for the other.
+_OPPOSITES = (("under", "over"), ("hypo", "hyper"), ("low", "high"), ("decreased", "increased"),
+              ("deficiency", "excess"), ("brady", "tachy"))
+
+
+def _opposite(key, name):
+    """True when a suggestion differs from what was typed by opposite word parts
+    ('underactive thyroid' -> 'overactive thyroid', 'hypothyroidism' -> 'hyperthyroidism')."""
+    other = name_key(name)
+    for a, b in _OPPOSITES:
+        for x, y in ((a, b), (b, a)):
+            if x in key and y in other and _near_spelling(key.replace(x, y), other) or key.replace(x, y) == other:
+                return True
+    return False
 
 
 class Resolver:
@@ -322,14 +382,19 @@ class Resolver:
 
     def _other(self, kind, text):
         """Conditions, substances, risk factors: SNOMED CT id, known name, ICD-10-CM code, or an
-        official ICD-10-CM description, in that order."""
+        official ICD-10-CM description, in that order. What is stated absent is never matched."""
         snomed = snomed_code(text)
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
             return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
+        absent = negated(text)
+        if absent is not None:
+            result = Resolution()
+            result.negated = absent
+            return result
         result = self._named(kind, text)
         if result.hits:
-            return result
+            return self._term(result)
         code = icd10_code(text)
         if code:
             return self._icd10(code)
@@ -339,7 +404,38 @@ class Resolver:
             coded = icd.code_for_name(name_key(text))
             if coded:
                 return self._icd10(coded[0])
+        parts = self._connected(kind, text)
+        if parts is not None:
+            return parts
         result.suggestions = self.suggest(INDEXES[kind][0], text)
+        return result
+
+    def _term(self, result):
+        """A lay term for an ICD-10-CM code with no entry ('underactive thyroid')."""
+        for hit in result.hits:
+            entry = self.kb.get(hit.entry_id)
+            if entry["kind"] == "term" and entry.get("icd10"):
+                return self._icd10(str(entry["icd10"][0]).upper())
+        return result
+
+    def _connected(self, kind, text):
+        """'numb feet from diabetes': each part that is known, when the whole is not; parts not
+        known are reported."""
+        if text.rstrip().endswith(")"):
+            text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
+        pieces = [piece for piece in re.split(_CONNECTORS, text) if piece.strip()]
+        if len(pieces) < 2:
+            return None
+        result = Resolution()
+        for piece in pieces:
+            found = self._named(kind, piece)
+            if found.hits:
+                result.hits += self._term(found).hits
+                result.trimester = result.trimester or found.trimester
+            else:
+                result.unknown_parts.append(piece.strip())
+        if not result.hits or not self._named(kind, pieces[0]).hits:
+            return None  # the head names what the input is about; without it, nothing is sure
         return result
 
     def _named(self, kind, text):
@@ -348,6 +444,9 @@ class Resolver:
             text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
         result.trimester = trimester_of(text)
         stripped = re.sub(_TRIMESTER, " ", text, flags=re.IGNORECASE) if result.trimester else text
+        if weeks_of_pregnancy(text):  # "32 weeks pregnant", "pregnant at 28 wks": pregnancy, with its trimester
+            result.hits = [Hit(e["id"]) for e in self._trimester_entries()]
+            return result
         for candidate in dict.fromkeys([name_key(text), name_key(stripped)]):
             if not candidate:
                 continue
@@ -429,7 +528,7 @@ class Resolver:
             ranked += vocab.suggest(key, limit)
         out = []
         for name in ranked:
-            if name_key(name) != key and name.lower() not in (o.lower() for o in out):
+            if name_key(name) != key and name.lower() not in (o.lower() for o in out) and not _opposite(key, name):
                 out.append(name)
         return out[:limit]
 

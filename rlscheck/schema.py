@@ -176,6 +176,13 @@ SECTIONS = {
                    "retired": "bool"},
         "required": ("name", "countries", "references"),
     },
+    "lay_terms": {  # everyday and clinical phrasings of an entry, or of an ICD-10-CM code with no entry
+        "prefix": "term.",
+        "kind": "term",
+        "names": "condition",
+        "fields": {"id": "str", "aliases": "strs", "means": "ids1:*", "icd10": "codes", "retired": "bool"},
+        "required": ("aliases",),
+    },
     "sources": {
         "prefix": "",
         "kind": "source",

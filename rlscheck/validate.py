@@ -246,6 +246,10 @@ def _check_merged(merged, issues, paths):
             _check_links(entry, issues)
             if section == "brand_names":
                 _check_brand(entry, issues)
+            if section == "lay_terms" and ("means" in entry.data) == ("icd10" in entry.data):
+                path, line, col = entry.where
+                _issue(issues, path, (line, col), "a lay term needs exactly one of 'means' or 'icd10'",
+                       "missing-field", entry.id)
     order = {str(path): index for index, path in enumerate(paths)}
     for ident, owners in all_ids.items():
         owners.sort(key=lambda e: (order.get(e.where[0], 0), e.where[1]))
@@ -334,6 +338,7 @@ def _check_names(merged, issues):
         for entry in entries.values():
             if entry.data.get("retired"):
                 continue
+            index = _term_index(merged, entry, index)
             for field in ("name", "aliases", "brands", "synonyms", "label"):
                 value = entry.data.get(field)
                 for name in value if isinstance(value, list) else [value] if value else []:
@@ -347,10 +352,20 @@ def _check_names(merged, issues):
                                f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
 
 
+def _term_index(merged, entry, index):
+    """A lay term is looked up with the entry it means (a substance's among substances)."""
+    target = entry.data.get("means") if entry.section == "lay_terms" else None
+    for section, entries in merged.sections.items():
+        if target in entries and SECTIONS[section]["names"]:
+            return SECTIONS[section]["names"]
+    return index
+
+
 def _same_drug(owner, entry):
     """A country's brand that the drug entry already lists names the same drug: no ambiguity."""
-    target = entry.data.get("drug") if entry.section == "brand_names" else None
-    return target is not None and (owner.id == target or owner.data.get("drug") == target)
+    target = entry.data.get("drug") if entry.section == "brand_names" else entry.data.get("means")
+    return target is not None and (owner.id == target or owner.data.get("drug") == target
+                                   or owner.data.get("means") == target)
 
 
 def _check_cycles(merged, issues):
