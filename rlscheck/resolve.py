@@ -221,7 +221,10 @@ class Resolver:
         return None
 
     def _known_name(self, text):
-        """Knowledge base first, then the drug vocabulary; None when neither knows the name."""
+        """Knowledge base first, then the drug vocabulary; None when neither knows the name.
+        A word of one or two letters left over from a line is never taken for a drug."""
+        if len(name_key(text).replace(" ", "")) < 3:
+            return None
         found = self._literal(text)
         if found is None:
             found = self._vocabulary(text)
