@@ -18,7 +18,7 @@ _LONGEST = 6  # words in the longest sig phrase tried
 UNITS = frozenset("""mg mcg ug µg g gm gram grams ml l iu unit units unt meq mmol % percent hr hrs hour hours h
     milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each
     actuat actuation actuations puff puffs dose doses spray sprays drop drops mg/ml tab tabs""".split())
-DURATION = frozenset("day days week weeks wk wks month months mo year years night nights dose doses".split())
+DURATION = frozenset("day days week weeks wk wks month months mo year years nights".split())
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten half a an".split())
 # Combination and list separators. Strong ones join ingredients or list items;
 # a hyphen joins words of one name as often as two ingredients.
@@ -112,12 +112,13 @@ def parse(text):
             i += 1
             continue
         # an indication or a duration: "for nausea", "for 7 days", "prn nausea"
-        if tok == "for" and seen_name:
+        if tok in ("for", "x"):
             rest = toks[i + 1:]
             if rest and (_is_number(rest[0]) or rest[0] in NUMBER_WORDS) and len(rest) > 1 and rest[1] in DURATION:
                 set_aside("duration", " ".join(toks[i:i + 3]))
                 i += 3
                 continue
+        if tok == "for" and seen_name:
             end = i + 1
             while end < n and toks[end] not in (";", ","):
                 end += 1
@@ -134,6 +135,10 @@ def parse(text):
                 j += 1
             while j > i + 1 and toks[j - 1] in ("/", "-"):
                 j -= 1
+            if j == i + 1 and j < n and toks[j] in DURATION:  # "7 days", "2 weeks"
+                set_aside("duration", " ".join(toks[i:j + 1]))
+                i = j + 1
+                continue
             has_unit = any(t in UNITS or t == "%" for t in toks[i + 1:j])
             category = "strength" if has_unit else "amount"
             if not has_unit and j < n and (toks[j], ) in phrases and phrases[(toks[j], )] == "form":
