@@ -16,10 +16,12 @@ _LONGEST = 6  # words in the longest sig phrase tried
 
 # Strength units; a number followed by one of these (and maybe "/unit") is a strength.
 UNITS = frozenset("""mg mcg ug µg g gm gram grams ml l iu unit units unt meq mmol % percent hr hrs hour hours h
-    milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each
+    milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each million
+    thousand mu miu
     actuat actuation actuations puff puffs dose doses spray sprays drop drops mg/ml tab tabs""".split())
 DURATION = frozenset("day days week weeks wk wks month months mo year years nights".split())
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten half a an".split())
+MINUTES = frozenset("minutes minute mins min hours hour hrs hr h".split())
 # Combination and list separators. Strong ones join ingredients or list items;
 # a hyphen joins words of one name as often as two ingredients.
 STRONG = frozenset({"/", "+", "&", ";", ",", "with", "and", "plus"})
@@ -78,6 +80,19 @@ class Parsed:
         return "; ".join(f"{text} ({category})" for category, text in self.aside)
 
 
+def _phrase(phrases, toks, i):
+    """(length in tokens, category) of the longest sig phrase at i, hyphens inside it ignored
+    ('gastro-resistant'); (0, None) when none starts there."""
+    for length in range(min(_LONGEST + 2, len(toks) - i), 0, -1):
+        window = toks[i:i + length]
+        if window[-1] == "-" or window[0] == "-":
+            continue
+        category = phrases.get(tuple(t for t in window if t != "-"))
+        if category is not None:
+            return length, category
+    return 0, None
+
+
 def _is_number(token):
     return token[:1].isdigit()
 
@@ -128,9 +143,25 @@ def parse(text):
                 i = end
                 continue
         # a strength or an amount: "50 mg", "25mg/5ml", "0.09 mg/actuat", "1-2", "2.5%"
-        if _is_number(tok):
+        counted = _is_number(tok) or (tok in NUMBER_WORDS and i + 1 < n and toks[i + 1] in ("times", "time"))
+        if counted and not (_phrase(phrases, toks, i)[0] > 1):  # "1 a day" is a frequency
+            if i + 2 < n and toks[i + 1] in MINUTES and toks[i + 2] in ("before", "after", "prior"):
+                j = i + 3  # "30 minutes before breakfast", "2 hours before bed"
+                while j < n and not _is_number(toks[j]) and toks[j] not in STRONG and j < i + 6:
+                    j += 1
+                set_aside("timing", " ".join(toks[i:j]))
+                i = j
+                continue
+            if i + 1 < n and toks[i + 1] in ("times", "time", "x"):  # "4 times a day", "3 x daily"
+                j = i + 2
+                while j < n and toks[j] in ("a", "per", "day", "daily", "week", "weekly", "month", "night"):
+                    j += 1
+                set_aside("frequency", " ".join(toks[i:j]))
+                i = j
+                continue
             j = i + 1
             while j < n and (toks[j] in UNITS or toks[j] in ("/", "-", "%")
+                             or (toks[j - 1] == "/" and (toks[j] in DURATION or toks[j] in ("day", "d", "24h")))
                              or (_is_number(toks[j]) and toks[j - 1] in ("/", "-"))):
                 j += 1
             while j > i + 1 and toks[j - 1] in ("/", "-"):
@@ -147,12 +178,7 @@ def parse(text):
             i = j
             continue
         # a sig phrase, longest first
-        matched = 0
-        for length in range(min(_LONGEST, n - i), 0, -1):
-            category = phrases.get(tuple(toks[i:i + length]))
-            if category is not None:
-                matched = length
-                break
+        matched, category = _phrase(phrases, toks, i)
         if matched and not (category == "instruction" and tok in STRONG):
             phrase = " ".join(toks[i:i + matched])
             set_aside(category, phrase)

@@ -42,6 +42,9 @@ _NEGATION = (r"(?i)^\s*(?:no|not|non|denies|denied|never|without|negative for|fr
 _NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "nondrinker", "non-drinker", "teetotal", "teetotaller",
                             "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
 _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
+# Words around a condition that say nothing about which one it is ("my iron is low").
+_FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
+    suffers suffering from currently current having got""".split())
 # "numb feet from diabetes", "iron deficiency anemia due to chronic blood loss"
 _CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associated with|with|in|on)\s+"
 
@@ -241,7 +244,7 @@ class Resolver:
         everything set aside is reported in a note (read_as) and never dropped."""
         from rlscheck import medline
 
-        words = medline.tokens(text)
+        words = str(text).split()  # as written: "alfa-2b" stays one word
         parsed = medline.parse(text)
         if not parsed.groups:
             return None
@@ -306,13 +309,21 @@ class Resolver:
         return result
 
     def _group(self, group):
-        """One name: whole, else its longest known leading words (the rest reported)."""
-        for length in range(len(group), 0, -1):
-            found = self._known_name(" ".join(group[:length]))
-            if found is not None:
-                if length < len(group):
-                    found.unknown_parts = found.unknown_parts + [" ".join(group[length:])]
-                return found
+        """One name: whole, else the longest run of its words that the knowledge base knows
+        (leading runs first), else the longest leading run the drug vocabulary knows. The
+        words left over are reported."""
+        size = len(group)
+        spans = [(start, start + length) for length in range(size, 0, -1) for start in range(size - length + 1)]
+        for lookup in (self._literal, self._known_name):
+            for start, stop in spans if lookup is self._literal else [(0, n) for n in range(size, 0, -1)]:
+                name = " ".join(group[start:stop])
+                if len(name_key(name).replace(" ", "")) < 3:
+                    continue
+                found = lookup(name)
+                if found is not None:
+                    rest = [" ".join(part) for part in (group[:start], group[stop:]) if part]
+                    found.unknown_parts = found.unknown_parts + rest
+                    return found
         return None
 
     def _medication_hits(self, key):
@@ -407,10 +418,36 @@ class Resolver:
             coded = icd.code_for_name(name_key(text))
             if coded:
                 return self._icd10(coded[0])
-        parts = self._connected(kind, text)
+        parts = self._connected(kind, text) or self._plain_words(kind, text)
         if parts is not None:
             return parts
         result.suggestions = self.suggest(INDEXES[kind][0], text)
+        return result
+
+    def _plain_words(self, kind, text):
+        """The input without filler words ('my iron is low' -> 'iron low'), or without how often
+        or how much ('haemodialysis three times a week', 'smokes 10 a day'): its first part must
+        be known; any other part is reported."""
+        words = [word for word in name_key(text).split() if word not in _FILLERS]
+        if words and len(words) < len(name_key(text).split()):
+            found = self._named(kind, " ".join(words))
+            if found.hits:
+                return self._term(found)
+        from rlscheck import medline
+
+        parsed = medline.parse(text)
+        if not parsed.groups or not parsed.aside:
+            return None
+        result = Resolution()
+        for index, (_separator, group) in enumerate(parsed.groups):
+            found = self._named(kind, " ".join(group))
+            if found.hits:
+                result.hits += self._term(found).hits
+            elif index == 0:
+                return None  # the head names what the input is about
+            else:
+                result.unknown_parts.append(" ".join(group))
+        result.read_as = [f"Read as '{parsed.name}'; set aside: {parsed.aside_text()}."]
         return result
 
     def _term(self, result):
