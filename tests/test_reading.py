@@ -87,7 +87,7 @@ def test_a_decimal_comma_a_fraction_and_an_inferred_unit_are_each_noted():
 def test_tsat_fraction_is_read_as_a_percentage_not_as_established_low_iron():
     document = lab_outcome("tsat=0.35")
     assert document["findings"] == []
-    assert document["not_linked"][0]["resolved"].endswith("(35 %)")
+    assert document["not_linked"][0]["resolved"] == "Transferrin saturation 35 % (given as 0.35)"
 
 
 def test_haemoglobin_in_g_per_litre_without_unit():
