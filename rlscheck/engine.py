@@ -476,13 +476,10 @@ class Assessment:
         }
 
     def summary(self, count):
-        unread = self.unread()
+        unread = self.unread() if self.unrecognized or self.notes else ()
         if not unread:
             return _contributors(count) if count else self.kb.primary_rls
-        names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
-        found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
-        return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
-                "recognised or only partly read; check the spelling or the suggestions.")
+        return _incomplete(count, tuple(unread))
 
     def unread(self):
         """Inputs not recognised, or only partly read, in input order."""
@@ -531,6 +528,15 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
 def _add_once(items, record):
     if record not in items:
         items.append(record)
+
+
+@lru_cache(maxsize=256)
+def _incomplete(count, unread):
+    """Never the primary-RLS reassurance when part of the input was not read."""
+    names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+    found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
+    return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
+            "recognised or only partly read; check the spelling or the suggestions.")
 
 
 @lru_cache(maxsize=64)

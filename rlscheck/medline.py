@@ -121,6 +121,10 @@ def parse(text):
     seen_name = False
     while i < n:
         tok = toks[i]
+        if tok[:1] == "q" and tok[1:2].isdigit():  # an interval from the tokenizer: q4h, q4-6h
+            set_aside("frequency", tok)
+            i += 1
+            continue
         # a time of day: "8 pm", "20:00"
         if tok[:1].isdigit() and tok[-2:] in ("am", "pm") and not tok.isdigit():
             set_aside("time", tok)

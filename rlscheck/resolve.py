@@ -41,6 +41,9 @@ _NEGATION = (r"(?i)^\s*(?:no|not|non|denies|denied|never|without|negative for|fr
              r"gave up|r/o|rule out|ruled out)\b[\s:-]*")
 _NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "nondrinker", "non-drinker", "teetotal", "teetotaller",
                             "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
+_NEGATION_FIRST = frozenset("""no not non denies denied never without negative free nil none absence ex former
+    formerly quit stopped gave r/o rule ruled""".split())
+_NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
 _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
 # Words around a condition that say nothing about which one it is ("my iron is low").
 _FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
@@ -56,8 +59,12 @@ def _bag(key):
 def negated(text):
     """The rest of an input that states something is absent ('no diabetes' -> 'diabetes'), else None."""
     text = str(text).strip()
-    if text.lower() in _NEGATED_WORDS:
+    lowered = text.lower()
+    if lowered in _NEGATED_WORDS:
         return text
+    first = lowered.split(None, 1)[0].rstrip(":-") if lowered else ""
+    if first not in _NEGATION_FIRST and not lowered.endswith(_NEGATION_LAST):
+        return None  # most inputs: no pattern needs compiling
     match = re.match(_NEGATION, text)
     if match and text[match.end():].strip():
         return text[match.end():].strip()
@@ -70,7 +77,7 @@ def negated(text):
 def weeks_of_pregnancy(text):
     """Weeks of gestation when the text states them with a pregnancy word, else 0."""
     lowered = str(text).lower()
-    if not any(word in lowered for word in _PREGNANCY_WORDS):
+    if not any(char.isdigit() for char in lowered) or not any(word in lowered for word in _PREGNANCY_WORDS):
         return 0
     match = re.search(_WEEKS, lowered)
     if not match:
