@@ -17,7 +17,7 @@ _LONGEST = 6  # words in the longest sig phrase tried
 # Strength units; a number followed by one of these (and maybe "/unit") is a strength.
 UNITS = frozenset("""mg mcg ug µg g gm gram grams ml l iu unit units unt meq mmol % percent hr hrs hour hours h
     milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each million
-    thousand mu miu
+    thousand mu miu cup cups glass glasses drink drinks pint pints can cans bottle bottles mug mugs shot shots
     actuat actuation actuations puff puffs dose doses spray sprays drop drops mg/ml tab tabs""".split())
 DURATION = frozenset("day days week weeks wk wks month months mo year years nights".split())
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten half a an".split())
@@ -30,7 +30,7 @@ _TOKEN = re.compile(
     r"|\d+(?::\d\d)?\s*(?:am|pm)\b"  # 8 pm, 8:00am
     r"|\d+(?:[.,]\d+)?"  # numbers, decimal comma too
     r"|[^\W\d_]+"  # words
-    r"|[/+&;,%-]"
+    r"|[/+&;,%()-]"
 )
 _DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?")  # b.i.d. -> bid, p.o. -> po
 
@@ -196,8 +196,8 @@ def parse(text):
                     set_aside("indication", " ".join(toks[i:end]))
                     i = end
             continue
-        if tok in STRONG or tok == "-":
-            close(tok)
+        if tok in STRONG or tok in ("-", "(", ")"):
+            close(tok if tok != ")" else " ")  # a bracketed part: a name (a brand) or a comment
             i += 1
             continue
         if tok in ("%",):

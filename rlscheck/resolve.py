@@ -47,7 +47,8 @@ _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "reso
 _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
 # Words around a condition that say nothing about which one it is ("my iron is low").
 _FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
-    suffers suffering from currently current having got""".split())
+    suffers suffering from currently current having got h o unspecified unknown cause type bilateral mild
+    moderate chronic stable longstanding""".split())
 # "numb feet from diabetes", "iron deficiency anemia due to chronic blood loss"
 _CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associated with|with|in|on)\s+"
 
@@ -290,7 +291,7 @@ class Resolver:
         if result is None:
             return None
         names = ", ".join("'" + " ".join(group) + "'" for _, group in parsed.groups)
-        result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")]
+        result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")] + result.read_as
         if not result.hits:  # every part known, none in the knowledge base
             (result.outside, result.outside_text), *more = result.outside_parts
             result.outside_parts = more
@@ -299,8 +300,11 @@ class Resolver:
     def _groups(self, groups, partial=False):
         """Each name of a line resolved; None unless all are (or, with partial, any is)."""
         result = Resolution()
-        for _separator, group in groups:
+        for separator, group in groups:
             found = self._group(group)
+            if found is None and separator == "(":  # "(sleep)", "(started 2019)": a comment, reported
+                result.read_as.append(f"Set aside as a comment: ({' '.join(group)}).")
+                continue
             if found is None:
                 result.unknown_parts.append(" ".join(group))
                 continue
@@ -435,11 +439,17 @@ class Resolver:
         """The input without filler words ('my iron is low' -> 'iron low'), or without how often
         or how much ('haemodialysis three times a week', 'smokes 10 a day'): its first part must
         be known; any other part is reported."""
-        words = [word for word in name_key(text).split() if word not in _FILLERS]
-        if words and len(words) < len(name_key(text).split()):
+        bracketed = re.findall(r"\(([^)]*)\)", text) if "(" in text else []
+        plain = re.sub(r"\([^)]*\)", " ", text) if bracketed else text
+        words = [word for word in name_key(plain).split() if word not in _FILLERS]
+        if words and (bracketed or len(words) < len(name_key(text).split())):
             found = self._named(kind, " ".join(words))
             if found.hits:
-                return self._term(found)
+                found = self._term(found)
+                if bracketed:  # "(both feet)": a comment, reported
+                    found.read_as = [f"Read as '{' '.join(words)}'; set aside: "
+                                     + "; ".join(f"({part})" for part in bracketed) + "."]
+                return found
         from rlscheck import medline
 
         parsed = medline.parse(text)
@@ -474,11 +484,14 @@ class Resolver:
         if len(pieces) < 2:
             return None
         result = Resolution()
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             found = self._named(kind, piece)
             if found.hits:
                 result.hits += self._term(found).hits
                 result.trimester = result.trimester or found.trimester
+            elif index and self._medication(piece).recognized:  # "RA on methotrexate": a treatment named
+                result.read_as.append(f"'{piece.strip()}' is a medicine named with the condition; enter it "
+                                      "with --med to check it.")
             else:
                 result.unknown_parts.append(piece.strip())
         if not result.hits or not self._named(kind, pieces[0]).hits:

@@ -338,11 +338,91 @@ SUBSTANCES_B = [
  ("teetotal", "neg"), ("denies tobacco", "neg"),
 ]
 
+MEDS_C = [
+ ("sertraline 50 MG Oral Tablet", "drug.antidepressant"),
+ ("24 HR metoprolol succinate 25 MG Extended Release Oral Tablet", "drug.beta-blocker"),
+ ("quetiapine 25 MG Oral Tablet [Seroquel]", "drug.neuroleptic"),
+ ("Sertraline 50mg OD (started 2019)", "drug.antidepressant"),
+ ("Omeprazole 20mg OD - continue", "drug.ppi"),
+ ("Co-codamol 30/500mg 2 QDS PRN", "note"),
+ ("APO-Citalopram 20mg", "drug.antidepressant"),
+ ("Teva-Quetiapine 25 mg", "drug.neuroleptic"),
+ ("PMS-Sertraline 50mg daily", "drug.antidepressant"),
+ ("Endep 10 1 nocte", "drug.antidepressant"),
+ ("mirtazapine 15mg 1 tab po qhs (sleep)", "drug.antidepressant"),
+ ("Seroquel 25mg 1/2 tab nocte", "drug.neuroleptic"),
+ ("escitalopram 10mg daily and metformin 500mg bd", "drug.antidepressant"),
+ ("Promethazine-DM syrup 5 mL q6h prn", "drug.sedating-antihistamine"),
+ ("metoclopramide (Reglan) 10 mg before meals", "drug.dopamine-blocking-antiemetic"),
+ ("Zofran 4mg prn; Phenergan 12.5mg prn", "drug.sedating-antihistamine"),
+ ("Lansoprazole 15mg OM", "drug.ppi"),
+ ("Amitriptyline 10mg ON for neuropathic pain", "drug.antidepressant"),
+ ("Diphenhydramine 25mg PRN sleep", "drug.sedating-antihistamine"),
+ ("propranolol LA 80mg od", "drug.beta-blocker"),
+ ("Adalat retard 20mg bd", "drug.calcium-channel-blocker"),
+ ("Nexium 40 mg 1 cap daily before breakfast", "drug.ppi"),
+ ("Risperidone 1mg nocte (for agitation)", "drug.neuroleptic"),
+ ("levothyroxine 75mcg OD", "drug.levothyroxine"),
+ ("Cymbalta 60 mg capsule daily", "drug.antidepressant"),
+ ("Paroxetine 20 mg tablet - take 1 tablet every day", "drug.antidepressant"),
+ ("metformin 500mg bd", "nl"), ("ramipril 2.5mg od", "nl"), ("atorvastatin 80mg ON", "nl"),
+ ("Lipitor 20 mg at bedtime", "nl"), ("Crestor 10mg nocte", "nl"), ("Glucophage 500 mg bid", "nl"),
+ ("Eliquis 5mg bd", "nl"), ("Xarelto 20 mg with evening meal", "nl"), ("Januvia 100mg mane", "nl"),
+ ("Ventolin inhaler 2 puffs prn", "nl"), ("Synthroid 50 mcg qam", "drug.levothyroxine"),
+ ("Lasix 40 mg every morning", "nl"), ("Plavix 75 mg od", "nl"),
+ ("Zyrtec 10 mg at night", "note"), ("Claritin 10mg daily", "note"), ("Allegra 180 mg", "note"),
+]
+TREATMENTS_C = [
+ "Gabapentin 300mg ON", "gabapentin 100 mg caps 1 at 6pm and 2 at bedtime", "Pregabalin 75mg ON",
+ "Ropinirole 0.5mg ON", "Ropinirole 250 microgram tablets one at night", "Pramipexole 88 micrograms ON",
+ "pramipexole (Mirapex) 0.125 mg po qhs", "Neupro 1mg/24hr patch", "Requip 0.25mg 1-3 hrs before bed",
+ "Ferrous sulphate 200mg OD", "ferrous sulfate 325 mg every other day", "Ferinject 500mg",
+ "Lyrica 25 mg bd", "Horizant 600 mg ER daily at 5 PM with food", "gabapentin (Neurontin) 300 mg nightly",
+ "oxycodone 5mg ON", "Madopar 62.5mg ON", "co-careldopa 25/100 ON", "Sinemet 25/100 1/2 tab at night",
+]
+BRANDS_C = [
+ ("Cipramil 20mg OD", "drug.antidepressant"), ("Cipralex 5mg", "drug.antidepressant"),
+ ("Lustral 50mg", "drug.antidepressant"), ("Seroxat 10mg", "drug.antidepressant"),
+ ("Stemetil 5mg prn", "drug.dopamine-blocking-antiemetic"), ("Maxolon 10mg prn", "drug.dopamine-blocking-antiemetic"),
+ ("Piriton 4mg prn itch", "drug.sedating-antihistamine"), ("Phenergan 10mg ON", "drug.sedating-antihistamine"),
+ ("Losec 20mg OD", "drug.ppi"), ("Zoton 30mg", "drug.ppi"), ("Somac 20mg", "drug.ppi"),
+ ("Tecta 40mg daily", "drug.ppi"), ("Pantoloc 40 mg", "drug.ppi"),
+ ("Istin 10mg", "drug.calcium-channel-blocker"), ("Tildiem 60mg tds", "drug.calcium-channel-blocker"),
+ ("Cardicor 5mg", "drug.beta-blocker"), ("Priadel 400mg ON", "drug.lithium"), ("Camcolit 250", "drug.lithium"),
+ ("Efexor XL 150mg OD", "drug.antidepressant"), ("Zispin 30mg ON", "drug.antidepressant"),
+ ("Prothiaden 25", "drug.antidepressant"), ("Lovan 20mg", "drug.antidepressant"),
+ ("Avanza 15mg", "drug.antidepressant"), ("Zyprexa 10mg", "drug.neuroleptic"),
+ ("Gravol 25mg", "drug.sedating-antihistamine"), ("Stemetil 10mg", "drug.dopamine-blocking-antiemetic"),
+ ("Kalms", "nl"), ("Restavit", "drug.sedating-antihistamine"),
+ ("Mirapexin 0.088 mg", "note"), ("Adartrel 0.5mg", "note"), ("Sifrol 0.125", "note"),
+]
+NIGHT_C = [
+ ("Nytol 50mg ON", "drug.sedating-antihistamine"), ("Sominex 20mg ON", "drug.sedating-antihistamine"),
+ ("Night Nurse 2 capsules at bedtime", "drug.sedating-antihistamine"), ("Tylenol PM 2 tablets", "drug.sedating-antihistamine"),
+ ("ZzzQuil 50mg", "drug.sedating-antihistamine"), ("Unisom SleepGels", "drug.sedating-antihistamine"),
+ ("Advil PM Liqui-Gels", "drug.sedating-antihistamine"), ("Excedrin PM caplets", "drug.sedating-antihistamine"),
+]
+CONDITIONS_C = [
+ ("h/o iron deficiency", "condition.iron-deficiency"), ("IDA", "condition.iron-deficiency"),
+ ("Type 2 DM with neuropathy", "condition.peripheral-neuropathy"), ("CKD stage 5 on HD", "condition.kidney-failure"),
+ ("Pregnant (12/40)", "condition.pregnancy"), ("G2P1 at 30 weeks gestation", "condition.pregnancy"),
+ ("iron deficiency anaemia - on oral iron", "condition.iron-deficiency"), ("T2DM on metformin", "condition.diabetes"),
+ ("Hypothyroidism (disorder)", "nl"), ("anaemia of unknown cause", "condition.anemia"),
+ ("low ferritin (12)", "condition.iron-deficiency"), ("RA on methotrexate", "condition.rheumatoid-arthritis"),
+ ("peripheral neuropathy (both feet)", "condition.peripheral-neuropathy"), ("restless legs", "nl"),
+ ("depression", "risk.stress-psychiatric"), ("anxiety", "risk.stress-psychiatric"),
+ ("not pregnant", "neg"), ("No known kidney disease", "neg"), ("Denies pregnancy", "neg"),
+]
+SUBSTANCES_C = [
+ ("alcohol - 14 units/week", "substance.alcohol"), ("smoker 20/day", "substance.nicotine"),
+ ("coffee 4 cups/day", "substance.caffeine"), ("ex smoker", "neg"), ("non drinker", "neg"),
+]
 
-MEDICATIONS = MEDS_A + BRANDS_A + NIGHT_A + MEDS_B + BRANDS_B + NIGHT_B
-TREATMENT_LINES = TREATMENTS_A + TREATMENTS_B
-OTHERS = ([("condition", t, e) for t, e in CONDITIONS_A + CONDITIONS_B]
-          + [("substance", t, e) for t, e in SUBSTANCES_A + SUBSTANCES_B])
+
+MEDICATIONS = MEDS_A + BRANDS_A + NIGHT_A + MEDS_B + BRANDS_B + NIGHT_B + MEDS_C + BRANDS_C + NIGHT_C
+TREATMENT_LINES = TREATMENTS_A + TREATMENTS_B + TREATMENTS_C
+OTHERS = ([("condition", t, e) for t, e in CONDITIONS_A + CONDITIONS_B + CONDITIONS_C]
+          + [("substance", t, e) for t, e in SUBSTANCES_A + SUBSTANCES_B + SUBSTANCES_C])
 
 
 def _outcome(kb, kind, text, expected):
