@@ -229,3 +229,60 @@ def test_show_knows_what_assess_knows(term):
     result = rlscheck("show", term, "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["matches"]
+
+
+# -- the knowledge-base sections for brands and lay terms ------------------------------------------
+
+def test_a_brand_and_a_lay_term_are_added_with_no_code_change(tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("""
+brand_names:
+  - id: brand.examplbrand
+    name: Examplbrand
+    drug: drug.sertraline
+    countries: [NZ]
+    references: [REG-TGA]
+lay_terms:
+  - id: term.example-iron
+    means: condition.iron-deficiency
+    aliases: [rusty blood]
+""")
+    assert rlscheck("kb", "validate", extra).exit_code == 0
+    document = rlscheck("assess", "--kb", extra, "-m", "Examplbrand 50mg od", "-c", "rusty blood", "-f", "json").json()
+    assert finding_ids(document) == {"drug.antidepressant", "condition.iron-deficiency"}
+    (medicine,) = [f for f in document["findings"] if f["id"] == "drug.antidepressant"]
+    assert medicine["matched"][0]["via"][0] == "brand of sertraline (NZ)"
+
+
+@pytest.mark.parametrize("entry,check", [
+    ("  - id: brand.x\n    name: Xbrand\n    countries: [GB]\n    references: [REG-EMC]\n", "missing-field"),
+    ("  - id: brand.x\n    name: Xbrand\n    drug: drug.sertraline\n    generic: x\n    countries: [GB]\n"
+     "    references: [REG-EMC]\n", "rule"),
+    ("  - id: brand.x\n    name: Xbrand\n    drug: drug.sertraline\n    countries: [UK1]\n    references: [REG-EMC]\n",
+     "enum"),
+    ("  - id: brand.x\n    name: Paxil\n    drug: drug.sertraline\n    countries: [GB]\n    references: [REG-EMC]\n",
+     "name-collision"),
+    ("  - id: brand.x\n    name: Xbrand\n    drug: drug.nosuchdrug\n    countries: [GB]\n    references: [REG-EMC]\n",
+     "missing-reference"),
+])
+def test_a_bad_brand_is_reported_with_its_check(tmp_path, entry, check):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("brand_names:\n" + entry)
+    result = rlscheck("kb", "validate", extra)
+    assert result.exit_code == 3 and f"({check})" in result.stdout
+
+
+def test_a_lay_term_needs_what_it_means(tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("lay_terms:\n  - id: term.x\n    aliases: [something vague]\n")
+    result = rlscheck("kb", "validate", extra)
+    assert result.exit_code == 3 and "(missing-field)" in result.stdout
+
+
+def test_every_shipped_brand_names_a_drug_that_exists(kb):
+    brands = [entry for entry in kb.entries.values() if entry["kind"] == "brand"]
+    assert len(brands) > 100
+    for brand in brands:
+        for drug in [brand.get("drug")] + brand.get("ingredients", []):
+            assert drug is None or kb.get(drug)["kind"] == "drug"
+        assert brand["references"] and brand["countries"]
