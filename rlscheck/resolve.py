@@ -36,15 +36,15 @@ _SEMANTIC_TAG = (r"\s*\((?:disorder|finding|situation|morphologic abnormality|pr
 _WEEKS = r"\b(\d{1,2})\s*(?:\+\s*\d\s*)?(?:weeks?|wks?|w)\b|\b(\d{1,2})\s*/\s*40\b"
 _PREGNANCY_WORDS = ("pregnan", "gestation", "gravid", "/40", "expecting", "weeks along")
 # Words that state a condition or habit is absent or past: never matched as present.
-_NEGATION = (r"(?i)^\s*(?:no|not|non|denies|denied|never|without|negative for|free of|nil|none|absence of|"
-             r"no history of|no hx of|no evidence of|no known|not currently|ex|former|formerly|quit|stopped|"
-             r"gave up|r/o|rule out|ruled out)\b[\s:-]*")
-_NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "nondrinker", "non-drinker", "teetotal", "teetotaller",
-                            "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
-_NEGATION_FIRST = frozenset("""no not non denies denied never without negative free nil none absence ex former
+_NEGATION = (r"(?i)^\s*(?:no history of|no hx of|no evidence of|no known|not currently|negative for|free of|"
+             r"absence of|gave up|rule out|ruled out|r/o|no|not|denies|denied|never|without|nil|none|ex|former|"
+             r"formerly|quit|stopped)\b[\s:-]*")
+_NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "non smoker", "nondrinker", "non-drinker", "non drinker",
+                            "teetotal", "teetotaller", "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
+_NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
+_NEGATION_FIRST = frozenset("""no not denies denied never without negative free nil none absence ex former
     formerly quit stopped gave r/o rule ruled""".split())
 _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
-_NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
 # Words around a condition that say nothing about which one it is ("my iron is low").
 _FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
     suffers suffering from currently current having got h o unspecified unknown cause type bilateral mild
@@ -412,14 +412,14 @@ class Resolver:
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
             return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
+        result = self._named(kind, text)
+        if result.hits:  # a known name first: "non-insulin-dependent diabetes" is not a negation
+            return self._term(result)
         absent = negated(text)
         if absent is not None:
             result = Resolution()
             result.negated = absent
             return result
-        result = self._named(kind, text)
-        if result.hits:
-            return self._term(result)
         code = icd10_code(text)
         if code:
             return self._icd10(code)
