@@ -11,6 +11,8 @@ from rlscheck.textsafe import safe
 _VALUE = re.compile(
     r"\s*(<=|>=|=<|=>|\u2264|\u2265|<|>)?\s*"  # a comparator, as labs print them: <10, >60, >=90
     r"([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
+_FLAG = (r"(?i)\s+(?:\(\s*(?:l|h|ll|hh|low|high|abnormal|critical|a)\s*\)|(?:l|h|ll|hh|low|high|abnormal|critical)\b"
+         r"|\*+|\(?\s*(?:ref(?:erence)?(?:\s+range)?:?\s*)?\d+(?:[.,]\d+)?\s*-\s*\d+(?:[.,]\d+)?\s*\)?)\s*\Z")
 _COMPARATORS = {"<": "<", "<=": "<=", "=<": "<=", "\u2264": "<=", ">": ">", ">=": ">=", "=>": ">=", "\u2265": ">="}
 
 
@@ -88,17 +90,28 @@ def parse_lab(kb, text, name=None, value_text=None):
     text = str(text).strip()
     if name is None:
         name, value_text = split_lab(text)
+    notes = []
     labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
+    if not labs and ("(" in name or "%" in name):  # "Ferritin (ng/mL): 40", "TSAT %: 15": the unit in the name
+        unit_in_name = re.search(r"\(([^)]*)\)", name)
+        bare = re.sub(r"\([^)]*\)|%", " ", name)
+        labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(bare))]
+        given = _VALUE.match(str(value_text)) if len(str(value_text)) < 100 else None
+        if labs and given and not given.group(3):  # the value itself has no unit
+            value_text = f"{value_text} {unit_in_name.group(1) if unit_in_name else '%'}"
     if not labs:
         known = ", ".join(sorted(kb.get(i)["name"].lower() for i in kb.entries if kb.get(i)["kind"] == "lab"))
         raise UsageError(f"unknown lab '{safe(name)}' in '{safe(text)}'; known labs: {known}")
     lab = labs[0]
     value_text = str(value_text).strip()
+    flag = re.search(_FLAG, value_text) if len(value_text) < 100 else None
+    if flag:  # a lab's own marking: "12 ng/mL (L)", "40 H", "8 (ref 30-400)"
+        notes.append(f"'{flag.group(0).strip()}' set aside (the lab's flag or reference range)")
+        value_text = value_text[:flag.start()].strip()
     match = _VALUE.match(value_text) if len(value_text) < 100 else None
     if not match:
         raise UsageError(f"lab '{safe(text)}': '{safe(value_text)}' is not a number; give e.g. {lab['aliases'][0]}=40")
     comparator = _COMPARATORS.get(match.group(1) or "", "")
-    notes = []
     try:
         value = _number(match.group(2), notes)
     except ValueError:

@@ -286,3 +286,14 @@ def test_every_shipped_brand_names_a_drug_that_exists(kb):
         for drug in [brand.get("drug")] + brand.get("ingredients", []):
             assert drug is None or kb.get(drug)["kind"] == "drug"
         assert brand["references"] and brand["countries"]
+
+
+@pytest.mark.parametrize("lab,finding", [
+    ("Ferritin 12 ng/ml (L)", "lab.iron-deficiency"), ("ferritin: 12 L", "lab.iron-deficiency"),
+    ("TSAT 12 % L", "lab.iron-deficiency"), ("ferritin 8 (ref 30-400)", "lab.iron-deficiency"),
+    ("Ferritin (ng/mL): 40", "lab.iron-deficiency"), ("TSAT %: 15", "lab.iron-deficiency"),
+    ("b12 400 pg/mL H", None),
+])
+def test_lab_report_flags_ranges_and_units_in_the_name(lab, finding):
+    document = lab_outcome(lab)
+    assert {f["id"] for f in document["findings"]} == ({finding} if finding else set())
