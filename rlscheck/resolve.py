@@ -45,6 +45,7 @@ _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|reso
 _NEGATION_FIRST = frozenset("""no not denies denied never without negative free nil none absence ex former
     formerly quit stopped gave r/o rule ruled""".split())
 _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
+_LONGEST_LINE = 400  # characters: longer inputs are not taken apart word by word
 # Words around a condition that say nothing about which one it is ("my iron is low").
 _FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
     suffers suffering from currently current having got h o unspecified unknown cause type bilateral mild
@@ -250,6 +251,8 @@ class Resolver:
         """A medication line with directions ('Zoloft 50 mg q.d.', 'CALAN SR 240MG TAKE 1 TABLET
         BY MOUTH EVERY MORNING', 'promethazine with codeine'): the name words are resolved, and
         everything set aside is reported in a note (read_as) and never dropped."""
+        if len(text) > _LONGEST_LINE:
+            return None  # no label line is this long: reported as unrecognized, not parsed
         from rlscheck import medline
 
         words = str(text).split()  # as written: "alfa-2b" stays one word
@@ -324,9 +327,9 @@ class Resolver:
         (leading runs first), else the longest leading run the drug vocabulary knows. The
         words left over are reported."""
         size = len(group)
-        spans = [(start, start + length) for length in range(size, 0, -1) for start in range(size - length + 1)]
+        spans = [(start, start + length) for length in range(min(size, 6), 0, -1) for start in range(size - length + 1)]
         for lookup in (self._literal, self._known_name):
-            for start, stop in spans if lookup is self._literal else [(0, n) for n in range(size, 0, -1)]:
+            for start, stop in spans if lookup is self._literal else [(0, n) for n in range(min(size, 6), 0, -1)]:
                 name = " ".join(group[start:stop])
                 if len(name_key(name).replace(" ", "")) < 3:
                     continue
@@ -450,6 +453,8 @@ class Resolver:
                     found.read_as = [f"Read as '{' '.join(words)}'; set aside: "
                                      + "; ".join(f"({part})" for part in bracketed) + "."]
                 return found
+        if len(text) > _LONGEST_LINE:
+            return None
         from rlscheck import medline
 
         parsed = medline.parse(text)
