@@ -19,7 +19,8 @@ UNITS = frozenset("""mg mcg ug µg g gm gram grams ml l iu unit units unt meq mm
     milligram milligrams microgram micrograms millilitre milliliter millilitres milliliters each million
     thousand mu miu cup cups glass glasses drink drinks pint pints can cans bottle bottles mug mugs shot shots
     actuat actuation actuations puff puffs dose doses spray sprays drop drops mg/ml tab tabs""".split())
-DURATION = frozenset("day days week weeks wk wks month months mo year years nights".split())
+DURATION = frozenset("day days week weeks wk wks month months mo year years nights j jour jours tag tage dia dias"
+                     " giorno giorni".split())
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten half a an".split())
 MINUTES = frozenset("minutes minute mins min hours hour hrs hr h".split())
 # Combination and list separators. Strong ones join ingredients or list items;
@@ -124,6 +125,10 @@ def parse(text):
         if tok[:1] == "q" and tok[1:2].isdigit():  # an interval from the tokenizer: q4h, q4-6h
             set_aside("frequency", tok)
             i += 1
+            continue
+        if tok in ("no", "nr", "number") and i + 1 < n and _is_number(toks[i + 1]) and seen_name:  # "Tylenol No. 3"
+            set_aside("amount", f"{tok} {toks[i + 1]}")
+            i += 2
             continue
         # a time of day: "8 pm", "20:00"
         if tok[:1].isdigit() and tok[-2:] in ("am", "pm") and not tok.isdigit():

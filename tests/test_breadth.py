@@ -418,9 +418,34 @@ SUBSTANCES_C = [
  ("coffee 4 cups/day", "substance.caffeine"), ("ex smoker", "neg"), ("non drinker", "neg"),
 ]
 
+# European label conventions, Canadian generic prefixes, combination separators
+MEDS_D = [
+ ("Deroxat 20 mg 1 cp le matin", "drug.antidepressant"), ("Seroplex 10mg 1/j", "drug.antidepressant"),
+ ("Zoloft 50 mg 1-0-0", "drug.antidepressant"), ("Trevilor retard 150 mg 1-0-0", "drug.antidepressant"),
+ ("Paspertin Tropfen 20 Tropfen bei Bedarf", "drug.dopamine-blocking-antiemetic"),
+ ("Pantozol 40 mg 1-0-0", "drug.ppi"), ("Inexium 20 mg", "drug.ppi"), ("Entact 10 mg 1 cpr", "drug.antidepressant"),
+ ("Dormidina 25 mg", "drug.sedating-antihistamine"), ("Orfidal 1 mg", "note"), ("Tavor 1 mg 0-0-1", "note"),
+ ("Stilnox 10 mg au coucher", "note"), ("APO-Quetiapine 25mg hs", "drug.neuroleptic"),
+ ("Sandoz Citalopram 20 mg", "drug.antidepressant"), ("Mylan-Sertraline 50 mg", "drug.antidepressant"),
+ ("Teva Metoclopramide 10mg", "drug.dopamine-blocking-antiemetic"), ("JAMP-Pantoprazole 40 mg", "drug.ppi"),
+ ("Auro-Escitalopram 10 mg", "drug.antidepressant"), ("Boots Paracetamol 500mg", "nl"),
+ ("quetiapine XR 50 mg tablet extended release 24 hr", "drug.neuroleptic"),
+ ("Sertraline 25mg tab half tab daily x 1 week then 1 tab daily", "drug.antidepressant"),
+ ("amitriptyline 10-20 mg at night", "drug.antidepressant"),
+ ("prochlorperazine 5-10mg po q6h prn", "drug.dopamine-blocking-antiemetic"),
+ ("Ondansetron 4 mg ODT, prochlorperazine 10 mg prn", "drug.dopamine-blocking-antiemetic"),
+ ("diphenhydramine/acetaminophen 25/500 mg 2 tabs hs", "drug.sedating-antihistamine"),
+ ("cetirizine-pseudoephedrine 5-120 mg", "note"), ("hydrocodone-acetaminophen 5-325 mg q6h prn", "note"),
+ ("Tylenol-Codeine No.3", "note"), ("metoclopramide inj 10mg IV q8h", "drug.dopamine-blocking-antiemetic"),
+ ("haloperidol decanoate 50 mg IM monthly", "drug.neuroleptic"),
+ ("Hoggar Night 25 mg", "drug.sedating-antihistamine"), ("Donormyl 15 mg 1 cp au coucher", "drug.sedating-antihistamine"),
+]
+TREATMENTS_D = ["Restex 100/25 mg zur Nacht", "Adartrel 0,25 mg le soir", "pregabalin 75mg 0-0-1",
+                "Sifrol 0,18 mg 0-0-1", "Requip 0,25 mg le soir"]
 
-MEDICATIONS = MEDS_A + BRANDS_A + NIGHT_A + MEDS_B + BRANDS_B + NIGHT_B + MEDS_C + BRANDS_C + NIGHT_C
-TREATMENT_LINES = TREATMENTS_A + TREATMENTS_B + TREATMENTS_C
+
+MEDICATIONS = MEDS_D + MEDS_A + BRANDS_A + NIGHT_A + MEDS_B + BRANDS_B + NIGHT_B + MEDS_C + BRANDS_C + NIGHT_C
+TREATMENT_LINES = TREATMENTS_D + TREATMENTS_A + TREATMENTS_B + TREATMENTS_C
 OTHERS = ([("condition", t, e) for t, e in CONDITIONS_A + CONDITIONS_B + CONDITIONS_C]
           + [("substance", t, e) for t, e in SUBSTANCES_A + SUBSTANCES_B + SUBSTANCES_C])
 
