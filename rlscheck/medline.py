@@ -181,8 +181,6 @@ def parse(text):
                 continue
             has_unit = any(t in UNITS or t == "%" for t in toks[i + 1:j])
             category = "strength" if has_unit else "amount"
-            if not has_unit and j < n and (toks[j], ) in phrases and phrases[(toks[j], )] == "form":
-                category = "amount"
             set_aside(category, " ".join(toks[i:j]))
             i = j
             continue

@@ -328,8 +328,9 @@ class Resolver:
         words left over are reported."""
         size = len(group)
         spans = [(start, start + length) for length in range(min(size, 6), 0, -1) for start in range(size - length + 1)]
-        for lookup in (self._literal, self._known_name):
-            for start, stop in spans if lookup is self._literal else [(0, n) for n in range(min(size, 6), 0, -1)]:
+        leading = [(0, stop) for stop in range(min(size, 6), 0, -1)]
+        for lookup, where in ((self._literal, spans), (self._known_name, leading)):
+            for start, stop in where:
                 name = " ".join(group[start:stop])
                 if len(name_key(name).replace(" ", "")) < 3:
                     continue

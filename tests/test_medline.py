@@ -141,3 +141,17 @@ def test_no_line_resolves_to_a_sedating_antihistamine_unless_it_names_one(kb, dr
     for hit in result.hits:
         paths = kb.class_paths(hit.entry_id)
         assert not any("drug.sedating-antihistamine" in path for path in paths), (line, hit.entry_id)
+
+
+def test_a_stopped_medicine_written_with_when_it_stopped():
+    document = assess_json("-w", "lorazepam 1mg tds (stopped 2 weeks ago)", "-w", "quit sertraline last month")
+    assert document["unrecognized"] == []
+    assert not any(n.get("relation") == "unrecognized-part" for n in document["notes"])
+    assert "drug.antidepressant" not in finding_ids(document)
+    assert any(f["category"] == "withdrawal" for f in document["findings"])
+
+
+def test_a_known_name_inside_a_line_is_found_with_the_rest_reported():
+    document = assess_json("-m", "Vicks ZzzQuil", "-m", "APO-Citalopram 20mg")
+    assert finding_ids(document) == {"drug.sedating-antihistamine", "drug.antidepressant"}
+    assert document["unrecognized"] == []
