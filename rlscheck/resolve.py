@@ -47,7 +47,7 @@ _NEGATION_FIRST = frozenset("""no not denies denied never without negative free 
 _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
 _LONGEST_LINE = 400  # characters: longer inputs are not taken apart word by word
 # Words around a condition that say nothing about which one it is ("my iron is low").
-_FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt has hx history
+_FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt hx history
     suffers suffering from currently current having got h o unspecified unknown cause type bilateral mild
     moderate chronic stable longstanding""".split())
 # "numb feet from diabetes", "iron deficiency anemia due to chronic blood loss"
@@ -156,7 +156,7 @@ def _opposite(key, name):
     other = name_key(name)
     for a, b in _OPPOSITES:
         for x, y in ((a, b), (b, a)):
-            if x in key and y in other and _near_spelling(key.replace(x, y), other) or key.replace(x, y) == other:
+            if x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other)):
                 return True
     return False
 
