@@ -297,3 +297,21 @@ def test_every_shipped_brand_names_a_drug_that_exists(kb):
 def test_lab_report_flags_ranges_and_units_in_the_name(lab, finding):
     document = lab_outcome(lab)
     assert {f["id"] for f in document["findings"]} == ({finding} if finding else set())
+
+
+def test_the_line_parser_loads_only_for_lines_that_need_it():
+    import subprocess
+    import sys
+    import tempfile
+
+    def modules(*args):
+        completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "rlscheck", *args],
+                                   capture_output=True, text=True, cwd=tempfile.gettempdir())
+        assert completed.returncode == 0
+        return {line.rsplit("|", 1)[1].strip() for line in completed.stderr.splitlines() if "|" in line}
+
+    modules("assess", "-m", "paroxetine", "-f", "json")  # warm the knowledge-base cache
+    plain = modules("assess", "-m", "paroxetine", "-m", "Cipramil", "-c", "pregnant", "-f", "json")
+    assert "rlscheck.medline" not in plain and "yaml" not in plain and "rich" not in plain
+    line = modules("assess", "-m", "Zoloft 50 mg q.d.", "-f", "json")
+    assert "rlscheck.medline" in line and "rich" not in line
