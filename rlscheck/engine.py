@@ -317,7 +317,7 @@ class Assessment:
                 self.present.add(finding_entry["related"])
         elif rule and "check" in rule:
             check = self.kb.get(rule["check"])
-            self._note(inp, resolved, check["text"], None, check.get("references", []) + rule.get("references", []))
+            self._note(inp, resolved, check["text"], "check", check.get("references", []) + rule.get("references", []))
             self.checks[check["id"]] = check
         elif lab.get("note"):
             self._note(inp, resolved, lab["note"])
@@ -478,7 +478,11 @@ class Assessment:
     def summary(self, count):
         unread = self.unread() if self.unrecognized or self.notes else ()
         if not unread:
-            return _contributors(count) if count else self.kb.primary_rls
+            if count:
+                return _contributors(count)
+            if any(note.get("relation") == "check" for note in self.notes):  # e.g. low haemoglobin, grey-zone ferritin
+                return _FOLLOW_UP
+            return self.kb.primary_rls
         return _incomplete(count, tuple(unread))
 
     def unread(self):
@@ -528,6 +532,10 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
 def _add_once(items, record):
     if record not in items:
         items.append(record)
+
+
+_FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
+              "RLS can be assumed: see what to check next.")
 
 
 @lru_cache(maxsize=256)

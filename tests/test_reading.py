@@ -315,3 +315,10 @@ def test_the_line_parser_loads_only_for_lines_that_need_it():
     assert "rlscheck.medline" not in plain and "yaml" not in plain and "rich" not in plain
     line = modules("assess", "-m", "Zoloft 50 mg q.d.", "-f", "json")
     assert "rlscheck.medline" in line and "rich" not in line
+
+
+def test_a_result_that_needs_follow_up_never_gets_the_primary_rls_reassurance():
+    document = assess_json("--lab", "hb=10")
+    assert document["findings"] == [] and "Primary (idiopathic)" not in document["summary"]
+    assert "follow-up" in document["summary"]
+    assert any(note.get("relation") == "check" for note in document["notes"])
