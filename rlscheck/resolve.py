@@ -45,6 +45,7 @@ _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|reso
 _NEGATION_FIRST = frozenset("""no not denies denied never without negative free nil none absence ex former
     formerly quit stopped gave r/o rule ruled""".split())
 _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
+_PRODUCT_NAME = r"(?i)^\s*product containing\b|\((?:medicinal product|clinical drug|product)\)\s*$"
 _LONGEST_LINE = 400  # characters: longer inputs are not taken apart word by word
 # Words around a condition that say nothing about which one it is ("my iron is low").
 _FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt hx history
@@ -416,6 +417,10 @@ class Resolver:
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
             return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
+        if kind == "condition" and re.search(_PRODUCT_NAME, text):  # a SNOMED CT product given as a condition
+            product = self._medication(text)
+            if product.hits:
+                return product
         result = self._named(kind, text)
         if result.hits:  # a known name first: "non-insulin-dependent diabetes" is not a negation
             return self._term(result)

@@ -113,6 +113,7 @@ def test_a_bad_lab_value_is_still_a_usage_error():
     ("on dialysis", "condition.kidney-failure"), ("numb feet from diabetes", "condition.peripheral-neuropathy"),
     ("Iron deficiency anemia due to chronic blood loss (disorder)", "condition.iron-deficiency"),
     ("Pregnancy (finding)", "condition.pregnancy"),
+    ("Product containing quetiapine (medicinal product)", "drug.neuroleptic"),
 ])
 def test_lay_and_clinical_condition_wording(text, finding):
     assert finding in finding_ids(assess_json("-c", text))
