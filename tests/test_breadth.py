@@ -441,7 +441,8 @@ MEDS_D = [
  ("Hoggar Night 25 mg", "drug.sedating-antihistamine"), ("Donormyl 15 mg 1 cp au coucher", "drug.sedating-antihistamine"),
 ]
 TREATMENTS_D = ["Restex 100/25 mg zur Nacht", "Adartrel 0,25 mg le soir", "pregabalin 75mg 0-0-1",
-                "Sifrol 0,18 mg 0-0-1", "Requip 0,25 mg le soir"]
+                "Sifrol 0,18 mg 0-0-1", "Requip 0,25 mg le soir", "Ropinirol 0,25 mg 0-0-1",
+                "Pramipexol 0,18 mg zur Nacht", "Gabapentine 300 mg le soir", "Pregabalina 75 mg por la noche"]
 
 
 MEDICATIONS = MEDS_D + MEDS_A + BRANDS_A + NIGHT_A + MEDS_B + BRANDS_B + NIGHT_B + MEDS_C + BRANDS_C + NIGHT_C
