@@ -70,7 +70,8 @@ def lab_outcome(*labs):
     ("egfr=>60", None), ("egfr >= 90", None), ("egfr=<15", "lab.kidney-failure"),
     ("ferritin=<10", "lab.iron-deficiency"), ("ferritin=>300", None), ("ferritin 40", "lab.iron-deficiency"),
     ("ferritin: 40 ug/l", "lab.iron-deficiency"), ("ferritin=8,5", "lab.iron-deficiency"),
-    ("ferritin=1,200", None), ("tsat=0.35", None), ("tsat=0.15", "lab.iron-deficiency"), ("tsat 15%", "lab.iron-deficiency"),
+    ("ferritin=1,200", None), ("tsat=0.35", None), ("tsat=0.15", "lab.iron-deficiency"),
+    ("tsat 15%", "lab.iron-deficiency"),
 ])
 def test_lab_values_as_labs_print_them(lab, finding):
     document = lab_outcome(lab)
