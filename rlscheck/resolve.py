@@ -417,7 +417,8 @@ class Resolver:
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
             return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
-        if kind == "condition" and re.search(_PRODUCT_NAME, text):  # a SNOMED CT product given as a condition
+        if kind == "condition" and ("product" in text.lower() or "clinical drug" in text.lower()) \
+                and re.search(_PRODUCT_NAME, text):  # a SNOMED CT product given as a condition
             product = self._medication(text)
             if product.hits:
                 return product
