@@ -40,7 +40,6 @@ def test_contract_example_paxil_chain():
     ["-m", "Zoloft", "-m", "Benadryl", "--lab", "ferritin=40"],
     ["-m", "gabapentin", "-m", "metformin", "-m", "parxetine", "-w", "lorazepam", "-s", "coffee", "-r", "stress"],
     ["-m", "pramipexole", "-c", "E11.42", "-c", "ESRD", "--lab", "tsat=15%", "--lab", "egfr=12"],
-    [],
 ])
 def test_json_matches_schema_and_keeps_every_input(args):
     document = assess_json(*args)

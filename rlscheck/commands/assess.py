@@ -24,6 +24,8 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
               help="A risk factor: family history, stress, fatigue, sleep loss, immobility, ...")
 @click.option("--lab", "labs", multiple=True, type=LabName(), metavar="NAME=VALUE[ UNIT]",
               help="A lab result: ferritin=40, 'ferritin=40 ug/L', tsat=15%, egfr=12, 'b12=150 pg/mL'.")
+@click.option("--meds-file", "meds_files", multiple=True, type=FileName(),
+              help="A file of medications, one a line ('-' reads stdin); blank lines and # comments ignored.")
 @click.option("--fhir", "fhir_files", multiple=True, type=FileName(),
               help="A FHIR R4 Bundle, resource or NDJSON file ('-' reads stdin); its medications, conditions and "
                    "lab results join the inputs.")
@@ -37,7 +39,7 @@ ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "sub
 @click.option("--strict", is_flag=True, help="An unrecognized input is an error (exit 2).")
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when anything was found.")
 @color_option
-def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, trimester, output_format,
+def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, fhir_files, trimester, output_format,
            details, output, kb_files, strict, fail_on_findings, color):
     """Check one person's medications, conditions, habits and labs.
 
@@ -54,11 +56,24 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
     from rlscheck.rules.engine import Input, assess as run_assess
     from rlscheck.textsafe import clean_input
 
+    if meds_files:
+        meds = tuple(meds) + tuple(_read_meds_files(meds_files))
+    if any("," in value or ";" in value for value in meds + withdrawals):
+        from rlscheck.resolve.medline import split_list
+
+        meds = [item for value in meds for item in split_list(value)]
+        withdrawals = [item for value in withdrawals for item in split_list(value)]
     inputs = []
     for option, values in (("med", meds), ("condition", conditions), ("substance", substances),
                            ("withdrawal", withdrawals), ("risk", risks)):
         inputs += [Input(ASSESS_KINDS[option], clean_input(value)) for value in values]
     kb = load_kb(kb_files)
+    if not (meds or conditions or substances or withdrawals or risks or labs or fhir_files
+            or trimester):
+        from rlscheck.errors import UsageError
+
+        raise UsageError("nothing to assess: give at least one --med, --condition, --substance, --withdrawal, "
+                         "--risk, --lab, --meds-file or --fhir (see rlscheck assess --help)")
     parsed_labs = []
     if labs:
         from rlscheck.rules.labs import parse_lab
@@ -81,14 +96,15 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, fhir_files, t
             from rlscheck.errors import UsageError
 
             raise UsageError(f"--strict: {extract.empty_reason}")
-    if strict and document["unrecognized"]:
+    partly = [note for note in document["notes"] if note.get("relation") == "unrecognized-part"]
+    if strict and (document["unrecognized"] or partly):
         from rlscheck.errors import UsageError
         from rlscheck.textsafe import safe
 
-        names = "; ".join(
-            safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)" if item["suggestions"] else "")
-            for item in document["unrecognized"])
-        raise UsageError(f"unrecognized input(s) with --strict: {names}")
+        names = [safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)"
+                                        if item["suggestions"] else "") for item in document["unrecognized"]]
+        names += [f"{safe(note['input'])} (partly: {safe(note['text'])})" for note in partly]
+        raise UsageError(f"unrecognized input(s) with --strict: {'; '.join(names)}")
     if output and output != "-":
         write_whole(output, _document_text(document, output_format, color, details, to_file=True))
     elif output_format == "table":
@@ -143,3 +159,31 @@ def write_whole(path, content):
     except OSError as error:
         os.unlink(temporary)
         raise UsageError(f"cannot write {safe(path)}: {safe(error.strerror or error)}") from None
+
+
+def _read_meds_files(paths):
+    from rlscheck.errors import UsageError
+    from rlscheck.resolve.medline import read_list
+    from rlscheck.textsafe import safe
+
+    items = []
+    for path in paths:
+        try:
+            if path == "-":
+                raw = sys.stdin.buffer.read(MAX_MEDS_FILE + 1)
+            else:
+                with open(path, "rb") as handle:
+                    raw = handle.read(MAX_MEDS_FILE + 1)
+        except OSError as error:
+            raise UsageError(f"cannot read medication file '{safe(path)}': {error.strerror or error}") from None
+        if len(raw) > MAX_MEDS_FILE:
+            raise UsageError(f"medication file '{safe(path)}' is larger than {MAX_MEDS_FILE // 1024} KB")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")  # exports from older systems
+        items += read_list(text.splitlines())
+    return items
+
+
+MAX_MEDS_FILE = 1024 * 1024

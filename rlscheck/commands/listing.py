@@ -124,14 +124,19 @@ def show(term, output_format, kb_files, no_pager, color):
     key = name_key(term)
     for index in ("medication", "condition", "substance", "risk-factor", "lab"):
         found += [entry_id for entry_id, _ in kb.lookup(index, key)]  # the entry itself (a product too)
+    outside = {}  # names the resolver knows without an entry: a drug vocabulary name, an ICD-10-CM code
     for kind in ("medication", "condition", "substance", "risk-factor"):
-        found += [hit.entry_id for hit in resolver.resolve(kind, term).hits]
-    found = list(dict.fromkeys(found))
-    if not found:
+        result = resolver.resolve(kind, term)
+        found += [hit.entry_id for hit in result.hits]
+        if result.outside and not result.hits:
+            outside.setdefault(result.outside, {"id": None, "name": result.outside, "kind": kind,
+                                                "relation": "none", "note": result.outside_text})
+    found = [entry_id for entry_id in dict.fromkeys(found) if kb.get(entry_id)["kind"] != "term"]
+    if not found and not outside:
         suggestions = resolver.suggest("medication", term) + resolver.suggest("condition", term)
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         raise UsageError(f"'{safe(term)}' is not in the knowledge base.{hint}")
-    records = [catalog.describe(kb, entry_id) for entry_id in found]
+    records = [catalog.describe(kb, entry_id) for entry_id in found] + ([] if found else list(outside.values()))
     if output_format == "json":
         from rlscheck.render import jsonout
 

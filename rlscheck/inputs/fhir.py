@@ -538,7 +538,8 @@ def annotate(document, extract, other_inputs):
     document["notes"] = extract.notes + document["notes"]
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
-        if item.get("source") and code and system in SYSTEM_NAMES.values() and not item.get("suggestions"):
+        if item.get("source") and code and system in SYSTEM_NAMES.values() and code.isdigit():
+            item["suggestions"] = []  # names that look like "RxNorm 312938" say nothing about the drug
             item["reason"] = (f"{system} {code}: not in rlscheck's tables" if system == "RxNorm" else
                               f"{system} code {code} with no name in the record; rlscheck cannot look it up")
     if extract.records == 0:

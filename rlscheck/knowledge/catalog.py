@@ -35,10 +35,16 @@ def medications(kb, class_id=None, include_all=False):
     """Drugs linked to RLS (as causes or on withdrawal), optionally of one class."""
     wanted = set(kb.descendants(class_id)) if class_id else None
     out = []
+    by_country = {}  # drug id -> its brands from the brand_names section, with their countries
+    for entry in kb.entries.values():
+        if entry["kind"] == "brand" and entry.get("drug"):
+            by_country.setdefault(entry["drug"], []).append(f"{entry['name']} ({', '.join(entry['countries'])})")
     for entry_id, entry in kb.entries.items():
         if entry["kind"] != "drug" or (wanted is not None and entry_id not in wanted):
             continue
         record = medication_record(kb, entry_id)
+        if entry_id in by_country:
+            record["brands"] = record["brands"] + by_country[entry_id]
         if include_all or record["relation"] in LINKED or record["withdrawal"]:
             out.append(record)
     return sorted(out, key=lambda r: r["name"])

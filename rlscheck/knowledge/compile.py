@@ -32,17 +32,27 @@ def compile_kb(merged):
                 entries[block["id"]] = dict(block, kind="withdrawal", withdrawal_of=entry_id)
                 icd10 += [[str(code).upper(), block["id"]] for code in block.get("icd10", [])]
             index = spec["names"]
+            if spec["kind"] == "term" and data.get("means") in entries:  # looked up with what it means
+                index = _INDEX_OF.get(entries[data["means"]]["kind"], index)
             if index is None:
                 continue
             for name, how in _names_of(data, spec["kind"]):
                 key = name_key(name)
                 if not key:
                     continue
+                target = data.get("drug") or data.get("means")
+                if target and any(known == target for known, _ in names[index].get(key, [])):
+                    continue  # the entry itself has this name already
+                if data.get("means"):  # a lay term stands for the entry it means
+                    targets = names[index].setdefault(key, [])
+                    if [target, "alias"] not in targets:
+                        targets.append([target, "alias"])
+                    continue
                 targets = names[index].setdefault(key, [])
                 if [entry_id, how] not in targets:
                     targets.append([entry_id, how])
                     completions[index].append([name, _completion_help(data, how)])
-            for code in data.get("icd10", []):
+            for code in data.get("icd10", []) if spec["kind"] != "term" else ():  # a term's code has no entry
                 icd10.append([str(code).upper().rstrip("-"), entry_id])
             for code in data.get("snomed", []):
                 snomed[str(code)] = entry_id
@@ -73,6 +83,10 @@ def compile_kb(merged):
     }
 
 
+_INDEX_OF = {"drug": "medication", "class": "medication", "product": "medication", "condition": "condition",
+             "substance": "substance", "risk-factor": "risk-factor"}
+
+
 def _plain(value):
     """Plain dicts and lists (the YAML loader's located subclasses cannot be marshalled)."""
     if isinstance(value, dict):
@@ -83,6 +97,14 @@ def _plain(value):
 
 
 def _names_of(data, kind):
+    if kind == "term":
+        for alias in data.get("aliases", []):
+            yield alias, "alias"
+        return
+    if kind == "brand":
+        for name in [data["name"]] + data.get("aliases", []):
+            yield name, "brand"
+        return
     yield data["name"], "product" if kind == "product" else "name"
     if kind == "class" and data.get("label"):
         yield data["label"], "class"
@@ -96,6 +118,10 @@ def _names_of(data, kind):
 
 def _completion_help(data, how):
     kind = data["kind"]
+    if kind == "brand":
+        return f"brand ({', '.join(data.get('countries', []))})"
+    if kind == "term":
+        return f"ICD-10-CM {', '.join(data.get('icd10', []))}"
     if how == "brand":
         return f"brand of {data['name']}"
     if how == "synonym":

@@ -176,6 +176,22 @@ SECTIONS = {
                    "references": "ids:sources"},
         "required": ("text",),
     },
+    "brand_names": {  # brands by country, kept apart from the drug entries they name
+        "prefix": "brand.",
+        "kind": "brand",
+        "names": "medication",
+        "fields": {"id": "str", "name": "str", "aliases": "strs", "drug": "ids1:drugs", "ingredients": "ids:drugs",
+                   "generic": "str", "countries": "codes", "references": "ids:sources", "note": "str",
+                   "retired": "bool"},
+        "required": ("name", "countries", "references"),
+    },
+    "lay_terms": {  # everyday and clinical phrasings of an entry, or of an ICD-10-CM code with no entry
+        "prefix": "term.",
+        "kind": "term",
+        "names": "condition",
+        "fields": {"id": "str", "aliases": "strs", "means": "ids1:*", "icd10": "codes", "retired": "bool"},
+        "required": ("aliases",),
+    },
     "sources": {
         "prefix": "",
         "kind": "source",

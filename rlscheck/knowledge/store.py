@@ -15,7 +15,7 @@ import zlib
 
 from rlscheck.knowledge import cache
 
-FORMAT = 12  # of the compiled sections; bump when their layout changes
+FORMAT = 13  # of the compiled sections; bump when their layout changes
 _PER_BUCKET = 8  # entries per section: small sections keep the bytes read per lookup small
 BY_ID = ("entries", "sources")
 

@@ -256,6 +256,12 @@ def _check_merged(merged, issues, paths):
             for ident in [entry.id] + _withdrawal_ids(entry):
                 all_ids.setdefault(ident, []).append(entry)
             _check_links(entry, issues)
+            if section == "brand_names":
+                _check_brand(entry, issues)
+            if section == "lay_terms" and ("means" in entry.data) == ("icd10" in entry.data):
+                path, line, col = entry.where
+                _issue(issues, path, (line, col), "a lay term needs exactly one of 'means' or 'icd10'",
+                       "missing-field", entry.id)
     order = {str(path): index for index, path in enumerate(paths)}
     for ident, owners in all_ids.items():
         owners.sort(key=lambda e: (order.get(e.where[0], 0), e.where[1]))
@@ -273,6 +279,24 @@ def _check_merged(merged, issues, paths):
 def _withdrawal_ids(entry):
     block = entry.data.get("withdrawal")
     return [block["id"]] if isinstance(block, dict) and "id" in block else []
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def _check_brand(entry, issues):
+    """A brand names one drug, a set of ingredients, or (a product with no entry) its generic
+    text; countries are ISO 3166 two-letter codes."""
+    given = [field for field in ("drug", "ingredients", "generic") if field in entry.data]
+    if len(given) != 1:
+        path, line, col = entry.where
+        _issue(issues, path, (line, col), "a brand needs exactly one of 'drug', 'ingredients' or 'generic'",
+               "missing-field" if not given else "rule", entry.id)
+    for code in entry.data.get("countries", []):
+        if not _COUNTRY.fullmatch(str(code)):
+            path, line, col = entry.at("countries")
+            _issue(issues, path, (line, col), f"country {code!r} is not an ISO 3166 two-letter code (GB, CA, AU)",
+                   "enum", entry.id)
 
 
 def _check_links(entry, issues):
@@ -384,6 +408,7 @@ def _check_names(merged, issues):
         for entry in entries.values():
             if entry.data.get("retired"):
                 continue
+            index = _term_index(merged, entry, index)
             for field in ("name", "aliases", "brands", "synonyms", "label"):
                 value = entry.data.get(field)
                 for name in value if isinstance(value, list) else [value] if value else []:
@@ -391,7 +416,7 @@ def _check_names(merged, issues):
                     if not key:
                         continue
                     owner = owners.setdefault((index, key), entry)
-                    if owner is not entry:
+                    if owner is not entry and not _same_drug(owner, entry):
                         path, line, col = entry.at(field)
                         _issue(issues, path, (line, col),
                                f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
@@ -404,6 +429,22 @@ MAX_PARENTS = 20  # classes listed by one entry
 def _up_links(entry, field, targets):
     value = entry.data.get(field, [])
     return [item for item in value if isinstance(item, str) and item in targets] if isinstance(value, list) else []
+
+
+def _term_index(merged, entry, index):
+    """A lay term is looked up with the entry it means (a substance's among substances)."""
+    target = entry.data.get("means") if entry.section == "lay_terms" else None
+    for section, entries in merged.sections.items():
+        if target in entries and SECTIONS[section]["names"]:
+            return SECTIONS[section]["names"]
+    return index
+
+
+def _same_drug(owner, entry):
+    """A country's brand that the drug entry already lists names the same drug: no ambiguity."""
+    target = entry.data.get("drug") if entry.section == "brand_names" else entry.data.get("means")
+    return target is not None and (owner.id == target or owner.data.get("drug") == target
+                                   or owner.data.get("means") == target)
 
 
 def _check_cycles(merged, issues):

@@ -29,17 +29,72 @@ INDEXES = {
 
 _TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
-_SEMANTIC_TAG = r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event)\)\s*$"
-_NIGHT_WORDS = {"pm", "nighttime", "night", "nite", "sleep", "sleeping"}
+_SEMANTIC_TAG = (r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event|observable entity|"
+                 r"clinical finding|regime/therapy|qualifier value|substance|product|medicinal product|"
+                 r"clinical drug|physical object)\)\s*$")
+# Weeks of pregnancy: "32 weeks pregnant", "28+3 weeks gestation", "pregnant at 12 wks", "32/40".
+_WEEKS = r"\b(\d{1,2})\s*(?:\+\s*\d\s*)?(?:weeks?|wks?|w)\b|\b(\d{1,2})\s*/\s*40\b"
+_PREGNANCY_WORDS = ("pregnan", "gestation", "gravid", "/40", "expecting", "weeks along")
+# Words that state a condition or habit is absent or past: never matched as present.
+_NEGATION = (r"(?i)^\s*(?:no history of|no hx of|no evidence of|no known|not currently|negative for|free of|"
+             r"absence of|gave up|rule out|ruled out|r/o|no|not|denies|denied|never|without|nil|none|ex|former|"
+             r"formerly|quit|stopped)\b[\s:-]*")
+_NEGATED_WORDS = frozenset({"nonsmoker", "non-smoker", "non smoker", "nondrinker", "non-drinker", "non drinker",
+                            "teetotal", "teetotaller", "teetotaler", "abstinent", "ex-smoker", "exsmoker"})
+_NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|resolved|none)\s*$"
+_NEGATION_FIRST = frozenset("""no not denies denied never without negative free nil none absence ex former
+    formerly quit stopped gave r/o rule ruled""".split())
+_NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
+_PRODUCT_NAME = r"(?i)^\s*product containing\b|\((?:medicinal product|clinical drug|product)\)\s*$"
+_LONGEST_LINE = 400  # characters: longer inputs are not taken apart word by word
+# Words around a condition that say nothing about which one it is ("my iron is low").
+_FILLERS = frozenset("""my i im am is are was has have had a an the of known diagnosed with patient pt hx history
+    suffers suffering from currently current having got h o unspecified unknown cause type bilateral mild
+    moderate chronic stable longstanding""".split())
+# "numb feet from diabetes", "iron deficiency anemia due to chronic blood loss"
+_CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associated with|with|in|on)\s+"
 
 
 def _bag(key):
     return " ".join(sorted(key.split()))
 
 
-def trimester_of(text):
-    """1-3 from 'third trimester', 'trimester 2' or '32 weeks gestation'; 0 when not stated."""
+def negated(text):
+    """The rest of an input that states something is absent ('no diabetes' -> 'diabetes'), else None."""
+    text = str(text).strip()
+    lowered = text.lower()
+    if lowered in _NEGATED_WORDS:
+        return text
+    first = lowered.split(None, 1)[0].rstrip(":-") if lowered else ""
+    if first not in _NEGATION_FIRST and not lowered.endswith(_NEGATION_LAST):
+        return None  # most inputs: no pattern needs compiling
+    match = re.match(_NEGATION, text)
+    if match and text[match.end():].strip():
+        return text[match.end():].strip()
+    match = re.search(_NEGATED_AFTER, text)
+    if match and text[:match.start()].strip():
+        return text[:match.start()].strip()
+    return None
+
+
+def weeks_of_pregnancy(text):
+    """Weeks of gestation when the text states them with a pregnancy word, else 0."""
     lowered = str(text).lower()
+    if not any(char.isdigit() for char in lowered) or not any(word in lowered for word in _PREGNANCY_WORDS):
+        return 0
+    match = re.search(_WEEKS, lowered)
+    if not match:
+        return 0
+    weeks = int(match.group(1) or match.group(2))
+    return weeks if 0 < weeks <= 45 else 0
+
+
+def trimester_of(text):
+    """1-3 from 'third trimester', 'trimester 2', '32 weeks pregnant' or '32/40'; 0 when not stated."""
+    lowered = str(text).lower()
+    weeks = weeks_of_pregnancy(lowered)
+    if weeks:
+        return 1 if weeks < 14 else 2 if weeks < 28 else 3
     if "trimester" in lowered:
         match = re.search(_TRIMESTER, lowered)
         if match:
@@ -73,6 +128,9 @@ class Resolution:
         self.unknown_parts = []
         self.trimester = 0
         self.invalid_code = ""
+        self.negated = ""  # what the input says is absent ('no diabetes' -> 'diabetes')
+        self.read_as = []  # how a medication line was read: its name and what was set aside
+        self.outside_parts = []  # further known names without an entry: (name, text)
 
     @property
     def recognized(self):
@@ -86,6 +144,22 @@ def _near_spelling(a, b):
     from rapidfuzz import fuzz
 
     return fuzz.ratio(a, b) >= 80
+
+
+# Word parts that turn a name into its opposite: a suggestion never swaps one for the other.
+_OPPOSITES = (("under", "over"), ("hypo", "hyper"), ("low", "high"), ("decreased", "increased"),
+              ("deficiency", "excess"), ("brady", "tachy"))
+
+
+def _opposite(key, name):
+    """True when a suggestion differs from what was typed by opposite word parts
+    ('underactive thyroid' -> 'overactive thyroid', 'hypothyroidism' -> 'hyperthyroidism')."""
+    other = name_key(name)
+    for a, b in _OPPOSITES:
+        for x, y in ((a, b), (b, a)):
+            if x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other)):
+                return True
+    return False
 
 
 class Resolver:
@@ -115,38 +189,158 @@ class Resolver:
     # -- medications -------------------------------------------------------------------
 
     def _medication(self, text, allow_split=True):
+        result = self._literal(text)
+        if result is not None:
+            return result
+        vocab_hit = self._vocabulary(text)
+        if vocab_hit:
+            return vocab_hit
+        line = self._line(text)
+        if line is not None:
+            return line
         result = Resolution()
-        for key in iter_medication_keys(text):
-            hits = self._medication_hits(key)
-            if hits:
-                result.hits = hits
-                return result
-        for brand in bracket_names(text):
-            hits = self._medication_hits(name_key(brand))
-            if hits:
-                result.hits = hits
-                return result
         if allow_split:
             parts = split_combination(text)
             if parts:
                 for part in parts:
                     sub = self._medication(part, allow_split=False)
                     result.hits.extend(sub.hits)
+                    result.read_as += sub.read_as
                     if not sub.recognized:
                         result.unknown_parts.append(part.strip())
                 if result.hits:
                     return result
-                result.unknown_parts = []
-        vocab_hit = self._vocabulary(text)
-        if vocab_hit:
-            return vocab_hit
-        keys = medication_keys(text)
-        if keys and _NIGHT_WORDS & set(keys[-1].split()) and len(keys[-1].split()) > 1:
-            step = "night-time or 'PM' product: these usually contain a sedating antihistamine; check the label"
-            result.hits = [Hit("drug.sedating-antihistamine", [step])]
-            return result
-        result.suggestions = self.suggest("medication", text)
+                result.unknown_parts, result.read_as = [], []
+        result.suggestions = self.suggest("medication", self._name_part(text) or text)
         return result
+
+    def _literal(self, text):
+        """The name as written, without packaging words (doses, forms, salts), or None."""
+        for key in iter_medication_keys(text):
+            hits = self._medication_hits(key)
+            if hits:
+                return Resolution(hits=hits)
+            for entry_id, _how in self.kb.lookup("medication", key):
+                entry = self.kb.get(entry_id)
+                if entry["kind"] == "brand" and entry.get("generic"):  # a known product with no entry
+                    where = ", ".join(entry.get("countries", []))
+                    return Resolution(outside=entry["name"], outside_text=(
+                        f"{entry['generic'][:1].upper()}{entry['generic'][1:]} ({where}); "
+                        "no known link to RLS in the knowledge base."))
+        for brand in bracket_names(text):
+            hits = self._medication_hits(name_key(brand))
+            if hits:
+                return Resolution(hits=hits)
+        return None
+
+    def _known_name(self, text):
+        """Knowledge base first, then the drug vocabulary; None when neither knows the name.
+        A word of one or two letters left over from a line is never taken for a drug."""
+        if len(name_key(text).replace(" ", "")) < 3:
+            return None
+        found = self._literal(text)
+        if found is None:
+            found = self._vocabulary(text)
+        return found
+
+    def _name_part(self, text):
+        from rlscheck.resolve.medline import parse
+
+        return parse(text).name
+
+    def _line(self, text):
+        """A medication line with directions ('Zoloft 50 mg q.d.', 'CALAN SR 240MG TAKE 1 TABLET
+        BY MOUTH EVERY MORNING', 'promethazine with codeine'): the name words are resolved, and
+        everything set aside is reported in a note (read_as) and never dropped."""
+        if len(text) > _LONGEST_LINE:
+            return None  # no label line is this long: reported as unrecognized, not parsed
+        from rlscheck.resolve import medline
+
+        words = str(text).split()  # as written: "alfa-2b" stays one word
+        parsed = medline.parse(text)
+        if not parsed.groups:
+            return None
+        # A known name that itself holds sig-like words ("Tylenol PM", "Nytol One-A-Night"),
+        # followed by directions only.
+        for length in range(min(len(words), 8), 0, -1):
+            rest = medline.parse(" ".join(words[length:]))
+            if rest.groups or not words[length:]:
+                continue
+            found = self._known_name(" ".join(words[:length]))
+            if found is None:
+                continue
+            same = [hit.entry_id for hit in found.hits], found.outside
+            while length > 1:  # the shortest name that still means the same ("tylenol pm", not "tylenol")
+                shorter = self._known_name(" ".join(words[:length - 1]))
+                if shorter is None or ([hit.entry_id for hit in shorter.hits], shorter.outside) != same:
+                    break
+                length, found = length - 1, shorter
+            aside = medline.parse(" ".join(words[length:])).aside_text()
+            found.read_as = [f"Read as '{' '.join(words[:length])}'; set aside: {aside}."]
+            return found
+        aside = parsed.aside_text()
+        whole = self._known_name(parsed.name)
+        if whole is not None:
+            whole.read_as = [f"Read as '{parsed.name}'" + (f"; set aside: {aside}." if aside else ".")]
+            return whole
+        result = self._groups(parsed.groups)
+        if result is None and any(separator == "-" for separator, _ in parsed.groups[1:]):
+            merged = []  # a hyphen joins the words of one name as often as two ingredients
+            for separator, group in parsed.groups:
+                if separator == "-" and merged:
+                    merged[-1] = (merged[-1][0], merged[-1][1] + group)
+                else:
+                    merged.append((separator, group))
+            result = self._groups(merged, partial=True)
+        if result is None:
+            return None
+        names = ", ".join("'" + " ".join(group) + "'" for _, group in parsed.groups)
+        result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")] + result.read_as
+        if not result.hits:  # every part known, none in the knowledge base
+            (result.outside, result.outside_text), *more = result.outside_parts
+            result.outside_parts = more
+        return result
+
+    def _groups(self, groups, partial=False):
+        """Each name of a line resolved; None unless all are (or, with partial, any is)."""
+        result = Resolution()
+        for separator, group in groups:
+            found = self._group(group)
+            if found is None and separator == "(":  # "(sleep)", "(started 2019)": a comment, reported
+                result.read_as.append(f"Set aside as a comment: ({' '.join(group)}).")
+                continue
+            if found is None:
+                result.unknown_parts.append(" ".join(group))
+                continue
+            result.hits += found.hits
+            result.unknown_parts += found.unknown_parts
+            if found.outside:
+                result.outside_parts.append((found.outside, found.outside_text))
+        if not (result.hits or result.outside_parts):
+            return None
+        strong = all(separator != "-" for separator, _ in groups[1:])
+        if result.unknown_parts and not (strong or partial):
+            return None
+        return result
+
+    def _group(self, group):
+        """One name: whole, else the longest run of its words that the knowledge base knows
+        (leading runs first), else the longest leading run the drug vocabulary knows. The
+        words left over are reported."""
+        size = len(group)
+        spans = [(start, start + length) for length in range(min(size, 6), 0, -1) for start in range(size - length + 1)]
+        leading = [(0, stop) for stop in range(min(size, 6), 0, -1)]
+        for lookup, where in ((self._literal, spans), (self._known_name, leading)):
+            for start, stop in where:
+                name = " ".join(group[start:stop])
+                if len(name_key(name).replace(" ", "")) < 3:
+                    continue
+                found = lookup(name)
+                if found is not None:
+                    rest = [" ".join(part) for part in (group[:start], group[stop:]) if part]
+                    found.unknown_parts = found.unknown_parts + rest
+                    return found
+        return None
 
     def _medication_hits(self, key):
         found = self.kb.lookup("medication", key)
@@ -155,7 +349,9 @@ class Resolver:
         hits = []
         for entry_id, how in found:
             entry = self.kb.get(entry_id)
-            if entry["kind"] == "product":
+            if entry["kind"] == "brand":
+                hits += self._brand_hits(entry)
+            elif entry["kind"] == "product":
                 steps = [f"ingredient of {entry['name']}"] + ([entry["note"]] if entry.get("note") else [])
                 for ingredient in entry["ingredients"]:
                     hits.append(Hit(ingredient, steps))
@@ -166,6 +362,15 @@ class Resolver:
             else:
                 hits.append(Hit(entry_id, []))
         return hits
+
+    def _brand_hits(self, entry):
+        """A country's brand: its drug, or each of its ingredients."""
+        where = ", ".join(entry.get("countries", []))
+        if entry.get("drug"):
+            drug = self.kb.get(entry["drug"])
+            return [Hit(entry["drug"], [f"brand of {drug['name']} ({where})"])]
+        steps = [f"ingredient of {entry['name']} ({where})"] + ([entry["note"]] if entry.get("note") else [])
+        return [Hit(ingredient, steps) for ingredient in entry.get("ingredients", [])]
 
     def _vocabulary(self, text):
         """A name the knowledge base lacks but a drug vocabulary knows."""
@@ -207,13 +412,23 @@ class Resolver:
 
     def _other(self, kind, text):
         """Conditions, substances, risk factors: SNOMED CT id, known name, ICD-10-CM code, or an
-        official ICD-10-CM description, in that order."""
+        official ICD-10-CM description, in that order. What is stated absent is never matched."""
         snomed = snomed_code(text)
         if snomed:
             entry_id = self.kb.snomed.get(snomed)
             return Resolution(hits=[Hit(entry_id, [f"SNOMED CT {snomed}"])] if entry_id else [])
+        if kind == "condition" and ("product" in text.lower() or "clinical drug" in text.lower()) \
+                and re.search(_PRODUCT_NAME, text):  # a SNOMED CT product given as a condition
+            product = self._medication(text)
+            if product.hits:
+                return product
         result = self._named(kind, text)
-        if result.hits:
+        if result.hits:  # a known name first: "non-insulin-dependent diabetes" is not a negation
+            return self._term(result)
+        absent = negated(text)
+        if absent is not None:
+            result = Resolution()
+            result.negated = absent
             return result
         code = icd10_code(text)
         if code:
@@ -224,7 +439,75 @@ class Resolver:
             coded = icd.code_for_name(name_key(text))
             if coded:
                 return self._icd10(coded[0])
+        parts = self._connected(kind, text) or self._plain_words(kind, text)
+        if parts is not None:
+            return parts
         result.suggestions = self.suggest(INDEXES[kind][0], text)
+        return result
+
+    def _plain_words(self, kind, text):
+        """The input without filler words ('my iron is low' -> 'iron low'), or without how often
+        or how much ('haemodialysis three times a week', 'smokes 10 a day'): its first part must
+        be known; any other part is reported."""
+        bracketed = re.findall(r"\(([^)]*)\)", text) if "(" in text else []
+        plain = re.sub(r"\([^)]*\)", " ", text) if bracketed else text
+        words = [word for word in name_key(plain).split() if word not in _FILLERS]
+        if words and (bracketed or len(words) < len(name_key(text).split())):
+            found = self._named(kind, " ".join(words))
+            if found.hits:
+                found = self._term(found)
+                if bracketed:  # "(both feet)": a comment, reported
+                    found.read_as = [f"Read as '{' '.join(words)}'; set aside: "
+                                     + "; ".join(f"({part})" for part in bracketed) + "."]
+                return found
+        if len(text) > _LONGEST_LINE:
+            return None
+        from rlscheck.resolve import medline
+
+        parsed = medline.parse(text)
+        if not parsed.groups or not parsed.aside:
+            return None
+        result = Resolution()
+        for index, (_separator, group) in enumerate(parsed.groups):
+            found = self._named(kind, " ".join(group))
+            if found.hits:
+                result.hits += self._term(found).hits
+            elif index == 0:
+                return None  # the head names what the input is about
+            else:
+                result.unknown_parts.append(" ".join(group))
+        result.read_as = [f"Read as '{parsed.name}'; set aside: {parsed.aside_text()}."]
+        return result
+
+    def _term(self, result):
+        """A lay term for an ICD-10-CM code with no entry ('underactive thyroid')."""
+        for hit in result.hits:
+            entry = self.kb.get(hit.entry_id)
+            if entry["kind"] == "term" and entry.get("icd10"):
+                return self._icd10(str(entry["icd10"][0]).upper())
+        return result
+
+    def _connected(self, kind, text):
+        """'numb feet from diabetes': each part that is known, when the whole is not; parts not
+        known are reported."""
+        if text.rstrip().endswith(")"):
+            text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
+        pieces = [piece for piece in re.split(_CONNECTORS, text) if piece.strip()]
+        if len(pieces) < 2:
+            return None
+        result = Resolution()
+        for index, piece in enumerate(pieces):
+            found = self._named(kind, piece)
+            if found.hits:
+                result.hits += self._term(found).hits
+                result.trimester = result.trimester or found.trimester
+            elif index and self._medication(piece).recognized:  # "RA on methotrexate": a treatment named
+                result.read_as.append(f"'{piece.strip()}' is a medicine named with the condition; enter it "
+                                      "with --med to check it.")
+            else:
+                result.unknown_parts.append(piece.strip())
+        if not result.hits or not self._named(kind, pieces[0]).hits:
+            return None  # the head names what the input is about; without it, nothing is sure
         return result
 
     def _named(self, kind, text):
@@ -233,6 +516,9 @@ class Resolver:
             text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
         result.trimester = trimester_of(text)
         stripped = re.sub(_TRIMESTER, " ", text, flags=re.IGNORECASE) if result.trimester else text
+        if weeks_of_pregnancy(text):  # "32 weeks pregnant", "pregnant at 28 wks": pregnancy, with its trimester
+            result.hits = [Hit(e["id"]) for e in self._trimester_entries()]
+            return result
         for candidate in dict.fromkeys([name_key(text), name_key(stripped)]):
             if not candidate:
                 continue
@@ -314,7 +600,7 @@ class Resolver:
             ranked += vocab.suggest(key, limit)
         out = []
         for name in ranked:
-            if name_key(name) != key and name.lower() not in (o.lower() for o in out):
+            if name_key(name) != key and name.lower() not in (o.lower() for o in out) and not _opposite(key, name):
                 out.append(name)
         return out[:limit]
 

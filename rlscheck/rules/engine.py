@@ -346,9 +346,10 @@ class Assessment:
     def _lab(self, labvalue, partners=None):
         inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
-        comparator = getattr(labvalue, "comparator", "")
-        resolved = f"{labvalue.name} {comparator}{labvalue.value:g} {labvalue.unit}"
+        resolved = labvalue.shown()
         self.present.add(lab["id"])
+        for text in labvalue.notes:
+            self._note(inp, resolved, f"Read as {resolved}: {text}.", "read-as")
         from rlscheck.rules.labs import grade
 
         rule, outcome = grade(lab, labvalue, self.present, partners)
@@ -359,6 +360,8 @@ class Assessment:
             return
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
+            if labvalue.comparator:
+                extra["comparator"] = labvalue.comparator
             finding_entry = self.kb.get(rule["finding"])
             via = [f"{labvalue.given}: {rule['threshold']}"]
             self._match(rule["finding"], inp, resolved, via, certainty_of(finding_entry), extra,
@@ -367,7 +370,7 @@ class Assessment:
                 self.present.add(finding_entry["related"])
         elif rule and "check" in rule:
             check = self.kb.get(rule["check"])
-            self._note(inp, resolved, check["text"], None, check.get("references", []) + rule.get("references", []))
+            self._note(inp, resolved, check["text"], "check", check.get("references", []) + rule.get("references", []))
             self.checks[check["id"]] = check
         elif lab.get("note"):
             self._note(inp, resolved, lab["note"])
@@ -449,18 +452,22 @@ class Assessment:
             result = self.resolver.resolve(inp.kind, inp.text)
             if coded_outside is not None and not result.recognized:
                 result = coded_outside
-        if inp.kind == "medication" and not result.recognized:
+        if inp.kind == "medication" and not result.hits:  # unknown, or known only outside the knowledge base
             substance = self._as_substance(inp)  # nicotine patches, gum and lozenges
             if substance is not None:
                 result = substance
         if inp.parts and not any(self.kb.get(h.entry_id)["kind"] == "drug" for h in result.hits):
             # The record's own ingredient list beats an unknown name or a guess from "PM"/"night".
             result = self._from_parts(inp) or result
+        if result.negated:
+            self._not_linked(inp, result.negated, "Stated as absent or past: not counted as present.")
+            return
         if result.invalid_code:
             self._unrecognized(inp, [], f"{result.invalid_code} is not a valid ICD-10-CM code")
             return
         if not result.recognized:
-            self._unrecognized(inp, result.suggestions)
+            reason = "" if result.suggestions else "no known name is close to this"
+            self._unrecognized(inp, result.suggestions, reason)
             return
         before = len(self.not_linked)
         for hit in result.hits:
@@ -476,8 +483,12 @@ class Assessment:
         if result.outside:
             text = _not_covered_text(inp.kind, result.outside_text or result.outside)
             self._not_linked(inp, result.outside, text, covered=False)
+        for name, text in result.outside_parts:
+            self._not_linked(inp, name, _not_covered_text(inp.kind, text or name), covered=False)
         for part in result.unknown_parts:
             self._note(inp, "", f"Part of this input was not recognised: '{part}'.", "unrecognized-part")
+        for text in result.read_as:
+            self._note(inp, "", text, "read-as")
 
     def _as_substance(self, inp):
         """A medication record that names a substance (nicotine replacement) reaches the
@@ -558,9 +569,18 @@ class Assessment:
         }
 
     def summary(self, count):
-        """The headline: findings only. Isolated reports and inputs outside the knowledge base
-        are said apart, so "nothing found" is never claimed for what was not checked."""
-        text = _contributors(count) if count else self.kb.primary_rls
+        """The headline. Never the primary-RLS reassurance when part of the input was not read;
+        isolated reports and inputs outside the knowledge base are said apart, so "nothing found"
+        is never claimed for what was not checked."""
+        unread = self.unread() if self.unrecognized or self.notes else ()
+        if unread:
+            text = _incomplete(count, tuple(unread))
+        elif count:
+            text = _contributors(count)
+        elif any(note.get("relation") == "check" for note in self.notes):  # low haemoglobin, grey-zone ferritin
+            text = _FOLLOW_UP
+        else:
+            text = self.kb.primary_rls
         if self.isolated:
             text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
                     " (unlikely to matter; not counted)."
@@ -569,6 +589,12 @@ class Assessment:
             text += f" {uncovered} input{'s are' if uncovered != 1 else ' is'} not in rlscheck's knowledge base" \
                     " and could not be checked."
         return text
+
+    def unread(self):
+        """Inputs not recognised, or only partly read, in input order."""
+        texts = [item["input"] for item in self.unrecognized]
+        texts += [note["input"] for note in self.notes if note.get("relation") == "unrecognized-part"]
+        return list(dict.fromkeys(texts))
 
     def check_next(self, check):
         found = self.kb.memo.get(("check next", check["id"]))
@@ -614,6 +640,19 @@ def _not_covered_text(kind, what):
     which is not the same as the sources showing no link."""
     what = (what or ("A valid ICD-10-CM code" if kind == "condition" else "A known name")).rstrip(". ")
     return f"{what}: not in rlscheck's knowledge base, so its link to RLS was not checked."
+
+
+_FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
+              "RLS can be assumed: see what to check next.")
+
+
+@lru_cache(maxsize=256)
+def _incomplete(count, unread):
+    """Never the primary-RLS reassurance when part of the input was not read."""
+    names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+    found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
+    return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
+            "recognised or only partly read; check the spelling or the suggestions.")
 
 
 @lru_cache(maxsize=64)
