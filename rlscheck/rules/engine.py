@@ -264,7 +264,16 @@ class Assessment:
         elif entry["kind"] == "class" and text:
             self._note(inp, resolved, text, None, references)
         else:
-            self._not_linked(inp, resolved, entry.get("detail") or "No known link to RLS in the knowledge base.")
+            self._not_linked_entry(inp, resolved, entry, entry.get("detail") or "No known link to RLS in the knowledge base.")
+
+    def _not_linked_entry(self, inp, resolved, entry, text):
+        """An entry that links nothing: covered only when a cited source shows no link; an
+        entry without references was never checked against a source, like a code with no entry."""
+        if entry.get("references"):
+            self._not_linked(inp, resolved, text)
+        else:
+            own = entry.get("note") if entry["kind"] not in ("drug", "class") else ""
+            self._not_linked(inp, resolved, own or _unchecked_text(resolved), covered=False)
 
     def _note_source(self, entry_id):
         """(text, source ids) of the entry's own detail or note, else of the nearest class note:
@@ -285,7 +294,8 @@ class Assessment:
         resolved = self._resolved(entry)
         found = self.kb.withdrawal_block(hit.entry_id)
         if found is None:
-            self._not_linked(inp, resolved, "No source links stopping this medicine to RLS.")
+            self._not_linked(inp, resolved, f"{resolved}: no source in rlscheck's knowledge base covers stopping "
+                                              "this medicine, so that was not checked.", covered=False)
             return
         block, path, index = found
         via = hit.steps + [self._label(step) for step in path[1: index + 1]] + ["stopping it can provoke RLS"]
@@ -323,7 +333,7 @@ class Assessment:
             self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
         else:
             resolved = inp.text if relation == "none" else entry["name"]
-            self._not_linked(inp, resolved, entry.get("note", ""))
+            self._not_linked_entry(inp, resolved, entry, entry.get("note", ""))
 
     # -- labs ----------------------------------------------------------------------------
 
@@ -611,6 +621,10 @@ def _not_covered_text(kind, what):
     which is not the same as the sources showing no link."""
     what = (what or ("A valid ICD-10-CM code" if kind == "condition" else "A known name")).rstrip(". ")
     return f"{what}: not in rlscheck's knowledge base, so its link to RLS was not checked."
+
+
+def _unchecked_text(what):
+    return f"{what}: no source in rlscheck's knowledge base covers it, so its link to RLS was not checked."
 
 
 @lru_cache(maxsize=64)
