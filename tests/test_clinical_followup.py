@@ -1,6 +1,8 @@
 """Clinical follow-up: "covered" only where a cited source shows no link, repeated labs,
 stopping any dopaminergic, lab wording, tiers, a drug's own evidence, record checks."""
 
+import json
+
 import pytest
 
 from conftest import assess_json, finding_ids, rlscheck
@@ -42,3 +44,61 @@ def test_heart_failure_is_the_cardiovascular_association(given):
     (note,) = document["notes"]
     assert note["relation"] == "association" and note["references"][0]["id"] == "TRENK16"
     assert document["not_linked"] == []
+
+
+# -- repeated lab values: the last one is used, the others are noted -------------------------
+
+def _set_aside(document):
+    return [n for n in document["notes"] if "given more than once" in n["text"]]
+
+
+def test_repeated_ferritin_on_dialysis_uses_the_last_value():
+    document = assess_json("-c", "ESRD", "--lab", "ferritin=150", "--lab", "ferritin=300", "--lab", "tsat=15")
+    assert "lab.iron-deficiency-dialysis" not in finding_ids(document)
+    (note,) = _set_aside(document)
+    assert note["input"] == "ferritin=150" and "300 ng/mL" in note["text"] and "set aside" in note["text"]
+    assert [i["input"] for i in document["not_linked"] if i["kind"] == "lab"] == ["ferritin=300", "tsat=15"]
+    document = assess_json("-c", "ESRD", "--lab", "ferritin=300", "--lab", "ferritin=150", "--lab", "tsat=15")
+    assert "lab.iron-deficiency-dialysis" in finding_ids(document)
+
+
+def test_conflicting_tsat_grades_once():
+    document = assess_json("--lab", "tsat=50", "--lab", "tsat=10")
+    assert "lab.iron-deficiency" in finding_ids(document)
+    (note,) = _set_aside(document)
+    assert note["input"] == "tsat=50" and "10 %" in note["text"]
+    document = assess_json("--lab", "tsat=10", "--lab", "tsat=50")
+    assert "lab.iron-deficiency" not in finding_ids(document)
+
+
+def test_batch_and_api_use_the_last_lab_value_too(tmp_path):
+    from rlscheck.api import assess_record
+
+    record = {"id": "r1", "conditions": ["ESRD"], "labs": ["ferritin=150", "ferritin=300", "tsat=15"]}
+    source = tmp_path / "people.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    (out,) = [json.loads(line) for line in rlscheck("batch", source).stdout.splitlines()]
+    document = assess_record(record)
+    for doc in (out, document):
+        assert "lab.iron-deficiency-dialysis" not in finding_ids(doc)
+        (note,) = _set_aside(doc)
+        assert note["input"] == "ferritin=150"
+
+
+# -- iron rule wording ---------------------------------------------------------------------
+
+def test_dialysis_values_outside_the_rule_conclude_nothing():
+    document = assess_json("-c", "ESRD", "--lab", "ferritin=50", "--lab", "tsat=30")
+    assert document["findings"][0]["id"] == "condition.kidney-failure" and len(document["findings"]) == 1
+    for item in document["not_linked"]:
+        assert item["text"].startswith("Nothing concluded") and "Not linked" not in item["text"]
+    table = rlscheck("assess", "-c", "ESRD", "--lab", "ferritin=50", "--lab", "tsat=30").stdout
+    assert "Not linked to RLS here" not in table
+
+
+def test_the_45_percent_gate_is_attributed_to_mayo():
+    document = assess_json("--lab", "ferritin=40", "--lab", "tsat=30")
+    (finding,) = [f for f in document["findings"] if f["id"] == "lab.iron-deficiency"]
+    threshold = finding["matched"][0]["threshold"]
+    assert "45% when given (Mayo 2021" in threshold and "(AASM 2024)" in threshold.split("45%")[0]
+    assert "MAYO21" in {r["id"] for r in finding["references"]}

@@ -391,7 +391,7 @@ class Assessment:
 
     def _unmet_text(self, rule, partners):
         """Why a value in a rule's context is not linked: the rule, and the other value it needed."""
-        text = f"Not linked to RLS here: the rule that applies is {rule['threshold']}"
+        text = f"Nothing concluded from this value: the rule that applies is {rule['threshold']}"
         other = partners.get(rule.get("and_lab"))
         if other is not None:
             partner = self.kb.get(rule["and_lab"])
@@ -606,6 +606,8 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     assessment = Assessment(kb, resolver, contributions)
     for inp in sorted(inputs, key=_INPUT_ORDER):
         assessment.add(inp, trimester)
+    if len(labs) > 1:
+        labs = _last_per_lab(assessment, labs)
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
     if len(labs) > 1:
@@ -614,6 +616,25 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     for labvalue in labs:
         assessment.lab(labvalue, given)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+
+
+def _last_per_lab(assessment, labs):
+    """One value per lab: the last given. Each earlier value is set aside with a note saying
+    which value was used, so repeated or conflicting results never grade against each other."""
+    last = {}
+    for labvalue in labs:
+        last[labvalue.lab_id] = labvalue
+    if len(last) == len(labs):
+        return labs
+    for labvalue in labs:
+        used = last[labvalue.lab_id]
+        if labvalue is not used:
+            inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
+            resolved = f"{labvalue.name} {labvalue.comparator}{labvalue.value:g} {labvalue.unit}"
+            assessment._note(inp, resolved, f"{labvalue.name} was given more than once: the last value, "
+                             f"{used.comparator}{used.value:g} {used.unit}, is used; this one "
+                             f"({labvalue.comparator}{labvalue.value:g} {labvalue.unit}) is set aside.")
+    return list(last.values())
 
 
 def _not_covered_text(kind, what):
