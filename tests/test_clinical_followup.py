@@ -102,3 +102,23 @@ def test_the_45_percent_gate_is_attributed_to_mayo():
     threshold = finding["matched"][0]["threshold"]
     assert "45% when given (Mayo 2021" in threshold and "(AASM 2024)" in threshold.split("45%")[0]
     assert "MAYO21" in {r["id"] for r in finding["references"]}
+
+
+# -- stopping any dopaminergic ------------------------------------------------------------
+
+@pytest.mark.parametrize("stopped", ["bromocriptine", "Parlodel", "apomorphine", "piribedil", "lisuride",
+                                     "Sinemet", "Madopar", "carbidopa/levodopa"])
+def test_stopping_a_dopaminergic_is_the_withdrawal_finding(stopped):
+    reference = assess_json("-w", "dopamine agonist")
+    document = assess_json("-w", stopped)
+    (finding,) = document["findings"]
+    assert finding["id"] == "withdrawal.dopaminergic" == reference["findings"][0]["id"]
+    assert len(finding["matched"]) == 1  # a combination counts once, through levodopa
+    assert document["summary"].startswith("1 possible contributor")
+
+
+def test_carbidopa_is_not_called_dopaminergic():
+    document = assess_json("-m", "Sinemet")
+    assert [n["resolved"] for n in document["notes"]] == ["levodopa"]
+    text = rlscheck("show", "carbidopa").stdout
+    assert "not dopaminergic" in text
