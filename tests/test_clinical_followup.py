@@ -122,3 +122,15 @@ def test_carbidopa_is_not_called_dopaminergic():
     assert [n["resolved"] for n in document["notes"]] == ["levodopa"]
     text = rlscheck("show", "carbidopa").stdout
     assert "not dopaminergic" in text
+
+
+# -- a note printed once --------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["markdown", "table"])
+@pytest.mark.parametrize("lab", ["ferritin=150", "tsat=15"])
+def test_dialysis_missing_value_note_is_printed_once(fmt, lab):
+    out = rlscheck("assess", "-c", "ESRD", "--lab", lab, "--format", fmt).stdout
+    sentence = "alone cannot decide iron treatment"
+    assert out.count("alone cannot") == 1
+    document = assess_json("-c", "ESRD", "--lab", lab)
+    assert any(sentence in c["text"] for c in document["check_next"])  # JSON keeps both

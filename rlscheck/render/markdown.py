@@ -2,7 +2,7 @@
 
 import re
 
-from rlscheck.render.table import CATEGORY_TITLES
+from rlscheck.render.table import CATEGORY_TITLES, checks_to_print
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -76,8 +76,9 @@ def render(document) -> str:
                 else "check the spelling")
             out += [f"- **{md(item['input'])}** ({md(item['kind'])}): {hint}"]
         out += [""]
-    if document["check_next"]:
-        out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in document["check_next"]] + [""]
+    checks = checks_to_print(document)
+    if checks:
+        out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in checks] + [""]
     out += ["---", "", f"*{md(document['disclaimer'])}*", ""]
     return "\n".join(out)
 

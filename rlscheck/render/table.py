@@ -4,6 +4,14 @@ from rlscheck.render.console import text
 from rlscheck.wrapping import fill
 from rlscheck.textsafe import safe
 
+
+def checks_to_print(document):
+    """The follow-up checks not already printed word for word as a note (a lab whose rule
+    needs a second value is both: one input's note, and the check it asks for)."""
+    said = {note["text"] for note in document["notes"]}
+    return [check for check in document["check_next"] if check["text"] not in said]
+
+
 CATEGORY_TITLES = {
     "secondary-cause": "May cause or worsen RLS",
     "withdrawal": "Withdrawal (recently stopped)",
@@ -126,9 +134,10 @@ def render(document, console):
                 for item in document["unrecognized"]]
         parts.append(_simple_table("Not recognised (nothing was guessed)", ["Input", "Kind", "Suggestion"], rows))
     console.print(Group(*parts))
-    if document["check_next"]:
+    checks = checks_to_print(document)
+    if checks:
         console.print(text("What to check next", "bold"))
-        for check in document["check_next"]:
+        for check in checks:
             wrapped = fill(safe(check["text"]), width, first="• ", rest="  ")
             console.print(Text(wrapped), soft_wrap=True)
     cited = {}
