@@ -134,3 +134,36 @@ def test_dialysis_missing_value_note_is_printed_once(fmt, lab):
     assert out.count("alone cannot") == 1
     document = assess_json("-c", "ESRD", "--lab", lab)
     assert any(sentence in c["text"] for c in document["check_next"])  # JSON keeps both
+
+
+# -- records: trimester and ids -------------------------------------------------------------
+
+def test_trimester_zero_is_refused_everywhere(tmp_path):
+    from rlscheck.api import RecordError, assess_record
+
+    assert rlscheck("assess", "-c", "pregnancy", "--trimester", "0").exit_code == 2
+    with pytest.raises(RecordError, match="trimester"):
+        assess_record({"conditions": ["pregnancy"], "trimester": 0})
+    assess_record({"conditions": ["pregnancy"], "trimester": None})  # null is absent
+    source = tmp_path / "t.jsonl"
+    source.write_text('{"id": "z", "trimester": 0}\n{"id": "n", "trimester": null, "meds": ["x"]}\n')
+    result = rlscheck("batch", source)
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "trimester" in first["error"] and "error" not in second
+
+
+def test_a_trimester_in_the_text_that_disagrees_is_noted():
+    document = assess_json("-c", "pregnant, second trimester", "--trimester", "1")
+    (matched,) = document["findings"][0]["matched"]
+    assert matched["trimester"] == 1
+    (note,) = [n for n in document["notes"] if n.get("relation") == "conflict"]
+    assert "trimester 2" in note["text"] and "trimester 1 is used" in note["text"]
+    assert not [n for n in assess_json("-c", "pregnant, first trimester", "--trimester", "1")["notes"]
+                if n.get("relation") == "conflict"]
+
+
+def test_batch_ids_that_are_no_finite_number_keep_their_text(tmp_path):
+    source = tmp_path / "ids.jsonl"
+    source.write_text('{"id": 1e400, "meds": ["x"]}\n{"id": NaN}\n{"id": -Infinity}\n{"id": 2.5}\n')
+    out = [json.loads(line) for line in rlscheck("batch", source).stdout.splitlines()]
+    assert [o["id"] for o in out] == ["1e400", "NaN", "-Infinity", 2.5]

@@ -485,6 +485,9 @@ class Assessment:
                 self.medication(inp, hit)
             else:
                 self.other(inp, hit, trimester or result.trimester)
+        if trimester and result.trimester and trimester != result.trimester:
+            self._note(inp, f"trimester {trimester}", f"This says trimester {result.trimester}, but trimester "
+                       f"{trimester} was given; trimester {trimester} is used. Check which is right.", "conflict")
         if len(result.hits) > 1 and self._reported_elsewhere(inp):
             # A product's ingredients with no link add noise once another ingredient was reported.
             del self.not_linked[before:]
