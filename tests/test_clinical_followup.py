@@ -167,3 +167,46 @@ def test_batch_ids_that_are_no_finite_number_keep_their_text(tmp_path):
     source.write_text('{"id": 1e400, "meds": ["x"]}\n{"id": NaN}\n{"id": -Infinity}\n{"id": 2.5}\n')
     out = [json.loads(line) for line in rlscheck("batch", source).stdout.splitlines()]
     assert [o["id"] for o in out] == ["1e400", "NaN", "-Infinity", 2.5]
+
+
+# -- one input behind two findings ------------------------------------------------------------
+
+@pytest.mark.parametrize("drug", ["droperidol", "promethazine", "Compazine"])
+def test_one_drug_in_two_linked_classes_is_named_in_the_headline(drug):
+    document = assess_json("-m", drug)
+    assert len(document["findings"]) == 2
+    assert f"2 of them come from one input, '{drug}'" in document["summary"]
+    document = assess_json("-m", "sertraline", "-m", "Benadryl")
+    assert "come from one input" not in document["summary"]
+
+
+# -- a drug's evidence is its own ------------------------------------------------------------
+
+@pytest.mark.parametrize("drug,words", [("phenytoin", "founding article only"),
+                                        ("metoprolol", "founding article only"),
+                                        ("doxepin", "case reports")])
+def test_a_matched_drug_shows_its_own_evidence(drug, words, tmp_path):
+    (finding,) = assess_json("-m", drug)["findings"]
+    assert finding["evidence"] == words == finding["matched"][0]["evidence"]
+    assert "evidence_of" not in finding["matched"][0]
+    assert f"(best evidence: {words})" in rlscheck("assess", "-m", drug, "--format", "markdown").stdout
+    source = tmp_path / "r.jsonl"
+    source.write_text(json.dumps({"meds": [drug]}) + "\n")
+    (out,) = [json.loads(line) for line in rlscheck("batch", source).stdout.splitlines()]
+    assert out["findings"][0]["evidence"] == words
+
+
+def test_a_class_named_as_such_shows_its_link_evidence_labelled():
+    (finding,) = assess_json("-m", "SNRI")["findings"]
+    assert finding["matched"][0]["evidence_of"] == "class link"
+    document = assess_json("-m", "SNRI", "-m", "phenytoin", "-m", "valproate")
+    assert jsonschema_ok(document)
+
+
+def jsonschema_ok(document):
+    import jsonschema
+    from importlib import resources
+
+    schema = json.loads(resources.files("rlscheck").joinpath("schemas/assess.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    return True

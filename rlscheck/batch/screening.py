@@ -13,7 +13,7 @@ import math
 
 import orjson
 
-from rlscheck.rules.engine import Input, assess
+from rlscheck.rules.engine import Input, assess, matched_evidence
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.rules.labs import parse_lab, split_lab
 from rlscheck.resolve.names import Resolver
@@ -277,10 +277,12 @@ class Screener:
         """A finding as pre-encoded JSON; the same dict `assess` builds, in fewer steps."""
         if found.encoded is not None:
             return found.encoded
-        key = (found.template.id, certainty, source_ids)
+        evidence = matched_evidence(found)
+        key = (found.template.id, certainty, source_ids, tuple(evidence.values()))
         fixed = self.fixed_parts.get(key)
         if fixed is None:
-            fields = dict(found.template.fields, certainty=certainty, references=self.kb.references(source_ids))
+            fields = dict(found.template.fields, certainty=certainty, references=self.kb.references(source_ids),
+                          **evidence)
             del fields["matched"]
             fixed = b"," + orjson.dumps(fields)[1:]
             if len(self.fixed_parts) < 20_000:

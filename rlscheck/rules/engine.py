@@ -10,7 +10,7 @@ from operator import attrgetter, itemgetter
 
 from rlscheck import __version__
 from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
-                                       NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
+                                       EVIDENCE, NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
 from rlscheck.resolve.names import Resolver
 
 SCHEMA_VERSION = 1
@@ -254,6 +254,8 @@ class Assessment:
                 # a class given by name has no evidence of its own: it is as well supported as its link
                 codes = entry.get("evidence") or self.kb.get(target).get("evidence", [])
                 extra = {"relation": own or relation, "evidence": best_evidence(codes)}
+                if not entry.get("evidence"):
+                    extra["evidence_of"] = "class link"  # a class named as such: its link's evidence
                 if entry.get("detail") and target != hit.entry_id:
                     extra["detail"] = entry["detail"]
                 self._match(target, inp, resolved, via, certainty, extra, entry.get("references", []))
@@ -549,15 +551,16 @@ class Assessment:
     def document(self, labs_given, encode_finding=None):
         """The assessment document. encode_finding(Found, certainty, source ids) may
         stand in for building each finding's dict (a batch run passes pre-encoded JSON)."""
+        finished = self.finish(labs_given)
         findings = [
             encode_finding(found, certainty, source_ids) if encode_finding else dict(
                 found.template.fields, certainty=certainty, matched=list(found.matched),
-                references=self.kb.references(source_ids))
-            for found, certainty, source_ids, _ in self.finish(labs_given)]
+                references=self.kb.references(source_ids), **matched_evidence(found))
+            for found, certainty, source_ids, _ in finished]
         return {
             "schema_version": SCHEMA_VERSION,
             "rlscheck_version": __version__,
-            "summary": self.summary(len(findings)),
+            "summary": self.summary(len(findings), _counted_twice(finished)),
             "findings": findings,
             "isolated_reports": self.isolated,
             "notes": self.notes,
@@ -567,10 +570,14 @@ class Assessment:
             "disclaimer": self.kb.disclaimer,
         }
 
-    def summary(self, count):
+    def summary(self, count, counted_twice=()):
         """The headline: findings only. Isolated reports and inputs outside the knowledge base
-        are said apart, so "nothing found" is never claimed for what was not checked."""
+        are said apart, so "nothing found" is never claimed for what was not checked. An input
+        behind several findings (a drug in two linked classes) is named, so the count is not
+        read as that many separate inputs."""
         text = _contributors(count) if count else self.kb.primary_rls
+        for given, times in counted_twice:
+            text += f" {times} of them come from one input, '{given}', linked through more than one class or ingredient."
         if self.isolated:
             text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
                     " (unlikely to matter; not counted)."
@@ -649,6 +656,30 @@ def _not_covered_text(kind, what):
 
 def _unchecked_text(what):
     return f"{what}: no source in rlscheck's knowledge base covers it, so its link to RLS was not checked."
+
+
+_EVIDENCE_RANK = {words: rank for rank, words in enumerate(EVIDENCE.values())}
+
+
+def matched_evidence(found):
+    """A drug or class finding's evidence is that of what matched (each drug's own, or the
+    class link's for a class named as such), not the best of every member of the class."""
+    if not found.matched or any("evidence" not in m for m in found.matched):
+        return {}
+    words = {m["evidence"] for m in found.matched}
+    ranked = sorted(words, key=lambda w: _EVIDENCE_RANK.get(w, len(_EVIDENCE_RANK)))
+    return {"evidence": ranked[0], "evidence_detail": ", ".join(ranked)}
+
+
+def _counted_twice(finished):
+    """(input, number of findings) for each medication input behind more than one finding."""
+    if len(finished) < 2:
+        return []
+    counts = {}
+    for found, *_ in finished:
+        for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
+            counts[given] = counts.get(given, 0) + 1
+    return [(given, times) for given, times in counts.items() if times > 1]
 
 
 @lru_cache(maxsize=64)
