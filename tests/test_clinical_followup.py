@@ -210,3 +210,21 @@ def jsonschema_ok(document):
     schema = json.loads(resources.files("rlscheck").joinpath("schemas/assess.schema.json").read_text())
     jsonschema.validate(document, schema)
     return True
+
+
+# -- conditions: named causes are findings, co-occurrences are notes -----------------------
+
+@pytest.mark.parametrize("condition,certainty", [("rheumatoid arthritis", "probable"), ("Sjogren syndrome", "weak"),
+                                                 ("type 2 diabetes", "possible")])
+def test_conditions_named_as_causes_are_graded_findings(condition, certainty):
+    (finding,) = assess_json("-c", condition)["findings"]
+    assert finding["certainty"] == certainty
+
+
+@pytest.mark.parametrize("condition", ["lupus", "multiple sclerosis", "migraine", "epilepsy", "Parkinson's disease",
+                                       "heart failure", "hypertension"])
+def test_conditions_only_seen_alongside_rls_are_association_notes(condition):
+    document = assess_json("-c", condition)
+    assert document["findings"] == []
+    (note,) = document["notes"]
+    assert note["relation"] == "association"
