@@ -228,3 +228,39 @@ def test_conditions_only_seen_alongside_rls_are_association_notes(condition):
     assert document["findings"] == []
     (note,) = document["notes"]
     assert note["relation"] == "association"
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title", ["TODO", "Smith J. A study, found through Google Scholar cache",
+                                   "Author A. Title to be checked. J Ex 2020", "FIXME"])
+def test_kb_validate_refuses_titles_that_are_not_citations(tmp_path, title):
+    extra = tmp_path / "t.yaml"
+    extra.write_text(f'sources:\n  - id: T1\n    title: "{title}"\n    pmid: "12345678"\n    type: OBS\n')
+    result = rlscheck("kb", "validate", extra)
+    assert result.exit_code == 3 and "title has a note" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://pubmed.ncbi.nlm.nih.gov:8081/12345678",
+                                 "http://47.251.13.51:8081/28285317", "https://192.0.2.7/article",
+                                 "https://rlsfoundation.blogspot.com/2020/01/post.html"])
+def test_kb_validate_refuses_ports_addresses_and_blogs(tmp_path, url):
+    extra = tmp_path / "u.yaml"
+    extra.write_text(f'sources:\n  - id: U1\n    title: "Author A. A study. J Ex 2020"\n    url: "{url}"\n'
+                     '    type: OBS\n')
+    result = rlscheck("kb", "validate", extra)
+    assert result.exit_code == 3 and f"{extra}:4:5:" in result.stdout + result.stderr
+
+
+def test_named_sources_are_citations(kb):
+    sources = kb.sources
+    assert "blogspot" not in str(kb.sources) and "conicet" not in str(kb.sources)
+    assert sources["ARTICLE"]["title"].startswith("Restless Legs Syndrome (RLS) Causes")
+    assert "setid=" in sources["PREGABALIN-LABEL"]["url"]
+    assert sources["AASM24-sum"]["type"] == "SEC"
+    for source_id, author in [("HDIRON17", "Deng Y"), ("ASEN14", "McCall WV"), ("OLZ10", "Aggarwal S"),
+                              ("WHITTOM10", "Whittom S")]:
+        assert sources[source_id]["title"].startswith(author)
+        assert sources[source_id].get("doi") or sources[source_id].get("pmid")
+    (finding,) = assess_json("-m", "melatonin")["findings"]
+    assert [r["id"] for r in finding["references"]] == ["WHITTOM10"] and finding["certainty"] == "weak"
