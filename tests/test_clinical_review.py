@@ -141,7 +141,7 @@ def test_single_reports_are_isolated_and_not_findings(name):
     assert document["findings"] == []
     (report,) = document["isolated_reports"]
     assert report["input"] == name and report["evidence"] == "pharmacovigilance"
-    assert [r["id"] for r in report["references"]] == ["FRPV11"]
+    assert [r["id"] for r in report["references"]] == ["FRPV12"]
     assert "single" in report["text"] and "not a signal" in report["text"]
     assert document["summary"].startswith("Nothing you entered is a known secondary cause")
     assert "1 isolated report" in document["summary"]
@@ -166,13 +166,11 @@ def test_isolated_reports_have_their_own_tier_in_text_outputs():
 
 
 def test_single_report_rule_is_uniform_in_the_knowledge_base(kb):
-    """No drug whose only source is the single-report pharmacovigilance abstract is a finding."""
+    """A single spontaneous report is never a finding: such entries rest on pharmacovigilance only."""
     for entry_id in kb.entries:
         entry = kb.get(entry_id)
-        if entry["kind"] == "drug" and entry.get("references") == ["FRPV11"]:
-            assert entry["relation"] == "isolated-report", entry_id
-        if "FRPV11" in entry.get("references", []) and entry.get("relation") != "isolated-report":
-            assert entry.get("isolated_report"), entry_id
+        if entry.get("relation") == "isolated-report":
+            assert entry.get("evidence") == ["PV"] and entry.get("references") == ["FRPV12"], entry_id
 
 
 def test_batch_reports_isolated_reports_too():
@@ -203,7 +201,7 @@ def test_acute_kidney_injury_is_not_linked():
         document = assess_json("-c", code)
         assert document["findings"] == []
         (item,) = document["not_linked"]
-        assert item["covered"] is True and "acute" in item["text"]
+        assert item["covered"] is False and "acute" in item["text"] and "not checked" in item["text"]
 
 
 @pytest.mark.parametrize("code", ["N18.5", "N18.6", "Z99.2", "ESRD", "CKD stage 5", "on dialysis", "kidney failure"])
@@ -225,11 +223,11 @@ def test_conditions_outside_the_knowledge_base_are_not_covered(condition):
 
 
 def test_known_no_link_is_covered_and_said_differently():
-    document = assess_json("-c", "GERD", "-c", "fibromyalgia")
+    document = assess_json("-c", "COPD", "-c", "fibromyalgia")
     items = by_input(document, "not_linked")
-    assert items["GERD"]["covered"] is True and items["fibromyalgia"]["covered"] is False
+    assert items["COPD"]["covered"] is True and items["fibromyalgia"]["covered"] is False
     assert "1 input is not in rlscheck's knowledge base" in document["summary"]
-    table = rlscheck("assess", "-c", "GERD", "-c", "fibromyalgia").stdout
+    table = rlscheck("assess", "-c", "COPD", "-c", "fibromyalgia").stdout
     assert "Not linked to RLS" in table and "Not in rlscheck's knowledge base" in table
     markdown = rlscheck("assess", "-c", "fibromyalgia", "--format", "markdown").stdout
     assert "## Not in rlscheck's knowledge base (not checked)" in markdown
@@ -318,8 +316,8 @@ def test_desipramine_is_flagged_through_its_class():
 def test_melatonin_is_a_weak_aggravator():
     (finding,) = assess_json("-m", "melatonin")["findings"]
     assert finding["id"] == "drug.melatonin" and finding["certainty"] == "weak"
-    assert finding["evidence"] == "consumer-level"
-    assert {r["id"] for r in finding["references"]} == {"RLSF-MELATONIN"}
+    assert finding["evidence"] == "small experiment"
+    assert {r["id"] for r in finding["references"]} == {"WHITTOM10"}
 
 
 # -- sources ---------------------------------------------------------------------------------------

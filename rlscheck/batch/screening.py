@@ -9,10 +9,11 @@ out once.
 import csv
 import itertools
 import json
+import math
 
 import orjson
 
-from rlscheck.rules.engine import Input, assess
+from rlscheck.rules.engine import Input, assess, matched_evidence
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.rules.labs import parse_lab, split_lab
 from rlscheck.resolve.names import Resolver
@@ -62,6 +63,13 @@ def _with_id(number, data):
     return Record(number, data, "", record_id)
 
 
+def _finite_or_text(text):
+    """A JSON number too large for a float (1e400), like NaN or Infinity, stays the text it
+    was: an id keeps what was written, and a value elsewhere is refused by its own check."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 def read_jsonl(lines, start=1):
     """Records from raw lines (bytes), numbered from `start`."""
     for number, raw in enumerate(lines, start=start):
@@ -78,7 +86,7 @@ def read_jsonl(lines, start=1):
         if not raw.strip():  # blank: only ASCII whitespace
             continue
         try:
-            data = json.loads(_decode(raw).strip())
+            data = json.loads(_decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str)
         except (ValueError, RecursionError) as error:
             yield Record(number, error=f"invalid JSON: {safe(error)}")
             continue
@@ -215,6 +223,7 @@ def _record_labs(kb, given, parse):
 
 
 def _record_trimester(given):
+    """1-3; null or an empty CSV cell is absent. 0 is refused, as the CLI refuses --trimester 0."""
     if given in ("", None):
         return 0
     if isinstance(given, bool) or isinstance(given, float) and not given.is_integer():
@@ -223,7 +232,7 @@ def _record_trimester(given):
         trimester = int(given)
     except (TypeError, ValueError):
         raise RecordError("'trimester' must be 1, 2 or 3") from None
-    if trimester not in (0, 1, 2, 3):
+    if trimester not in (1, 2, 3):
         raise RecordError("'trimester' must be 1, 2 or 3")
     return trimester
 
@@ -268,10 +277,12 @@ class Screener:
         """A finding as pre-encoded JSON; the same dict `assess` builds, in fewer steps."""
         if found.encoded is not None:
             return found.encoded
-        key = (found.template.id, certainty, source_ids)
+        evidence = matched_evidence(found)
+        key = (found.template.id, certainty, source_ids, tuple(evidence.values()))
         fixed = self.fixed_parts.get(key)
         if fixed is None:
-            fields = dict(found.template.fields, certainty=certainty, references=self.kb.references(source_ids))
+            fields = dict(found.template.fields, certainty=certainty, references=self.kb.references(source_ids),
+                          **evidence)
             del fields["matched"]
             fixed = b"," + orjson.dumps(fields)[1:]
             if len(self.fixed_parts) < 20_000:

@@ -19,11 +19,14 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _PMID = re.compile(r"[1-9]\d{0,8}")
 _URL = re.compile(r"https?://([^/?#:@\s]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
+_PORT = re.compile(r"https?://[^/?#\s]+:\d+", re.IGNORECASE)
+_IP_HOST = re.compile(r"[\d.]+|\[[0-9a-f:.]+\]", re.IGNORECASE)
 # A source title is a citation: notes on how or where it was read belong nowhere in it.
 _TITLE_NOTE = re.compile(
     r"\b(via|mirror|mirrored|proxy|as quoted|quoted (?:by|on)|as summari[sz]ed|reproduced (?:by|in)|as reproduced"
     r"|syndicated|not directly readable|read (?:via|through|only)|not retrieved|unverified|non-authoritative"
-    r"|treat as|used only|only retrieved|retrieved|listed on)\b"
+    r"|treat as|used only|only retrieved|retrieved|listed on|found (?:through|via|on|in|by)|google|scholar|cache[d]?"
+    r"|todo|tbd|fixme|xxx|placeholder|to be (?:added|checked|confirmed))\b"
     r"|\(n ?= ?\d", re.IGNORECASE)  # study figures belong in the explanation, not the title
 
 
@@ -360,7 +363,11 @@ def _check_sources(merged, issues):
         if url is not None:
             match = _URL.fullmatch(url.strip())
             host = match.group(1).lower() if match else ""
-            if not match or (host not in hosts and host.removeprefix("www.") not in hosts):
+            if match and (_PORT.match(url.strip()) or _IP_HOST.fullmatch(host)):
+                _issue(issues, *_split(entry.at("url")),
+                       f"url {url!r} is not a canonical address (no port numbers or bare IP addresses)", "source",
+                       entry.id)
+            elif not match or (host not in hosts and host.removeprefix("www.") not in hosts):
                 _issue(issues, *_split(entry.at("url")),
                        f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
                        "the publisher's or organisation's own address)", "source", entry.id)

@@ -2,7 +2,7 @@
 
 import re
 
-from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References
+from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References, checks_to_print
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -80,8 +80,9 @@ def render(document) -> str:
                 else "check the spelling")
             out += [f"- **{md(item['input'])}** ({md(item['kind'])}): {hint}"]
         out += [""]
-    if document["check_next"]:
-        out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in document["check_next"]] + [""]
+    checks = checks_to_print(document)
+    if checks:
+        out += ["## What to check next", ""] + [f"- {md(c['text'])}" for c in checks] + [""]
     if references.numbers:
         out += ["## References", ""]
         out += [f"{number}. {_reference(ref)}" for number, ref in references.numbers.values()] + [""]

@@ -6,6 +6,13 @@ Colour follows meaning and never carries it alone: every certainty is also writt
 from rlscheck.render.console import text
 from rlscheck.textsafe import safe
 
+def checks_to_print(document):
+    """The follow-up checks not already printed word for word as a note (a lab whose rule
+    needs a second value is both: one input's note, and the check it asks for)."""
+    said = {note["text"] for note in document["notes"]}
+    return [check for check in document["check_next"] if check["text"] not in said]
+
+
 CATEGORY_TITLES = {
     "secondary-cause": "May cause or worsen RLS",
     "withdrawal": "Withdrawal (recently stopped)",
@@ -66,10 +73,11 @@ def _compact(document, console):
         for note in document["notes"] if note.get("relation") != "skipped"])
     _compact_list(console, "Isolated reports, unlikely to matter (not counted as findings)", [
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
-    if document["check_next"]:
+    checks = checks_to_print(document)
+    if checks:
         console.print()
         console.print(text("What to check next", "bold underline"))
-        for check in document["check_next"]:
+        for check in checks:
             console.print(_bullet(check["text"]))
     _inputs_left(console, document)
     if document["findings"]:
@@ -265,10 +273,11 @@ def _details(document, console):
         for item in document["isolated_reports"]:
             body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
             _field(console, item["input"], body, "dim", indent=0)
-    if document["check_next"]:
+    checks = checks_to_print(document)
+    if checks:
         console.print()
         console.print(text("What to check next", "bold underline"))
-        for check in document["check_next"]:
+        for check in checks:
             console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
                                                    if check.get("references") else "")))
     _inputs_left(console, document, details=True)

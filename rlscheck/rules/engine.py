@@ -10,7 +10,7 @@ from operator import attrgetter, itemgetter
 
 from rlscheck import __version__
 from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
-                                       NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
+                                       EVIDENCE, NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
 from rlscheck.resolve.names import Resolver
 
 SCHEMA_VERSION = 1
@@ -250,6 +250,8 @@ class Assessment:
                 # a class given by name has no evidence of its own: it is as well supported as its link
                 codes = entry.get("evidence") or self.kb.get(target).get("evidence", [])
                 extra = {"relation": own or relation, "evidence": best_evidence(codes)}
+                if not entry.get("evidence"):
+                    extra["evidence_of"] = "class link"  # a class named as such: its link's evidence
                 if entry.get("detail") and target != hit.entry_id:
                     extra["detail"] = entry["detail"]
                 self._match(target, inp, resolved, via, certainty, extra, entry.get("references", []))
@@ -260,7 +262,16 @@ class Assessment:
         elif entry["kind"] == "class" and text:
             self._note(inp, resolved, text, None, references)
         else:
-            self._not_linked(inp, resolved, entry.get("detail") or "No known link to RLS in the knowledge base.")
+            self._not_linked_entry(inp, resolved, entry, entry.get("detail") or "No known link to RLS in the knowledge base.")
+
+    def _not_linked_entry(self, inp, resolved, entry, text):
+        """An entry that links nothing: covered only when a cited source shows no link; an
+        entry without references was never checked against a source, like a code with no entry."""
+        if entry.get("references"):
+            self._not_linked(inp, resolved, text)
+        else:
+            own = entry.get("note") if entry["kind"] not in ("drug", "class") else ""
+            self._not_linked(inp, resolved, own or _unchecked_text(resolved), covered=False)
 
     def _note_source(self, entry_id):
         """(text, source ids) of the entry's own detail or note, else of the nearest class note:
@@ -280,7 +291,8 @@ class Assessment:
         resolved = self._resolved(entry)
         found = self.kb.withdrawal_block(hit.entry_id)
         if found is None:
-            self._not_linked(inp, resolved, "No source links stopping this medicine to RLS.")
+            self._not_linked(inp, resolved, f"{resolved}: no source in rlscheck's knowledge base covers stopping "
+                                              "this medicine, so that was not checked.", covered=False)
             return
         block, path, index = found
         via = hit.steps + [self._label(step) for step in path[1: index + 1]] + ["stopping it can provoke RLS"]
@@ -318,7 +330,7 @@ class Assessment:
             self._note(inp, entry["name"], entry.get("note", ""), relation, entry.get("references", []))
         else:
             resolved = inp.text if relation == "none" else entry["name"]
-            self._not_linked(inp, resolved, entry.get("note", ""))
+            self._not_linked_entry(inp, resolved, entry, entry.get("note", ""))
 
     # -- labs ----------------------------------------------------------------------------
 
@@ -379,7 +391,7 @@ class Assessment:
 
     def _unmet_text(self, rule, partners):
         """Why a value in a rule's context is not linked: the rule, and the other value it needed."""
-        text = f"Not linked to RLS here: the rule that applies is {rule['threshold']}"
+        text = f"Nothing concluded from this value: the rule that applies is {rule['threshold']}"
         other = partners.get(rule.get("and_lab"))
         if other is not None:
             partner = self.kb.get(rule["and_lab"])
@@ -477,6 +489,9 @@ class Assessment:
                 self.medication(inp, hit)
             else:
                 self.other(inp, hit, trimester or result.trimester)
+        if trimester and result.trimester and trimester != result.trimester:
+            self._note(inp, f"trimester {trimester}", f"This says trimester {result.trimester}, but trimester "
+                       f"{trimester} was given; trimester {trimester} is used. Check which is right.", "conflict")
         if len(result.hits) > 1 and self._reported_elsewhere(inp):
             # A product's ingredients with no link add noise once another ingredient was reported.
             del self.not_linked[before:]
@@ -550,15 +565,16 @@ class Assessment:
     def document(self, labs_given, encode_finding=None):
         """The assessment document. encode_finding(Found, certainty, source ids) may
         stand in for building each finding's dict (a batch run passes pre-encoded JSON)."""
+        finished = self.finish(labs_given)
         findings = [
             encode_finding(found, certainty, source_ids) if encode_finding else dict(
                 found.template.fields, certainty=certainty, matched=list(found.matched),
-                references=self.kb.references(source_ids))
-            for found, certainty, source_ids, _ in self.finish(labs_given)]
+                references=self.kb.references(source_ids), **matched_evidence(found))
+            for found, certainty, source_ids, _ in finished]
         return {
             "schema_version": SCHEMA_VERSION,
             "rlscheck_version": __version__,
-            "summary": self.summary(len(findings)),
+            "summary": self.summary(len(findings), _counted_twice(finished)),
             "findings": findings,
             "isolated_reports": self.isolated,
             "notes": self.notes,
@@ -568,10 +584,11 @@ class Assessment:
             "disclaimer": self.kb.disclaimer,
         }
 
-    def summary(self, count):
+    def summary(self, count, counted_twice=()):
         """The headline. Never the primary-RLS reassurance when part of the input was not read;
         isolated reports and inputs outside the knowledge base are said apart, so "nothing found"
-        is never claimed for what was not checked."""
+        is never claimed for what was not checked. An input behind several findings (a drug in two
+        linked classes) is named, so the count is not read as that many separate inputs."""
         unread = self.unread() if self.unrecognized or self.notes else ()
         if unread:
             text = _incomplete(count, tuple(unread))
@@ -581,6 +598,8 @@ class Assessment:
             text = _FOLLOW_UP
         else:
             text = self.kb.primary_rls
+        for given, times in counted_twice:
+            text += f" {times} of them come from one input, '{given}', linked through more than one class or ingredient."
         if self.isolated:
             text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
                     " (unlikely to matter; not counted)."
@@ -625,6 +644,8 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     assessment = Assessment(kb, resolver, contributions)
     for inp in sorted(inputs, key=_INPUT_ORDER):
         assessment.add(inp, trimester)
+    if len(labs) > 1:
+        labs = _last_per_lab(assessment, labs)
     # Labs whose rules depend on a condition (ferritin on dialysis) come after the labs that can
     # establish one (an eGFR in the kidney-failure range).
     if len(labs) > 1:
@@ -633,6 +654,25 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     for labvalue in labs:
         assessment.lab(labvalue, given)
     return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+
+
+def _last_per_lab(assessment, labs):
+    """One value per lab: the last given. Each earlier value is set aside with a note saying
+    which value was used, so repeated or conflicting results never grade against each other."""
+    last = {}
+    for labvalue in labs:
+        last[labvalue.lab_id] = labvalue
+    if len(last) == len(labs):
+        return labs
+    for labvalue in labs:
+        used = last[labvalue.lab_id]
+        if labvalue is not used:
+            inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
+            resolved = f"{labvalue.name} {labvalue.comparator}{labvalue.value:g} {labvalue.unit}"
+            assessment._note(inp, resolved, f"{labvalue.name} was given more than once: the last value, "
+                             f"{used.comparator}{used.value:g} {used.unit}, is used; this one "
+                             f"({labvalue.comparator}{labvalue.value:g} {labvalue.unit}) is set aside.")
+    return list(last.values())
 
 
 def _not_covered_text(kind, what):
@@ -653,6 +693,34 @@ def _incomplete(count, unread):
     found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
     return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
             "recognised or only partly read; check the spelling or the suggestions.")
+
+
+def _unchecked_text(what):
+    return f"{what}: no source in rlscheck's knowledge base covers it, so its link to RLS was not checked."
+
+
+_EVIDENCE_RANK = {words: rank for rank, words in enumerate(EVIDENCE.values())}
+
+
+def matched_evidence(found):
+    """A drug or class finding's evidence is that of what matched (each drug's own, or the
+    class link's for a class named as such), not the best of every member of the class."""
+    if not found.matched or any("evidence" not in m for m in found.matched):
+        return {}
+    words = {m["evidence"] for m in found.matched}
+    ranked = sorted(words, key=lambda w: _EVIDENCE_RANK.get(w, len(_EVIDENCE_RANK)))
+    return {"evidence": ranked[0], "evidence_detail": ", ".join(ranked)}
+
+
+def _counted_twice(finished):
+    """(input, number of findings) for each medication input behind more than one finding."""
+    if len(finished) < 2:
+        return []
+    counts = {}
+    for found, *_ in finished:
+        for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
+            counts[given] = counts.get(given, 0) + 1
+    return [(given, times) for given, times in counts.items() if times > 1]
 
 
 @lru_cache(maxsize=64)
