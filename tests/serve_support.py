@@ -118,7 +118,7 @@ class Service:
             command += ["--config", str(config_path)]
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ))
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy machine starts slowly
         while True:
             try:
                 if httpx.get(self.url + "/health", timeout=5).status_code == 200:

@@ -574,3 +574,17 @@ def test_insecure_dev_warns_loudly_and_serves(tmp_path):
         assert "NOT authenticated" in running.logs()
     finally:
         running.close()
+
+
+def test_workers_each_get_the_settings(tmp_path, ehr, keys):
+    config = {"issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
+    running = Service(tmp_path, config, args=["--workers", "2"])
+    try:
+        ehr_client = Ehr(running, keys)
+        for _ in range(4):
+            cards = valid_cards(ehr_client.post(SIGN, request("order-sign", order_context(METOCLOPRAMIDE),
+                                                               full_prefetch(RLS_SNOMED))))
+            assert "metoclopramide" in cards[0]["summary"]
+        assert HTTP.post(running.url + SIGN, json={}).status_code == 401  # no worker runs open
+    finally:
+        running.close()
