@@ -114,6 +114,7 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.05)
+        self.close()
         raise SystemExit("the server did not start")
 
     def cpu_seconds(self):

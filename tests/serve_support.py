@@ -126,6 +126,7 @@ class Service:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()  # never leave a half-started server (and its workers) behind
                 raise RuntimeError("rlscheck serve did not start:\n" + self.log_path.read_text())
             time.sleep(0.1)
 
@@ -134,11 +135,12 @@ class Service:
         return self.log_path.read_text()
 
     def close(self):
-        self.process.terminate()
+        self.process.terminate()  # uvicorn's parent stops its workers on SIGTERM
         try:
-            self.process.wait(10)
+            self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
         self.log.close()
 
 
