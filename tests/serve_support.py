@@ -56,6 +56,7 @@ class EhrServer:
         self.requests = []
         self.data = {}
         self.fail_with = None
+        self.delay = 0  # seconds the FHIR API waits before answering
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +73,11 @@ class EhrServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Quiet(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up (a timeout under test) is no error of the EHR's
+
+        self.server = Quiet(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -87,6 +92,8 @@ class EhrServer:
             return 200, {"keys": [self.keys.jwk]}
         if not parts.path.startswith("/fhir/"):
             return 404, {"resourceType": "OperationOutcome"}
+        if self.delay:
+            time.sleep(self.delay)
         if self.fail_with:
             return self.fail_with, {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}
         kind = parts.path[len("/fhir/"):]

@@ -60,7 +60,7 @@ def service(tmp_path_factory, ehr):
 def lenient(tmp_path_factory, ehr):
     """A service configured to speak whether or not RLS is on the problem list, behind a proxy URL."""
     config = {"service_url": "https://cds.example.org/rls", "require_rls_on_problem_list": False,
-              "issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
+              "fhir_timeout_seconds": 1, "issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
     running = Service(tmp_path_factory.mktemp("lenient"), config)
     yield running
     running.close()
@@ -589,3 +589,19 @@ def test_workers_each_get_the_settings(tmp_path, ehr, keys):
         assert HTTP.post(running.url + SIGN, json={}).status_code == 401  # no worker runs open
     finally:
         running.close()
+
+
+def test_a_slow_fhir_server_gets_412_in_bounded_time(lenient, keys, ehr):
+    client = Ehr(lenient, keys, audience_base="https://cds.example.org/rls")
+    client.post("/cds-services/rlscheck-order-sign", request("order-sign", order_context(), full_prefetch()))
+    ehr.delay = 4
+    try:
+        started = time.monotonic()
+        response = client.post("/cds-services/rlscheck-patient-view",
+                               request("patient-view", {"userId": "Practitioner/a", "patientId": "1288992"},
+                                       fhirServer=ehr.url + "/fhir"))
+        elapsed = time.monotonic() - started
+    finally:
+        ehr.delay = 0
+    assert response.status_code == 412 and "could not be had" in response.json()["error"]
+    assert elapsed < 3.5  # 1 s timeout per query, no retries
