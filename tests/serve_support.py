@@ -56,6 +56,7 @@ class EhrServer:
         self.requests = []
         self.data = {}
         self.fail_with = None
+        self.delay = 0  # seconds the FHIR API waits before answering
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +73,11 @@ class EhrServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Quiet(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up (a timeout under test) is no error of the EHR's
+
+        self.server = Quiet(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -87,6 +92,8 @@ class EhrServer:
             return 200, {"keys": [self.keys.jwk]}
         if not parts.path.startswith("/fhir/"):
             return 404, {"resourceType": "OperationOutcome"}
+        if self.delay:
+            time.sleep(self.delay)
         if self.fail_with:
             return self.fail_with, {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}
         kind = parts.path[len("/fhir/"):]
@@ -118,7 +125,7 @@ class Service:
             command += ["--config", str(config_path)]
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ))
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy machine starts slowly
         while True:
             try:
                 if httpx.get(self.url + "/health", timeout=5).status_code == 200:
@@ -126,6 +133,7 @@ class Service:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()  # never leave a half-started server (and its workers) behind
                 raise RuntimeError("rlscheck serve did not start:\n" + self.log_path.read_text())
             time.sleep(0.1)
 
@@ -134,11 +142,12 @@ class Service:
         return self.log_path.read_text()
 
     def close(self):
-        self.process.terminate()
+        self.process.terminate()  # uvicorn's parent stops its workers on SIGTERM
         try:
-            self.process.wait(10)
+            self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
         self.log.close()
 
 

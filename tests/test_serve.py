@@ -60,7 +60,7 @@ def service(tmp_path_factory, ehr):
 def lenient(tmp_path_factory, ehr):
     """A service configured to speak whether or not RLS is on the problem list, behind a proxy URL."""
     config = {"service_url": "https://cds.example.org/rls", "require_rls_on_problem_list": False,
-              "issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
+              "fhir_timeout_seconds": 1, "issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
     running = Service(tmp_path_factory.mktemp("lenient"), config)
     yield running
     running.close()
@@ -332,6 +332,7 @@ def test_a_failing_or_unlisted_fhir_server_is_412(client, ehr):
         assert client.post("/cds-services/rlscheck-order-sign", body).status_code == 412
     finally:
         ehr.fail_with = None
+    time.sleep(0.5)  # queries cancelled after the first failure may still reach the EHR's log
     before = len(ehr.requests)
     body = request("order-sign", order_context(METOCLOPRAMIDE), fhirServer=ehr.url + "/elsewhere")
     response = client.post("/cds-services/rlscheck-order-sign", body)
@@ -574,3 +575,33 @@ def test_insecure_dev_warns_loudly_and_serves(tmp_path):
         assert "NOT authenticated" in running.logs()
     finally:
         running.close()
+
+
+def test_workers_each_get_the_settings(tmp_path, ehr, keys):
+    config = {"issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
+    running = Service(tmp_path, config, args=["--workers", "2"])
+    try:
+        ehr_client = Ehr(running, keys)
+        for _ in range(4):
+            cards = valid_cards(ehr_client.post(SIGN, request("order-sign", order_context(METOCLOPRAMIDE),
+                                                               full_prefetch(RLS_SNOMED))))
+            assert "metoclopramide" in cards[0]["summary"]
+        assert HTTP.post(running.url + SIGN, json={}).status_code == 401  # no worker runs open
+    finally:
+        running.close()
+
+
+def test_a_slow_fhir_server_gets_412_in_bounded_time(lenient, keys, ehr):
+    client = Ehr(lenient, keys, audience_base="https://cds.example.org/rls")
+    client.post("/cds-services/rlscheck-order-sign", request("order-sign", order_context(), full_prefetch()))
+    ehr.delay = 4
+    try:
+        started = time.monotonic()
+        response = client.post("/cds-services/rlscheck-patient-view",
+                               request("patient-view", {"userId": "Practitioner/a", "patientId": "1288992"},
+                                       fhirServer=ehr.url + "/fhir"))
+        elapsed = time.monotonic() - started
+    finally:
+        ehr.delay = 0
+    assert response.status_code == 412 and "could not be had" in response.json()["error"]
+    assert elapsed < 3.5  # 1 s timeout per query, no retries

@@ -75,9 +75,15 @@ def serve(host, port, workers, config_file, insecure_dev, log_level, kb_files):
     os.environ[LOG_LEVEL] = log_level.upper()
     click.echo(f"rlscheck serve: listening on http://{host if ':' not in host else f'[{host}]'}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)
+    import inspect
+
+    # A worker loading the knowledge base on a busy machine can take longer than uvicorn's
+    # default 5 s health check, which would kill and restart it again and again.
+    patience = ({"timeout_worker_healthcheck": 60}
+                if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters else {})
     uvicorn.run("rlscheck.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_level=log_level, server_header=False, proxy_headers=False,
-                timeout_graceful_shutdown=5)
+                timeout_keep_alive=30, timeout_graceful_shutdown=5, **patience)
     sys.exit(0)
 
 

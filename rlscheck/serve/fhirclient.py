@@ -49,14 +49,19 @@ async def fetch_all(server: str, authorization, queries: dict, timeout: float) -
     if isinstance(authorization, dict) and isinstance(authorization.get("access_token"), str):
         headers["Authorization"] = f"Bearer {authorization['access_token']}"
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=headers) as client:
-        async def one(key, query):
-            return key, await _fetch(client, server, urljoin(server, query))
-        try:
-            results = await asyncio.wait_for(asyncio.gather(*(one(k, q) for k, q in queries.items())),
-                                             timeout * 2)
-        except asyncio.TimeoutError:
-            raise PrefetchError("the FHIR server did not answer in time") from None
-    return dict(results)
+        tasks = {key: asyncio.ensure_future(_fetch(client, server, urljoin(server, query)))
+                 for key, query in queries.items()}
+        done, pending = await asyncio.wait(tasks.values(), timeout=timeout * 2,
+                                           return_when=asyncio.FIRST_EXCEPTION)
+        for task in pending:  # one query failed or time ran out: the others are not needed
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        failed = [task.exception() for task in done if task.exception() is not None]
+        if failed:
+            raise failed[0]
+        if pending:
+            raise PrefetchError("the FHIR server did not answer in time")
+    return {key: task.result() for key, task in tasks.items()}
 
 
 async def _fetch(client, server, url):
