@@ -64,9 +64,10 @@ def record_blocks(records, size=BLOCK):
         yield None, block
 
 
-def run(kb, blocks, out, jobs=1, progress=None):
+def run(kb, blocks, out, jobs=1, progress=None, screener=None):
     """Screen blocks and write the results to `out` (a binary file) in input order; returns
     (records, with findings, errors). Workers (jobs > 1) need `out` to have a descriptor.
+    `screener` (default: batch.Screener) turns each record into its output bytes.
     Raises BrokenPipeError if the reader went away.
 
     The first block is screened here, before any worker starts, so that they inherit what it
@@ -76,7 +77,7 @@ def run(kb, blocks, out, jobs=1, progress=None):
         fd = out.fileno()
     except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
         fd = None
-    screener = batch.Screener(kb)
+    screener = screener or batch.Screener(kb)
     counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
     for block in blocks:

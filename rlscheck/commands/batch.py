@@ -13,17 +13,29 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
-@click.argument("source", type=FileName())
+@click.argument("source", type=FileName(), required=False)
 @click.option("-o", "--output", type=FileName(),
               help="Write results here instead of stdout (opened only once reading has started).")
-@click.option("--input-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
-              help="Input format; default from the file name (.csv), else jsonl.")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv", "parquet", "omop"], case_sensitive=False),
+              help="Input format; default from the name (.csv, .parquet or a folder of Parquet files), "
+                   "else jsonl.")
+@click.option("--output-format", type=click.Choice(["jsonl", "findings-csv", "findings-parquet"],
+                                                   case_sensitive=False), default="jsonl",
+              help="jsonl: one document a person (default); findings-csv, findings-parquet: one row per "
+                   "person, finding and matched input.")
+@click.option("--omop", "omop_source", type=FileName(), metavar="DB_OR_FOLDER",
+              help="Read an OMOP CDM v5.4: a DuckDB file, a folder of Parquet or CSV tables, or "
+                   "postgres:CONNINFO.")
+@click.option("--omop-schema", metavar="SCHEMA", help="The schema holding the CDM tables in a database.")
+@click.option("--index-date", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="OMOP: the date at which drugs, conditions and labs are current (default: today).")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
               help="Worker processes; 1 works in this process. Default on Linux: one per CPU, up to "
                    "4, for inputs over 1 MB or piped in.")
 @kb_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def batch(source, output, input_format, jobs, kb_files, quiet):
+def batch(source, output, input_format, output_format, omop_source, omop_schema, index_date, jobs, kb_files,
+          quiet):
     """Screen many people: one JSON line out for every non-empty line in.
 
     \b
@@ -46,6 +58,12 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
+    if omop_source or (input_format or "").lower() == "omop" or output_format.lower() != "jsonl" or (
+            source and not input_format and _parquet(source)) or (input_format or "").lower() == "parquet":
+        return _cohort(source, output, input_format, output_format.lower(), omop_source, omop_schema, index_date,
+                       jobs, kb, quiet)
+    if not source:
+        raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
     fmt = (input_format or ("csv" if source.lower().endswith(".csv") else "jsonl")).lower()
     try:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")
@@ -87,6 +105,45 @@ def batch(source, output, input_format, jobs, kb_files, quiet):
                 out.flush()
             else:
                 out.close()  # a file, or our handle on stdout (the descriptor stays open)
+    if show_progress:
+        sys.stderr.write("\r" + " " * 79 + "\r")
+    click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
+    return 4 if errors else 0
+
+
+def _parquet(source):
+    from rlscheck.inputs.parquet import is_parquet
+
+    return is_parquet(source)
+
+
+def _cohort(source, output, input_format, output_format, omop_source, omop_schema, index_date, jobs, kb, quiet):
+    """Parquet or OMOP input, or a findings-table output."""
+    from rlscheck import cohort
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    fmt = (input_format or "").lower()
+    if omop_source or fmt == "omop":
+        if omop_source and source:
+            raise UsageError("give the OMOP CDM either as SOURCE or with --omop, not both")
+        source, fmt = omop_source or source, "omop"
+    if not source:
+        raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
+    if not fmt:
+        fmt = "parquet" if _parquet(source) else "csv" if source.lower().endswith(".csv") else "jsonl"
+    blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema)
+    if unused:
+        shown = ", ".join(f"'{safe(column)}'" for column in unused)
+        click.echo(f"rlscheck batch: columns not read (not record fields): {shown}", err=True)
+    show_progress = not quiet and sys.stderr.isatty()
+
+    def progress(done):
+        sys.stderr.write(f"\rrlscheck batch: {done:,} records")
+        sys.stderr.flush()
+
+    workers = 1 if count is not None and count < cohort.SMALL and not jobs else _workers(jobs, None)
+    total, found, errors = cohort.run(kb, blocks, output, output_format, workers, progress if show_progress else None)
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
