@@ -269,7 +269,7 @@ def _lab_text(name, item):
     value = item["value"]
     number = str(int(value)) if float(value).is_integer() and abs(value) < 2 ** 53 else repr(value)
     unit = _unit(item["unit"])
-    return f"{name}={number} {unit}".strip()
+    return f"{name}={number}{'' if unit in ('', '%') else ' '}{unit}"
 
 
 def _unit(unit):
