@@ -80,6 +80,7 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
             from rlscheck.inputs import duckdb_module
 
             connection = duckdb_module().connect()
+            connection.execute("SET enable_progress_bar = false")
             try:
                 findings_table.write_parquet(connection, rows_path, target.path)
             finally:

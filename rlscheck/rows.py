@@ -86,6 +86,9 @@ def _labs(value):
     return value  # a wrong type: the record reports it
 
 
+_KINDS = {**{name: "list" for name in LIST_FIELDS}, "labs": "labs", "trimester": "number", "fhir": "fhir"}
+
+
 def record_of(row: Mapping, id_column=None, line=None) -> Record:
     """A batch Record from one row (a mapping of column to value); columns that are not
     record fields are ignored. A value that cannot be read makes an error record."""
@@ -94,28 +97,34 @@ def record_of(row: Mapping, id_column=None, line=None) -> Record:
         if record_id is not None and not isinstance(record_id, (str, int, float)):
             return Record(line, error="'id' must be text or a number", record_id=str(record_id))
         data = {}
-        for name in RECORD_COLUMNS:
-            value = plain(row.get(name))
-            if value is None:
+        for name, value in row.items():
+            kind = _KINDS.get(name)
+            if kind is None or value is None:
                 continue
-            if name in LIST_FIELDS:
-                if isinstance(value, list):
-                    value = [item for item in value if item is not None]
-                    if not value:
-                        continue
-            elif name == "labs":
-                value = _labs(value)
+            if kind == "list":
+                if type(value) is not list or not all(type(item) is str for item in value):  # noqa: E721
+                    value = plain(value)
+                    if isinstance(value, list):
+                        value = [item for item in value if item is not None]
+                if not value:
+                    continue
+            elif kind == "labs":
+                value = _labs(plain(value))
                 if value is None:
                     continue
-            elif name == "trimester":
-                value = _whole(value)
-            elif name == "fhir" and isinstance(value, str):
-                import orjson
+            elif kind == "number":
+                value = _whole(plain(value))
+                if value is None:
+                    continue
+            else:
+                value = plain(value)
+                if isinstance(value, str):
+                    import orjson
 
-                try:
-                    value = orjson.loads(value)
-                except ValueError:
-                    return Record(line, error="'fhir' is not valid JSON", record_id=record_id)
+                    try:
+                        value = orjson.loads(value)
+                    except ValueError:
+                        return Record(line, error="'fhir' is not valid JSON", record_id=record_id)
             data[name] = value
         return Record(line, data, "", record_id)
     except Exception as error:  # any value a row may hold: an error record, never a failed run

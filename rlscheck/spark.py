@@ -66,8 +66,7 @@ def screen_batches(batches, *, output="findings", id_column=None, kb_files=()):
     _check_output(output)
     screener = _screener(tuple(kb_files))
     for data in batches:
-        id_name = id_column_of(data.schema.names, id_column) if id_column is None or id_column in data.schema.names \
-            else None
+        id_name = _id_name(data.schema.names, id_column)
         id_type = data.schema.field(id_name).type if id_name else pa.string()
         columns = {}
         for name in data.schema.names:
@@ -127,7 +126,7 @@ def screen_partition(data, *, output="findings", id_column=None, kb_files=()):
 
     if not isinstance(data, pd.DataFrame):
         raise TypeError("a partition is a pandas DataFrame, a pyarrow Table or a RecordBatch")
-    id_name = id_column_of(list(data.columns), id_column) if id_column is None or id_column in data.columns else None
+    id_name = _id_name(list(data.columns), id_column)
     screener = _screener(tuple(kb_files))
     records = data.to_dict("records")
     id_type = pa.string()
@@ -137,10 +136,17 @@ def screen_partition(data, *, output="findings", id_column=None, kb_files=()):
     return result.to_pandas()
 
 
+def _id_name(names, id_column):
+    """The id column: `id_column` if the data has it, else `id`, else `person_id`, else None."""
+    if id_column is not None and id_column in names:
+        return id_column
+    return id_column_of(names)
+
+
 def _id_type(schema, id_column):
     import pyarrow as pa
 
-    name = id_column_of(schema.names, id_column) if id_column is None or id_column in schema.names else None
+    name = _id_name(schema.names, id_column)
     return schema.field(name).type if name else pa.string()
 
 
@@ -175,5 +181,5 @@ def screen(df, *, output="findings", id_column=None, kb_files=()):
             T.StructField(name, T.ArrayType(T.StringType()) if name == "via" else T.StringType())
             for name in COLUMNS[1:]])
     selected = df.select(*[name for name in names if name not in unused])
-    function = partial(screen_batches, output=output, id_column=id_name or "", kb_files=tuple(kb_files))
+    function = partial(screen_batches, output=output, id_column=id_name, kb_files=tuple(kb_files))
     return selected.mapInArrow(function, schema)

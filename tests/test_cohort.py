@@ -79,6 +79,8 @@ def test_findings_table_from_parquet_equals_from_jsonl(tmp_path):
         run_ok(parquet, "--output-format", fmt, "-o", b, expect=4)
         if fmt == "findings-csv":
             assert a.read_bytes() == b.read_bytes()
+            run_ok(parquet, "--output-format", fmt, "-o", tmp_path / "jobs.csv", "--jobs", "2", expect=4)
+            assert (tmp_path / "jobs.csv").read_bytes() == a.read_bytes()  # worker processes: same rows
         else:
             assert pq.read_table(a).equals(pq.read_table(b))
 
@@ -289,3 +291,18 @@ def test_eunomia_synthea_sample(tmp_path):
     # person 8: amlodipine from its RxNorm concept
     assert ("8", "drug.calcium-channel-blocker") in found
     assert all(r["error"] == "" for r in rows)
+
+
+def test_nulls_in_jsonl_records_mean_absent(tmp_path):
+    source = write_jsonl(tmp_path / "nulls.jsonl", [
+        {"id": "a", "meds": ["Zoloft"], "labs": {"ferritin": 40, "tsat": None}},
+        {"id": "b", "meds": None, "labs": None, "conditions": [None, "ESRD"], "trimester": None, "fhir": None},
+        {"id": "c", "meds": [], "substances": None, "withdrawal": None, "risks": None, "labs": [None, "tsat=15%"]},
+    ])
+    result = rlscheck("batch", source)
+    assert result.exit_code == 0, result.stdout
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0]["findings"] == rlscheck("assess", "-m", "Zoloft", "--lab", "ferritin=40",
+                                          "--format", "json").json()["findings"]
+    assert [f["id"] for f in out[1]["findings"]] == ["condition.kidney-failure"]
+    assert [f["id"] for f in out[2]["findings"]] == ["lab.iron-deficiency"]

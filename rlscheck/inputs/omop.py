@@ -150,6 +150,7 @@ class OmopInput:
         self.source, self.kb = source, kb
         self.index_date = index_date or datetime.date.today()
         self.connection = duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")
         try:
             tables = self._open(source, schema)
         except duckdb.Error as error:

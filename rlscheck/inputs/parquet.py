@@ -44,7 +44,9 @@ class ParquetInput:
             raise UsageError(f"cannot read '{safe(source)}': no such file or folder")
         if glob.has_magic(pattern) and not glob.glob(pattern, recursive=True):
             raise UsageError(f"no Parquet files match '{safe(source)}'")
-        self.connection = duckdb.connect()
+        # one thread: rows are taken one block at a time, and more threads would only wait
+        self.connection = duckdb.connect(config={"threads": 1})
+        self.connection.execute("SET enable_progress_bar = false")
         try:
             scan = self.connection.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [pattern])
             columns = [row[0] for row in scan.fetchall()]
