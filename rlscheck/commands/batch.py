@@ -44,12 +44,19 @@ def batch(source, output, input_format, output_format, omop_source, omop_schema,
     CSV: columns id, meds, conditions, substances, withdrawal, risks, labs; several values
     in a cell are separated by ';' (labs: ferritin=40;tsat=15%).
 
+    Parquet (a file, a folder or a glob; columns named as the JSONL fields) and OMOP CDM
+    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); their results
+    are keyed by id. --output-format findings-csv or findings-parquet writes one row per
+    person, finding and matched input instead of whole documents.
+
     Results are in input order whatever the number of jobs.
 
     \b
     Examples:
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
+      rlscheck batch lake/cohort/ --output-format findings-parquet -o findings.parquet
+      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 --output-format findings-csv
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line).
     """
