@@ -165,6 +165,8 @@ def test_cohort_input_problems_fail_before_touching_the_output(tmp_path):
     assert result.exit_code == 2 and b"has no table drug_exposure" in result.stderr
     result = rlscheck_process("batch", records_file(tmp_path), "--output-format", "findings-parquet")
     assert result.exit_code == 2 and b"-o FILE" in result.stderr
+    result = rlscheck_process("batch", records_file(tmp_path), "--index-date", "2024-01-01")
+    assert result.exit_code == 2 and b"apply to OMOP input" in result.stderr
     assert out.read_text() == "earlier results\n"
 
 

@@ -65,6 +65,8 @@ def batch(source, output, input_format, output_format, omop_source, omop_schema,
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
+    if (index_date or omop_schema) and not (omop_source or (input_format or "").lower() == "omop"):
+        raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
     if omop_source or (input_format or "").lower() == "omop" or output_format.lower() != "jsonl" or (
             source and not input_format and _parquet(source)) or (input_format or "").lower() == "parquet":
         return _cohort(source, output, input_format, output_format.lower(), omop_source, omop_schema, index_date,
