@@ -65,7 +65,7 @@ def test_parquet_documents_are_the_jsonl_documents_byte_for_byte(tmp_path):
     jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(3000))
     parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")
     from_jsonl = run_ok(jsonl, "--jobs", "1", expect=4).stdout
-    from_parquet = run_ok(parquet, "--jobs", "2", expect=4).stdout  # worker processes: same bytes
+    from_parquet = run_ok(parquet, "--output-format", "jsonl", "--jobs", "2", expect=4).stdout  # worker processes: same bytes
     assert from_parquet == LINE.sub(b"", from_jsonl)  # keyed by id: Parquet rows have no lines
     assert from_parquet.count(b"\n") == 3000 and b'"error"' in from_parquet
 
@@ -125,7 +125,7 @@ def test_nulls_maps_and_extra_columns_in_parquet(tmp_path):
     ]
     path = tmp_path / "mixed.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
-    result = run_ok(path, expect=4)
+    result = run_ok(path, "--output-format", "jsonl", expect=4)
     assert "columns not read (not record fields): 'name'" in result.stderr.decode()
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == [1, 2, 3, 4] and all("line" not in o for o in out)
@@ -134,6 +134,17 @@ def test_nulls_maps_and_extra_columns_in_parquet(tmp_path):
     assert {f["id"] for f in out[1]["findings"]} == {"condition.pregnancy"}
     assert "not a number" in out[2]["error"]
     assert out[3]["findings"] == [] and out[3]["unrecognized"] == []
+
+
+def test_cohort_inputs_give_the_findings_table_by_default(tmp_path):
+    jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(50))
+    parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")
+    table = run_ok(jsonl, "--output-format", "findings-csv", expect=4).stdout
+    assert table.startswith(b"person_id,finding_id,kind,certainty,input,via,error\n")
+    assert run_ok(parquet, expect=4).stdout == table  # stdout: CSV
+    run_ok(parquet, "-o", tmp_path / "findings.parquet", expect=4)  # by the name: Parquet
+    assert pq.read_table(tmp_path / "findings.parquet").num_rows == table.count(b"\n") - 1
+    assert run_ok(jsonl, expect=4).stdout.startswith(b'{"id":"p0","line":1,')  # JSONL input: documents
 
 
 def test_parquet_folder_and_glob(tmp_path):
@@ -145,8 +156,9 @@ def test_parquet_folder_and_glob(tmp_path):
         parquet_from_jsonl(jsonl, folder / f"part-{part}.parquet")
     whole = write_jsonl(tmp_path / "whole.jsonl", items)
     expected = LINE.sub(b"", run_ok(whole, expect=4).stdout)
-    assert run_ok(folder, expect=4).stdout == expected
-    assert run_ok(str(folder / "part-*.parquet"), expect=4).stdout == expected
+    assert run_ok(folder, "--output-format", "jsonl", expect=4).stdout == expected
+    assert run_ok(str(folder / "part-*.parquet"), "-o", tmp_path / "out.jsonl", expect=4)
+    assert (tmp_path / "out.jsonl").read_bytes() == expected
 
 
 def test_cohort_input_problems_fail_before_touching_the_output(tmp_path):
@@ -246,7 +258,8 @@ def test_omop_documents_equal_the_jsonl_documents(omop, tmp_path):
     folder, people = omop
     jsonl = _people_as_jsonl(people, tmp_path / "people.jsonl")
     expected = run_ok(jsonl).stdout
-    got = run_ok("--omop", folder / "parquet", "--index-date", omop_fixture.INDEX_DATE.isoformat()).stdout
+    got = run_ok("--omop", folder / "parquet", "--index-date", omop_fixture.INDEX_DATE.isoformat(),
+                 "--output-format", "jsonl").stdout
     for mine, theirs in zip(got.splitlines(), LINE.sub(b"", expected).splitlines()):
         a, b = json.loads(mine), json.loads(theirs)
         assert a["id"] == b["id"] and [f["id"] for f in a["findings"]] == [f["id"] for f in b["findings"]]
@@ -254,12 +267,12 @@ def test_omop_documents_equal_the_jsonl_documents(omop, tmp_path):
 
 def test_omop_index_date_decides_what_is_current(omop, tmp_path):
     folder, _ = omop
-    early = run_ok("--omop", folder / "parquet", "--index-date", "1990-01-01").stdout
+    early = run_ok("--omop", folder / "parquet", "--index-date", "1990-01-01", "--output-format", "jsonl").stdout
     documents = [json.loads(line) for line in early.splitlines()]
     assert len(documents) == 1000
     assert all(d["findings"] == [] for d in documents)  # nothing had started yet
-    today = run_ok("--omop", folder / "parquet").stdout  # default: today, after every exposure ended
-    assert len(today.splitlines()) == 1000
+    today = run_ok("--omop", folder / "parquet", "-o", tmp_path / "today.jsonl")  # default: today
+    assert b"1000 records" in today.stderr and len((tmp_path / "today.jsonl").read_bytes().splitlines()) == 1000
 
 
 def test_omop_all_null_and_oddly_typed_columns(tmp_path):

@@ -20,9 +20,10 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
               help="Input format; default from the name (.csv, .parquet or a folder of Parquet files), "
                    "else jsonl.")
 @click.option("--output-format", type=click.Choice(["jsonl", "findings-csv", "findings-parquet"],
-                                                   case_sensitive=False), default="jsonl",
-              help="jsonl: one document a person (default); findings-csv, findings-parquet: one row per "
-                   "person, finding and matched input.")
+                                                   case_sensitive=False),
+              help="jsonl: one document a person (the default for JSONL and CSV input); findings-csv, "
+                   "findings-parquet: one row per person, finding and matched input (the default for "
+                   "Parquet and OMOP input, chosen by the -o name: .parquet, .jsonl, else CSV).")
 @click.option("--omop", "omop_source", type=FileName(), metavar="DB_OR_FOLDER",
               help="Read an OMOP CDM v5.4: a DuckDB file, a folder of Parquet or CSV tables, or "
                    "postgres:CONNINFO.")
@@ -67,10 +68,10 @@ def batch(source, output, input_format, output_format, omop_source, omop_schema,
     kb = load_kb(kb_files)
     if (index_date or omop_schema) and not (omop_source or (input_format or "").lower() == "omop"):
         raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
-    if omop_source or (input_format or "").lower() == "omop" or output_format.lower() != "jsonl" or (
+    if omop_source or (input_format or "").lower() == "omop" or (output_format or "jsonl").lower() != "jsonl" or (
             source and not input_format and _parquet(source)) or (input_format or "").lower() == "parquet":
-        return _cohort(source, output, input_format, output_format.lower(), omop_source, omop_schema, index_date,
-                       jobs, kb, quiet)
+        return _cohort(source, output, input_format, output_format and output_format.lower(), omop_source,
+                       omop_schema, index_date, jobs, kb, quiet)
     if not source:
         raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
     fmt = (input_format or ("csv" if source.lower().endswith(".csv") else "jsonl")).lower()
@@ -141,6 +142,11 @@ def _cohort(source, output, input_format, output_format, omop_source, omop_schem
         raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
     if not fmt:
         fmt = "parquet" if _parquet(source) else "csv" if source.lower().endswith(".csv") else "jsonl"
+    if output_format is None:  # cohorts: the findings table unless the output's name asks for documents
+        name = (output or "").lower()
+        output_format = ("findings-parquet" if name.endswith((".parquet", ".pq")) else
+                         "jsonl" if name.endswith((".jsonl", ".ndjson", ".json")) or fmt not in ("parquet", "omop")
+                         else "findings-csv")
     blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema)
     if unused:
         shown = ", ".join(f"'{safe(column)}'" for column in unused)
