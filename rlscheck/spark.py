@@ -26,7 +26,7 @@ from __future__ import annotations
 import warnings
 from functools import partial
 
-from rlscheck.findings_table import COLUMNS, rows_of
+from rlscheck.findings_table import COLUMNS
 from rlscheck.rows import RECORD_COLUMNS, id_column_of, record_of, unused_columns
 
 OUTPUTS = ("findings", "documents")

@@ -195,6 +195,24 @@ def test_findings_file_is_written_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary files left
 
 
+def test_a_run_failing_midway_leaves_the_earlier_file(tmp_path):
+    rows = [{"id": f"p{i}", "meds": ["Zoloft"] if i % 2 else ["metformin"]} for i in range(4000)]
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), good, row_group_size=1000, compression="zstd")
+    chunk = pq.ParquetFile(good).metadata.row_group(3).column(1)
+    data = bytearray(good.read_bytes())
+    for index in range(chunk.data_page_offset + 20, chunk.data_page_offset + 60):  # the last row group
+        data[index] ^= 0xFF
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(data))
+    out = tmp_path / "out.csv"
+    out.write_text("earlier\n")
+    result = rlscheck_process("batch", bad, "-o", out, "--jobs", "1")
+    assert result.exit_code == 2 and b"cannot read Parquet" in result.stderr and b"Traceback" not in result.stderr
+    assert out.read_text() == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 # -- OMOP CDM ------------------------------------------------------------------------------
 
 
