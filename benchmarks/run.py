@@ -1,7 +1,8 @@
 """Start-up and batch benchmarks for rlscheck: ratios against the floor, not absolute times.
 
-    python benchmarks/run.py            # all measurements (about three minutes)
+    python benchmarks/run.py            # all measurements (about three minutes, more for cohorts)
     python benchmarks/run.py --quick    # fewer repetitions, smaller batch
+    python benchmarks/run.py --cohort   # only Parquet, OMOP and Spark (needs the parquet and spark extras)
 
 Each comparison runs the two whole processes alternately, many times, and compares medians,
 so machine load drifting during the run affects both sides alike. Run it with the Python
@@ -119,9 +120,115 @@ def big_knowledge_base(path, factor=10):
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def cpu_seconds(command):
+    """CPU time (user + system) of a whole process and its children, in seconds."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def compare_cpu(candidate, floor, runs):
+    cpu_seconds(candidate)
+    cpu_seconds(floor)
+    a, b = [], []
+    for _ in range(runs):
+        a.append(cpu_seconds(candidate))
+        b.append(cpu_seconds(floor))
+    return statistics.median(a), statistics.median(b)
+
+
+def jsonl_to_parquet(jsonl, parquet):
+    import duckdb
+
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_json('{jsonl}')) TO '{parquet}' (FORMAT parquet)")
+
+
+SPARK_RUN = """
+import os, sys, time
+from pyspark.sql import SparkSession
+from rlscheck.spark import screen
+master, source, local = sys.argv[1:4]
+spark = (SparkSession.builder.master(master).config("spark.ui.enabled", "false")
+         .config("spark.ui.showConsoleProgress", "false").config("spark.local.dir", local)
+         .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+frame = spark.read.parquet(source).repartition(8).cache()
+frame.count()
+screen(frame.limit(1000)).write.format("noop").mode("overwrite").save()  # workers start, caches warm
+started = time.perf_counter()
+screen(frame).write.format("noop").mode("overwrite").save()
+print(frame.count() / (time.perf_counter() - started))
+spark.stop()
+"""
+
+
+def cohort_benchmarks(work, quick, report, rows):
+    """Parquet and OMOP input against JSONL (CPU, one process), Spark local[2] against local[1]
+    (throughput, reported), and peak memory over a million Parquet rows."""
+    work = Path(work)
+    count = 20_000 if quick else 200_000
+    runs = 3 if quick else 5
+    records = work / "cohort.jsonl"
+    parquet = work / "cohort.parquet"
+    generate_records(records, count)
+    jsonl_to_parquet(records, parquet)
+    base = ["--jobs", "1", "--quiet", "-o", os.devnull]
+    report(f"batch of {count:,} Parquet rows  vs  the same as JSONL (CPU)",
+           *compare_cpu([RLSCHECK, "batch", str(parquet), *base], [RLSCHECK, "batch", str(records), *base], runs), 1.3)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import omop_fixture
+    from rlscheck.knowledge import store as kb
+    from rlscheck.inputs.omop import OmopInput
+
+    people = 10_000 if quick else 50_000
+    cdm = work / "cdm"
+    cdm.mkdir()
+    tables, _ = omop_fixture.generate(people=people)
+    omop_fixture.write_tables(tables, cdm, "parquet")
+    same = work / "omop-people.jsonl"
+    with open(same, "w") as out:
+        reader = OmopInput(str(cdm), kb.load(), omop_fixture.INDEX_DATE)
+        for record in reader.records():
+            out.write(json.dumps({"id": record.record_id, **record.data}) + "\n")
+    index = ["--index-date", omop_fixture.INDEX_DATE.isoformat()]
+    ratio = compare_cpu([RLSCHECK, "batch", "--omop", str(cdm), *index, *base], [RLSCHECK, "batch", str(same), *base],
+                        runs)
+    print(f"{'OMOP CDM of ' + format(people, ',') + ' people  vs  the same as JSONL (CPU)':<58} "
+          f"{ratio[0] / ratio[1]:5.2f}  (reported)", flush=True)
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        print("Spark: pyspark not installed, skipped")
+    else:
+        env = dict(os.environ, PYSPARK_PYTHON=PYTHON, PYSPARK_DRIVER_PYTHON=PYTHON)
+        speeds = {}
+        for master in ("local[1]", "local[2]"):
+            done = subprocess.run([PYTHON, "-c", SPARK_RUN, master, str(parquet), str(work / "spark")],
+                                  capture_output=True, text=True, env=env)
+            lines = done.stdout.strip().splitlines()
+            speeds[master] = float(lines[-1]) if done.returncode == 0 and lines else float("nan")
+        print(f"{'Spark local[2] vs local[1] throughput':<58} {speeds['local[2]'] / speeds['local[1]']:5.2f}  "
+              f"(reported: {speeds['local[2]']:,.0f} vs {speeds['local[1]']:,.0f} records/s)", flush=True)
+
+    for size in ((100_000, 1_000_000) if not quick else (20_000, 200_000)):
+        generate_records(records, size)
+        jsonl_to_parquet(records, parquet)
+        peak = peak_memory_mb([RLSCHECK, "batch", str(parquet), "--quiet", "-o", os.devnull], records)
+        print(f"{'batch peak memory on ' + format(size, ',') + ' Parquet rows (MB)':<58} {peak:5.0f}  "
+              f"(target <= 150)  {'ok' if peak <= 150 else 'OVER'}", flush=True)
+        rows.append(("parquet peak memory MB", peak / 150, 1.0))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cohort", action="store_true", help="only the Parquet, OMOP and Spark measurements")
     args = parser.parse_args()
     runs = 9 if args.quick else 61
     batch_runs = 3 if args.quick else 7
@@ -135,6 +242,10 @@ def main():
         print(f"{label:<58} {ratio:5.2f}  (target <= {target:.2f})  {'ok' if ratio <= target else 'OVER'}",
               flush=True)
 
+    if args.cohort:
+        with tempfile.TemporaryDirectory() as work:
+            cohort_benchmarks(work, args.quick, report, rows)
+        return 0 if all(ratio <= target for _, ratio, target in rows) else 1
     assess = [RLSCHECK, "assess", "--med", "paroxetine", "--condition", "pregnancy"]
     click_floor = [PYTHON, "-c", "import click"]
     rich_floor = [PYTHON, "-c", "import click, rich.console, rich.table"]
@@ -180,6 +291,12 @@ def main():
         rows.append(("peak memory MB", peak / 150, 1.0))
 
         fhir_exports(Path(work), 10_000 if args.quick else 100_000, batch_runs, report, rows)
+        try:
+            import duckdb  # noqa: F401
+        except ImportError:
+            print("Parquet, OMOP and Spark: DuckDB not installed (rlscheck[parquet]), skipped")
+        else:
+            cohort_benchmarks(work, args.quick, report, rows)
     return 0 if all(ratio <= target for _, ratio, target in rows) else 1
 
 

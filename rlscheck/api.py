@@ -13,7 +13,8 @@ A *record* is a mapping in the batch input shape (every field optional)::
      "trimester": 3,                             # 1-3; implies pregnancy
      "fhir": {...}}                              # a parsed FHIR R4 resource or Bundle, or a list
 
-Lab values without a unit are read in the lab's usual unit (ferritin ng/mL, TSAT %, eGFR
+A null (None) anywhere in a record means absent: `"labs": None`, `{"tsat": None}`, `"meds": None`
+or a None in a list. Lab values without a unit are read in the lab's usual unit (ferritin ng/mL, TSAT %, eGFR
 mL/min/1.73 m², haemoglobin g/dL, B12 pg/mL, magnesium mg/dL). The document is described by
 `rlscheck/schemas/assess.schema.json` (schema_version 1).
 """

@@ -88,9 +88,10 @@ def record_blocks(records, size=BLOCK):
         yield None, block
 
 
-def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl"):
+def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl", screener=None):
     """Screen blocks and write the results to `out` (a binary file) in input order; returns
     (records, with findings, errors). Workers (jobs > 1) need `out` to have a descriptor.
+    `screener` (default: batch.Screener) turns each record into its output bytes.
     Raises BrokenPipeError if the reader went away.
 
     The first block is screened here, before any worker starts, so that they inherit what it
@@ -100,7 +101,7 @@ def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl"):
         fd = out.fileno()
     except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
         fd = None
-    screener = batch.Screener(kb, output_format)
+    screener = screener or batch.Screener(kb, output_format)
     counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
     for block in blocks:

@@ -179,6 +179,8 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
         elif len(values) > MAX_VALUES:
             raise RecordError(f"{field!r} has more than {MAX_VALUES} values")
         for value in values:
+            if value is None:
+                continue  # a null in a list is absent too
             if not isinstance(value, str):
                 raise RecordError(f"{field!r} must be a list of text")
             inputs.append(make_input(kind, value))
@@ -208,11 +210,15 @@ def _record_labs(kb, given, parse):
     try:
         if isinstance(given, dict):
             for name, value in given.items():
+                if value is None:
+                    continue  # a lab given as null was not measured
                 if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                     raise RecordError(f"lab '{safe(name)}' must be a number or text like '15%'")
                 labs.append(parse(kb, f"{name}={value}", str(name), str(value)))
-        elif isinstance(given, list) and all(isinstance(v, str) for v in given):
+        elif isinstance(given, list) and all(v is None or isinstance(v, str) for v in given):
             for item in given:
+                if item is None:
+                    continue
                 name, value = split_lab(item)
                 labs.append(parse(kb, item, name, value))
         else:
@@ -347,7 +353,10 @@ class Screener:
 
 
 def _head(record):
-    """'{"id":...,"line":N,' : the start of an output line."""
+    """'{"id":...,"line":N,' : the start of an output line; '{"id":...,' for a record read from
+    an input without lines (Parquet, OMOP, a data frame), which is keyed by id alone."""
+    if record.line is None:
+        return _dumps({"id": record.record_id})[:-1] + b","
     try:
         return b'{"id":%s,"line":%d,' % (orjson.dumps(record.record_id), record.line)
     except TypeError:  # an id orjson refuses

@@ -13,20 +13,30 @@ PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers 
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
-@click.argument("sources", nargs=-1, required=True, type=FileName(folders=True), metavar="SOURCE...")
+@click.argument("sources", nargs=-1, type=FileName(folders=True), metavar="SOURCE...")
 @click.option("-o", "--output", type=FileName(),
               help="Write results here instead of stdout (replaced only when the run succeeds).")
-@click.option("--input-format", type=click.Choice(["jsonl", "csv", "ndjson"], case_sensitive=False),
-              help="jsonl (people, or FHIR Bundles one a line), csv, or ndjson (a FHIR Bulk Data export); "
-                   "default from the names and the first line.")
-@click.option("--output-format", type=click.Choice(["jsonl", "csv"], case_sensitive=False), default="jsonl",
-              show_default=True, help="jsonl: one JSON line per person; csv: one row per person and finding.")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv", "ndjson", "parquet", "omop"], case_sensitive=False),
+              help="jsonl (people, or FHIR Bundles one a line), csv, ndjson (a FHIR Bulk Data export), parquet "
+                   "(a file, folder or glob) or omop; default from the names and the first line.")
+@click.option("--output-format", type=click.Choice(["jsonl", "csv", "findings-csv", "findings-parquet"],
+                                                   case_sensitive=False),
+              help="jsonl: one document a person (the default for JSONL, CSV and FHIR input); csv: one row per "
+                   "person and finding; findings-csv, findings-parquet: the narrow findings table (the default "
+                   "for Parquet and OMOP input, chosen by the -o name: .parquet, .jsonl, else CSV).")
+@click.option("--omop", "omop_source", type=FileName(folders=True), metavar="DB_OR_FOLDER",
+              help="Read an OMOP CDM v5.4: a DuckDB file, a folder of Parquet or CSV tables, or "
+                   "postgres:CONNINFO.")
+@click.option("--omop-schema", metavar="SCHEMA", help="The schema holding the CDM tables in a database.")
+@click.option("--index-date", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="OMOP: the date at which drugs, conditions and labs are current (default: today).")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0,
               help="Worker processes; 1 works in this process. Default on Linux: one per CPU, up to "
                    "4, for inputs over 1 MB or piped in.")
 @kb_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
+def batch(sources, output, input_format, output_format, omop_source, omop_schema, index_date, jobs, kb_files,
+          quiet):
     """Screen many people: one result for every person in.
 
     \b
@@ -42,6 +52,11 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
     FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
     resource a line; resources are grouped by patient into one result each.
 
+    Parquet (a file, a folder or a glob; columns named as the JSONL fields) and OMOP CDM
+    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); their results
+    are keyed by id. --output-format findings-csv or findings-parquet writes one row per
+    person, finding and matched input instead of whole documents.
+
     Results are in input order whatever the number of jobs.
 
     \b
@@ -49,6 +64,8 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
       rlscheck batch export/ --output-format csv -o screening.csv
+      rlscheck batch lake/cohort/ --output-format findings-parquet -o findings.parquet
+      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 --output-format findings-csv
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line),
     2 unreadable input or input and output the same file, 5 the results could not be written
@@ -60,7 +77,18 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
-    output_format = output_format.lower()
+    if (index_date or omop_schema) and not (omop_source or (input_format or "").lower() == "omop"):
+        raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
+    source = sources[0] if sources else None
+    if omop_source or (input_format or "").lower() in ("omop", "parquet") or (output_format or "").lower() in (
+            "findings-csv", "findings-parquet") or (len(sources) == 1 and not input_format and _parquet(source)):
+        if len(sources) > 1:
+            raise UsageError("Parquet and OMOP input: give one file, folder or glob")
+        return _cohort(source, output, input_format, output_format and output_format.lower(), omop_source,
+                       omop_schema, index_date, jobs, kb, quiet)
+    if not sources:
+        raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
+    output_format = (output_format or "jsonl").lower()
 
     def warn(text):
         click.echo(f"rlscheck batch: {text}", err=True)
@@ -69,7 +97,6 @@ def batch(sources, output, input_format, output_format, jobs, kb_files, quiet):
     if bulk_paths is None and len(sources) > 1:
         raise UsageError("several inputs are read only as a FHIR Bulk Data export (.ndjson files); "
                          "give one JSONL or CSV file")
-    source = sources[0]
     try:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb") if bulk_paths is None else None
     except OSError as error:
@@ -255,6 +282,50 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def _parquet(source):
+    from rlscheck.inputs.parquet import is_parquet
+
+    return is_parquet(source)
+
+
+def _cohort(source, output, input_format, output_format, omop_source, omop_schema, index_date, jobs, kb, quiet):
+    """Parquet or OMOP input, or a findings-table output."""
+    from rlscheck.batch import cohort
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    fmt = (input_format or "").lower()
+    if omop_source or fmt == "omop":
+        if omop_source and source:
+            raise UsageError("give the OMOP CDM either as SOURCE or with --omop, not both")
+        source, fmt = omop_source or source, "omop"
+    if not source:
+        raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
+    if not fmt:
+        fmt = "parquet" if _parquet(source) else "csv" if source.lower().endswith(".csv") else "jsonl"
+    if output_format is None:  # cohorts: the findings table unless the output's name asks for documents
+        name = (output or "").lower()
+        output_format = ("findings-parquet" if name.endswith((".parquet", ".pq")) else
+                         "jsonl" if name.endswith((".jsonl", ".ndjson", ".json")) or fmt not in ("parquet", "omop")
+                         else "findings-csv")
+    blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema)
+    if unused:
+        shown = ", ".join(f"'{safe(column)}'" for column in unused)
+        click.echo(f"rlscheck batch: columns not read (not record fields): {shown}", err=True)
+    show_progress = not quiet and sys.stderr.isatty()
+
+    def progress(done):
+        sys.stderr.write(f"\rrlscheck batch: {done:,} records")
+        sys.stderr.flush()
+
+    workers = 1 if count is not None and count < cohort.SMALL and not jobs else _workers(jobs, None)
+    total, found, errors = cohort.run(kb, blocks, output, output_format, workers, progress if show_progress else None)
+    if show_progress:
+        sys.stderr.write("\r" + " " * 79 + "\r")
+    click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
+    return 4 if errors else 0
 
 
 def _size(stream):

@@ -1,0 +1,139 @@
+"""Batch runs over cohort inputs and outputs: Parquet and OMOP CDM in (through DuckDB), the
+narrow findings table (CSV or Parquet) out. Records go through the same pipeline as JSONL, so a
+person gives the same result whatever the input format.
+
+An output file is written whole: results go to a temporary file beside it, which replaces it
+only once the run has finished; a failed run leaves any earlier file as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import tempfile
+
+from rlscheck.batch import screening as batch
+from rlscheck.batch import pipeline
+from rlscheck.errors import UsageError
+from rlscheck.textsafe import safe
+
+SMALL = 5_000  # records: fewer finish before worker processes would start
+
+
+def open_input(source, fmt, kb, index_date=None, omop_schema=None, id_column=None):
+    """(record blocks, number of records or None, unused columns) for a format; fails with
+    UsageError before any output is touched."""
+    if fmt == "parquet":
+        from rlscheck.inputs.parquet import ParquetInput
+
+        reader = ParquetInput(source, id_column)
+        return pipeline.record_blocks(reader.records()), reader.rows, reader.unused
+    if fmt == "omop":
+        from rlscheck.inputs.omop import OmopInput
+
+        reader = OmopInput(source, kb, index_date, omop_schema)
+        return pipeline.record_blocks(reader.records()), reader.people, []
+    stream = sys.stdin.buffer if source == "-" else _open(source)
+    if fmt == "csv":
+        records = batch.read_csv(stream)
+        first = next(records, None)  # a header problem fails here
+        return pipeline.record_blocks(itertools.chain([first] if first else [], records)), None, []
+    return pipeline.jsonl_blocks(stream), None, []
+
+
+def _open(source):
+    try:
+        return open(source, "rb")
+    except OSError as error:
+        raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
+
+
+def run(kb, blocks, output, output_format, jobs, progress=None):
+    """Screen `blocks` into `output` (a path, or None for stdout) as JSONL documents,
+    findings-csv or findings-parquet; returns (records, with findings, errors)."""
+    from rlscheck.render import findings_table
+
+    if output_format == "findings-parquet" and not output:
+        raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
+    screener = None
+    header = b""
+    if output_format == "findings-csv":
+        screener = findings_table.Screener(kb, findings_table.csv_bytes)
+        header = findings_table.csv_header()
+    elif output_format == "findings-parquet":
+        screener = findings_table.Screener(kb, findings_table.jsonl_bytes)
+    if not output:
+        out = _binary_stdout()
+        try:
+            out.write(header)
+            return pipeline.run(kb, blocks, out, jobs, progress, screener)
+        finally:
+            out.flush()
+    with _Replacing(output) as target:
+        rows_path = target.path
+        if output_format == "findings-parquet":
+            rows_path = target.sibling(".rows.jsonl")
+        with open(rows_path, "wb") as out:
+            out.write(header)
+            counts = pipeline.run(kb, blocks, out, jobs, progress, screener)
+        if output_format == "findings-parquet":
+            from rlscheck.inputs import duckdb_module
+
+            connection = duckdb_module().connect()
+            connection.execute("SET enable_progress_bar = false")
+            try:
+                findings_table.write_parquet(connection, rows_path, target.path)
+            finally:
+                connection.close()
+        return counts
+
+
+class _Replacing:
+    """A temporary file beside `path` that replaces it on success and is removed on failure,
+    with any sibling temporary files."""
+
+    def __init__(self, path):
+        self.final = path
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            handle, self.path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        except OSError as error:
+            raise UsageError(f"cannot write '{safe(path)}': {error.strerror or error}") from None
+        os.close(handle)
+        os.unlink(self.path)  # created again by the writer
+        self.others = []
+
+    def sibling(self, suffix):
+        self.others.append(self.path + suffix)
+        return self.others[-1]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, trace):
+        for other in self.others:
+            _remove(other)
+        if kind is None:
+            try:
+                os.replace(self.path, self.final)
+            except OSError as error:
+                _remove(self.path)
+                raise UsageError(f"cannot write '{safe(self.final)}': {error.strerror or error}") from None
+        else:
+            _remove(self.path)
+        return False
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _binary_stdout():
+    try:
+        return open(sys.stdout.fileno(), "wb", closefd=False)
+    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
+        return sys.stdout.buffer

@@ -1,0 +1,97 @@
+"""The narrow findings table: one row per person, finding and matched input.
+
+Columns: person_id, finding_id, kind, certainty, input, via (the chain from the input to the
+finding, e.g. ["brand of paroxetine", "SSRI", "antidepressant"]) and error. Besides findings,
+a person gets a row for each input that was not recognised (kind "unrecognized", no
+finding_id) and a record that could not be read gets one row with its error, so nothing read
+is lost from the table; a person with no row was read in full and nothing was found.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import orjson
+
+from rlscheck.batch import screening as batch
+from rlscheck.errors import RecordError
+
+COLUMNS = ("person_id", "finding_id", "kind", "certainty", "input", "via", "error")
+VIA_SEPARATOR = " > "  # in CSV, where a cell holds text
+
+
+def rows_of(person_id, document):
+    """Table rows (tuples in COLUMNS order; via a list) of one document or error."""
+    if "error" in document:
+        return [(person_id, None, None, None, None, [], document["error"])]
+    rows = []
+    for finding in document["findings"]:
+        for match in finding["matched"]:
+            rows.append((person_id, finding["id"], finding["kind"], finding["certainty"], match["input"],
+                         list(match.get("via") or ()), None))
+    for item in document.get("unrecognized", ()):
+        rows.append((person_id, None, "unrecognized", None, item["input"], [], None))
+    return rows
+
+
+def csv_header():
+    return (",".join(COLUMNS) + "\n").encode()
+
+
+def csv_bytes(rows):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["" if value is None else VIA_SEPARATOR.join(value) if index == 5 else value
+                         for index, value in enumerate(row)])
+    return out.getvalue().encode("utf-8")
+
+
+def jsonl_bytes(rows):
+    return b"".join(orjson.dumps(dict(zip(COLUMNS, row)), option=orjson.OPT_APPEND_NEWLINE) for row in rows)
+
+
+class Screener(batch.Screener):
+    """A batch screener whose output for a record is its rows of the findings table, encoded by
+    `encode` (csv_bytes, or jsonl_bytes for a file that becomes Parquet)."""
+
+    def __init__(self, kb, encode=csv_bytes):
+        super().__init__(kb)
+        self.encode = encode
+
+    def rows(self, record):
+        """(rows, had findings, was an error) of one batch Record."""
+        if record.error:
+            return rows_of(record.record_id, {"error": record.error}), False, True
+        try:
+            document = self.document(record.data)
+        except RecordError as error:
+            return rows_of(record.record_id, {"error": str(error)}), False, True
+        return rows_of(record.record_id, document), bool(document["findings"]), False
+
+    def line(self, record):
+        rows, had_findings, was_error = self.rows(record)
+        return (b"", self.encode(rows)), had_findings, was_error
+
+
+def write_parquet(connection, rows_jsonl, destination):
+    """Turn the table's rows (a JSONL file written by jsonl_bytes) into a Parquet file, every
+    column typed explicitly (a column of nulls keeps its type). person_id is BIGINT when every
+    id is a whole number (OMOP's person_id), else VARCHAR."""
+    other_ids = connection.execute(
+        "SELECT count(*) FROM read_json(?, format = 'newline_delimited', columns = {'person_id': 'JSON'}) "
+        "WHERE person_id IS NOT NULL AND json_type(person_id) NOT IN ('BIGINT', 'UBIGINT')",
+        [rows_jsonl]).fetchone()[0]
+    id_type = "VARCHAR" if other_ids else "BIGINT"
+    columns = {"person_id": id_type, "finding_id": "VARCHAR", "kind": "VARCHAR", "certainty": "VARCHAR",
+               "input": "VARCHAR", "via": "VARCHAR[]", "error": "VARCHAR"}
+    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    select = ", ".join(columns)
+    connection.execute(
+        f"COPY (SELECT {select} FROM read_json(?, format = 'newline_delimited', columns = {spec})) "
+        f"TO '{_quote(destination)}' (FORMAT parquet, COMPRESSION zstd)", [rows_jsonl])
+
+
+def _quote(path):
+    return str(path).replace("'", "''")
