@@ -21,6 +21,7 @@ COMMANDS = {
     "batch": ("rlscheck.commands.batch", "batch", "Screen many people: one result for every person in."),
     "kb": ("rlscheck.commands.kbtools", "kb", "Knowledge-base tools."),
     "vocab": ("rlscheck.commands.vocab", "vocab", "Drug vocabularies: index your own RxNorm release for FHIR input."),
+    "cache": ("rlscheck.commands.cachetools", "cache", "Build the cache store's indexes now (otherwise built on first use)."),
     "serve": ("rlscheck.commands.serve", "serve", "Run the CDS Hooks 2.0 service, the JSON API and the page for people."),
     "completion": ("rlscheck.commands.completion", "completion", "Print the shell completion script for SHELL."),
 }

@@ -1,8 +1,10 @@
 """Exceptions that carry the exit code the contract gives them."""
 
+from typing import Iterable
+
 
 class RlsError(Exception):
-    exit_code = 1
+    exit_code: int = 1
 
 
 class UsageError(RlsError):
@@ -17,7 +19,7 @@ class KnowledgeBaseError(RlsError, RuntimeError):
 
     exit_code = 3
 
-    def __init__(self, issues):
+    def __init__(self, issues: Iterable) -> None:  # of rlscheck.knowledge.issues.Issue
         self.issues = list(issues)
         super().__init__("\n".join(issue.format() for issue in self.issues))
 
@@ -32,16 +34,16 @@ class OutputError(RlsError):
 
     exit_code = 5
 
-    def __init__(self, name, error):
+    def __init__(self, name: str, error: BaseException) -> None:
         self.name, self.error = name, error
-        reason = error.strerror or str(error) if isinstance(error, OSError) else str(error)
+        reason = (error.strerror or str(error)) if isinstance(error, OSError) else str(error)
         super().__init__(f"cannot write {name}: {reason}")
 
 
 class Interrupted(RlsError):
     """Stopped by a signal (SIGTERM, or a worker process killed): exit 128 + its number."""
 
-    def __init__(self, signal_number, what="interrupted"):
+    def __init__(self, signal_number: int, what: str = "interrupted") -> None:
         import signal
 
         self.exit_code = 128 + signal_number

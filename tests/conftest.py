@@ -18,6 +18,7 @@ def cache_dir(tmp_path_factory):
     os.environ["RLSCHECK_CACHE_DIR"] = str(path)
     os.environ.pop("NO_COLOR", None)
     os.environ.pop("FORCE_COLOR", None)
+    rlscheck("cache", "build")  # the indexes are built once, as `rlscheck cache build` does for a user
     return path
 
 

@@ -177,3 +177,32 @@ def test_show_products_withdrawal_entries_and_labs(term, first):
     assert matches[0]["id"] == first and len({m["id"] for m in matches}) == len(matches)
     table = rlscheck("show", term, "--color", "never").stdout
     assert "\\x0a" not in table
+
+
+def test_cache_build_makes_every_index_and_later_runs_do_not_rebuild(tmp_path):
+    env = {"RLSCHECK_CACHE_DIR": str(tmp_path)}
+    built = rlscheck_process("cache", "build", env=env)
+    assert built.exit_code == 0, built.stderr
+    for line in (b"knowledge base: ready", b"drug vocabulary: ready", b"ICD-10-CM index: ready"):
+        assert line in built.stderr
+    assert (tmp_path / "cache.sqlite").is_file()
+    store = (tmp_path / "cache.sqlite").stat().st_mtime_ns
+    used = rlscheck_process("assess", "-m", "metformin", "-c", "I50.9", "-f", "json", env=env)
+    assert used.exit_code == 0 and b"indexing" not in used.stderr
+    assert (tmp_path / "cache.sqlite").stat().st_mtime_ns == store  # nothing rebuilt
+
+
+def test_a_first_run_on_a_terminal_says_what_it_is_indexing(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    import os
+    import sys
+    from pathlib import Path
+
+    command = str(Path(sys.executable).parent / "rlscheck")
+    env = dict(os.environ, RLSCHECK_CACHE_DIR=str(tmp_path))
+    terminal = pexpect.spawn(command, ["assess", "-m", "metformin"], env=env, encoding="utf-8", timeout=120)
+    terminal.expect(r"indexing the drug vocabulary into the cache, once")
+    terminal.expect(r"done in [\d.]+ s")
+    terminal.expect(pexpect.EOF)
+    piped = rlscheck_process("assess", "-m", "lisinopril", env={"RLSCHECK_CACHE_DIR": str(tmp_path / "other")})
+    assert piped.exit_code == 0 and b"indexing" not in piped.stderr  # quiet in a pipe

@@ -21,7 +21,8 @@ def _rows():
                 yield key[: -len(" unspecified")], code.upper(), 0
 
 
-def _get_table():
+def table():
+    """The ICD-10-CM lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
         import importlib.util
@@ -29,24 +30,24 @@ def _get_table():
 
         spec = importlib.util.find_spec("simple_icd_10_cm")
         version = f"2-{int(os.path.getmtime(spec.origin))}" if spec and spec.origin else "missing"
-        _table = LookupTable("icd10cm", version, _rows)
+        _table = LookupTable("icd10cm", version, _rows, "the ICD-10-CM tables")
     return _table
 
 
 def code_for_name(key):
     """(code, description) when a name key is exactly an ICD-10-CM description, else None."""
-    row = _get_table().get(key)
+    row = table().get(key)
     if row and row[1] == 0:
-        return row[0], _get_table().get(row[0])[0]
+        return row[0], table().get(row[0])[0]
     return None
 
 
 def describe(code):
     """(valid, description): valid is None when the tables are unavailable."""
-    table = _get_table()
-    row = table.get(code)
+    codes = table()
+    row = codes.get(code)
     if row and row[1] == 1:
         return True, row[0]
-    if table.get("E11.42") is None:  # tables unavailable: cannot judge
+    if codes.get("E11.42") is None:  # tables unavailable: cannot judge
         return None, ""
     return False, ""

@@ -9,10 +9,11 @@ from rlscheck.knowledge import cache
 
 
 class LookupTable:
-    def __init__(self, name, version, build_rows):
+    def __init__(self, name, version, build_rows, label=""):
         """build_rows() yields (key, value, flag) rows; it runs only when the store has no
-        sound copy of this version of the table."""
-        self.name, self.version = name, version
+        sound copy of this version of the table. label names the table in the message shown
+        while it is built ("the drug vocabulary")."""
+        self.name, self.version, self.label = name, version, label or name
         self._build_rows = build_rows
         self._sections = None
         self._failed = False
@@ -25,12 +26,23 @@ class LookupTable:
                 self._failed = True
         return self._sections
 
+    def open(self):
+        """Build the table now if the store has no sound copy; True when it can be used."""
+        return self._open() is not None
+
     def _build(self):
+        import time
+
+        started = time.monotonic()
+        said = _say(f"rlscheck: indexing {self.label} into the cache, once (a few seconds)...")
         sections = {}
         for key, value, flag in self._build_rows():
             if key:
                 sections.setdefault(key[:2], {}).setdefault(key, (value, flag))  # the first row of a key wins
+        if said:
+            _say(f" done in {time.monotonic() - started:.1f} s.\n", end=True)
         return sections
+
 
     def get(self, key):
         """(value, flag) for a key, or None."""
@@ -45,3 +57,18 @@ class LookupTable:
         if sections is None or not first:
             return []
         return [key for name in sorted(sections.names) if name[:1] == first for key in sections.get(name)]
+
+
+def _say(text, end=False):
+    """A progress message on stderr, only on a terminal: a first run never stalls silently, and
+    pipes and logs stay clean."""
+    import sys
+
+    try:
+        if not sys.stderr.isatty():
+            return False
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True

@@ -53,10 +53,11 @@ _table = None
 _keys = {}  # vocabulary names by first character, read on demand
 
 
-def _get_table():
+def table():
+    """The drug-name lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
-        _table = LookupTable("drugnames", _version(), _rows)
+        _table = LookupTable("drugnames", _version(), _rows, "the drug vocabulary")
     return _table
 
 
@@ -64,7 +65,7 @@ def lookup(key):
     """(canonical name, is brand) for a name key, or None."""
     if not key or len(key) > 300:
         return None
-    row = _get_table().get(key)
+    row = table().get(key)
     return (row[0], bool(row[1])) if row else None
 
 
@@ -78,5 +79,6 @@ def suggest(key, limit=3):
     first = key[:1]
     candidates = _keys.get(first)
     if candidates is None:
-        candidates = _keys[first] = _get_table().keys_starting(first)
+        candidates = _keys[first] = table().keys_starting(first)
     return [name for name, _, _ in process.extract(key, candidates, scorer=fuzz.ratio, limit=limit, score_cutoff=85)]
+
