@@ -8,6 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import rlscheck as rlscheck_api
 from rlscheck import textsafe
 from rlscheck.batch import screening as batch
 from rlscheck.inputs import fhir
@@ -177,6 +178,30 @@ def test_batch_lines_equal_assess_documents(kb, people):
         assert (line.pop("id"), line.pop("line")) == (f"p{number}", number)
         assert line == json.loads(json.dumps(expected)) and had_findings == bool(expected["findings"])
         assert not was_error
+        api_document = SCREENER.setdefault("api", rlscheck_api.Screener(kb)).assess(dict(person))
+        api_document.pop("disclaimer")
+        assert json.loads(json.dumps(api_document)) == json.loads(json.dumps(expected))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records)
+def test_the_cli_gives_the_api_document(kb, person):
+    """`rlscheck assess` with the same inputs as options gives the document the API gives."""
+    args = [arg for field, option in (("meds", "-m"), ("conditions", "-c"), ("substances", "-s"),
+                                      ("withdrawal", "-w"), ("risks", "-r"), ("labs", "--lab"))
+            for value in person.get(field, []) for arg in (option, value)]
+    if "trimester" in person:
+        args += ["--trimester", str(person["trimester"])]
+    if not args:
+        return
+    from conftest import rlscheck
+
+    cli = rlscheck("assess", *args, "--format", "json")
+    assert cli.exit_code == 0, cli.stderr
+    document = rlscheck_api.assess_record(dict(person), kb=kb)
+    for field in ("findings", "isolated_reports", "unrecognized", "check_next"):
+        assert cli.json()[field] == json.loads(json.dumps(document[field])), field
+    assert {finding["id"] for finding in cli.json()["findings"]} == {finding["id"] for finding in document["findings"]}
 
 
 @SETTINGS

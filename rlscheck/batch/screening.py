@@ -188,8 +188,6 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
         inputs += _fhir_inputs(data["fhir"])
     labs = _record_labs(kb, data["labs"], parse) if data.get("labs") is not None else []
     trimester = _record_trimester(data["trimester"]) if "trimester" in data else 0
-    if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
-        inputs.append(Input("condition", "pregnancy", "trimester"))  # a trimester implies pregnancy
     return inputs, labs, trimester
 
 

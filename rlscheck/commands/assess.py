@@ -87,8 +87,6 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
         extract = fhir.read_files(kb, fhir_files)
         inputs += extract.inputs
         parsed_labs += extract.labs
-    if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
-        inputs.append(Input("condition", "pregnancy", "--trimester"))
     document = run_assess(kb, inputs, parsed_labs, trimester or 0)
     if extract is not None:
         fhir.annotate(document, extract, given or bool(trimester))

@@ -638,10 +638,12 @@ class Assessment:
 
 
 def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, encode_finding=None):
-    """The assessment document for one person. `contributions` (a dict kept across calls)
+    """The assessment document for one person; a trimester (1-3) implies pregnancy. `contributions` (a dict kept across calls)
     lets a batch run work out each distinct input's part of the document only once;
     `encode_finding` is described at Assessment.document."""
     assessment = Assessment(kb, resolver, contributions)
+    if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
+        inputs = [*inputs, Input("condition", "pregnancy", "trimester")]  # a trimester implies pregnancy
     for inp in sorted(inputs, key=_INPUT_ORDER):
         assessment.add(inp, trimester)
     if len(labs) > 1:
