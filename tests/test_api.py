@@ -34,3 +34,17 @@ def test_errors_are_documented_classes():
         rlscheck.assess_record({"meds": "Zoloft", "weight": 80})
     with pytest.raises(rlscheck.KnowledgeBaseError):
         rlscheck.load_knowledge_base(["/nonexistent/extra.yaml"])
+
+
+def test_a_knowledge_base_pickles_cheaply_for_worker_processes(tmp_path):
+    import pickle
+
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("drugs:\n  - id: drug.examplamine\n    name: examplamine\n    classes: [drug.ssri]\n"
+                     "    relation: cause-class\n    evidence: [CLS]\n    references: [BMJBP]\n")
+    kb = rlscheck.load_knowledge_base([str(extra)])
+    copy = pickle.loads(pickle.dumps(kb))
+    assert len(pickle.dumps(kb)) < 2_000  # the file list, not the data
+    record = {"meds": ["examplamine", "Zoloft"]}
+    assert rlscheck.assess_record(record, kb=copy) == rlscheck.assess_record(record, kb=kb)
+    assert "drug.antidepressant" in finding_ids(rlscheck.assess_record(record, kb=copy))

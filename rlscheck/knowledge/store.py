@@ -14,6 +14,7 @@ import os
 import zlib
 
 from rlscheck.knowledge import cache
+from rlscheck.knowledge.graph import ClassGraph
 
 FORMAT = 13  # of the compiled sections; bump when their layout changes
 _PER_BUCKET = 8  # entries per section: small sections keep the bytes read per lookup small
@@ -40,7 +41,9 @@ def load(extra_files=()):
             stored = False  # validation reports the unusable file
             break
         parts.append(f"{os.path.abspath(path)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_dev}")
-    return KnowledgeBase(cache.Cached("kb", cache.full_key(*parts), lambda: _sections(_build(paths)), stored))
+    kb = KnowledgeBase(cache.Cached("kb", cache.full_key(*parts), lambda: _sections(_build(paths)), stored))
+    kb.extra_files = tuple(paths[1:])
+    return kb
 
 
 def id_bucket(record_id, buckets):
@@ -118,8 +121,13 @@ class ById:
         return (self[record_id] for record_id in self)
 
 
-class KnowledgeBase:
-    """Read-only access to the compiled knowledge base, read section by section when used."""
+class KnowledgeBase(ClassGraph):
+    """Read-only access to the compiled knowledge base, read section by section when used.
+
+    Picklable: it pickles as the list of its extra files, and is loaded again from the cache
+    store where it is unpickled (a worker process, a Spark executor)."""
+
+    extra_files = ()
 
     def __init__(self, sections):
         self._sections = sections
@@ -165,97 +173,8 @@ class KnowledgeBase:
         found = (self.section("names", index, key[:1]) or {}).get(key)
         return [tuple(target) for target in found] if found else []
 
-    def parents(self, entry):
-        return entry.get("parents", []) + entry.get("classes", [])
-
-    def _walk(self, entry_id):
-        """The entry and every class above it, each visited once (depth first, parents in the
-        order listed), without recursion: (pre-order, post-order, the step each was first
-        reached from). Post-order lists every class after all classes above it."""
-        found = self._walks.get(entry_id)
-        if found is not None:
-            return found
-        order, post, came_from = [], [], {entry_id: None}
-        frames = [(entry_id, iter(self._ups(entry_id)))]
-        order.append(entry_id)
-        while frames:
-            step, ups = frames[-1]
-            for parent in ups:
-                if parent not in came_from:
-                    came_from[parent] = step
-                    order.append(parent)
-                    frames.append((parent, iter(self._ups(parent))))
-                    break
-            else:
-                frames.pop()
-                post.append(step)
-        found = (order, post, came_from)
-        if len(self._walks) < 10_000:
-            self._walks[entry_id] = found
-        return found
-
-    def _ups(self, entry_id):
-        return [parent for parent in self.parents(self.entries[entry_id]) if parent in self.entries]
-
-    def ancestors(self, entry_id):
-        """The entry, then every class above it, each once, nearest ways first."""
-        return self._walk(entry_id)[0]
-
-    def path_to(self, entry_id, step):
-        """The way up from an entry to one of its classes by which the class was first reached:
-        [entry id, ..., step]."""
-        came_from = self._walk(entry_id)[2]
-        path = [step]
-        while path[-1] != entry_id:
-            path.append(came_from[path[-1]])
-        return path[::-1]
-
-    def topmost(self, entry_id, linked):
-        """[(class, path)] for each step above (or at) an entry for which `linked(entry)` holds
-        and from which at least one way up meets no other such step: the causes an entry rolls
-        up to. Linear in the classes above the entry."""
-        order, post, _ = self._walk(entry_id)
-        is_linked = {step: bool(linked(self.entries[step])) for step in order}
-        clear = {}  # no linked step at or above it on at least one way up
-        for step in post:
-            ups = self._ups(step)
-            clear[step] = not is_linked[step] and (not ups or any(clear.get(up, False) for up in ups))
-        found = []
-        for step in order:
-            ups = self._ups(step)
-            if is_linked[step] and (not ups or any(clear.get(up, False) for up in ups)):
-                found.append((step, self.path_to(entry_id, step)))
-        return found
-
-    def withdrawal_block(self, entry_id):
-        """(block, path, index in path) of the nearest withdrawal link of an entry or its
-        classes, or None: stopping it is then not linked."""
-        for step in self.ancestors(entry_id):
-            block = self.entries[step].get("withdrawal")
-            if block:
-                path = self.path_to(entry_id, step)
-                return block, path, len(path) - 1
-        return None
-
-    def effective_relation(self, entry_id):
-        """The entry's own relation, or failing that the nearest class relation."""
-        from rlscheck.knowledge.schema import FINDING_RELATIONS  # here, not at the top: completion needs no schema
-
-        for step in self.ancestors(entry_id):
-            relation = self.entries[step].get("relation")
-            if relation:
-                return relation if step == entry_id else ("cause-class" if relation in FINDING_RELATIONS else relation)
-        return None
-
-    def descendants(self, entry_id):
-        seen = {}
-        stack = [entry_id]
-        while stack:
-            for child in self.children.get(stack.pop(), []):
-                if child not in seen:
-                    seen[child] = None
-                    stack.append(child)
-        return list(seen)
+    def __reduce__(self):
+        return load, (self.extra_files,)
 
     def references(self, ids):
         """Reference records for source ids, in order, without repeats (shared: do not modify)."""
