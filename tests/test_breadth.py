@@ -452,7 +452,8 @@ OTHERS = ([("condition", t, e) for t, e in CONDITIONS_A + CONDITIONS_B + CONDITI
 
 
 def _outcome(kb, kind, text, expected):
-    from rlscheck.rules.engine import Input, assess
+    from rlscheck.model import Input
+    from rlscheck.rules.engine import assess
 
     document = assess(kb, [Input(kind, text)])
     ids = [finding["id"] for finding in document["findings"]]
@@ -486,7 +487,8 @@ def test_breadth_set_scores_at_least_97_percent(kb):
 
 @pytest.mark.parametrize("line", TREATMENT_LINES)
 def test_no_rls_treatment_is_ever_reported_as_a_cause(kb, line):
-    from rlscheck.rules.engine import Input, assess
+    from rlscheck.model import Input
+    from rlscheck.rules.engine import assess
 
     document = assess(kb, [Input("medication", line)])
     assert document["findings"] == [], line

@@ -12,12 +12,13 @@ import rlscheck as rlscheck_api
 from rlscheck import textsafe
 from rlscheck.batch import screening as batch
 from rlscheck.inputs import fhir
-from rlscheck.rules.engine import Input, assess
+from rlscheck.model import Input
+from rlscheck.rules.engine import assess
 from rlscheck.errors import UsageError
 from rlscheck.knowledge.yamlsafe import load_bytes
 from rlscheck.resolve.names import Resolver
 from rlscheck.resolve.normalize import icd10_code, medication_keys, name_key
-from rlscheck.rules.labs import parse_lab
+from rlscheck.resolve.labs import parse_lab
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(

@@ -13,9 +13,10 @@ import math
 
 import orjson
 
-from rlscheck.rules.engine import Input, assess, matched_evidence
+from rlscheck.model import Input
+from rlscheck.rules.engine import assess, matched_evidence
 from rlscheck.errors import RecordError, UsageError
-from rlscheck.rules.labs import parse_lab, split_lab
+from rlscheck.resolve.labs import parse_lab, split_lab
 from rlscheck.resolve.names import Resolver
 from rlscheck.textsafe import clean_input, safe
 

@@ -53,7 +53,8 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
 
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
     """
-    from rlscheck.rules.engine import Input, assess as run_assess
+    from rlscheck.model import Input
+    from rlscheck.rules.engine import assess as run_assess
     from rlscheck.textsafe import clean_input
 
     if meds_files:
@@ -76,7 +77,7 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
                          "--risk, --lab, --meds-file or --fhir (see rlscheck assess --help)")
     parsed_labs = []
     if labs:
-        from rlscheck.rules.labs import parse_lab
+        from rlscheck.resolve.labs import parse_lab
 
         parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
     given = bool(inputs or parsed_labs)

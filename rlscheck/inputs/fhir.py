@@ -12,7 +12,7 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 import json
 import sys
 
-from rlscheck.rules.engine import Input
+from rlscheck.model import Input
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
 

@@ -10,7 +10,7 @@ import re
 
 from rlscheck.errors import UsageError
 from rlscheck.resolve.normalize import name_key
-from rlscheck.rules.labs import LabValue, parse_lab
+from rlscheck.resolve.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
 
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")

@@ -11,6 +11,7 @@ from operator import attrgetter, itemgetter
 from rlscheck import __version__
 from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
                                        EVIDENCE, NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
+from rlscheck.model import Input
 from rlscheck.resolve.names import Resolver
 
 SCHEMA_VERSION = 1
@@ -22,26 +23,6 @@ DEFAULT_ADVICE = {
     "withdrawal": "Tell the prescriber the symptoms followed stopping it; do not restart or stop medicines on your own.",
     "condition": "Mention the leg symptoms to the clinician who treats this condition.",
 }
-
-
-class Input:
-    """One thing the user gave. kind: medication, withdrawal, condition, substance, risk-factor.
-
-    source: where it was read (a FHIR resource); skipped: why it is not a current input
-    (e.g. a stopped request); codes: coded forms (ICD-10-CM, SNOMED CT) tried before the text;
-    parts: ingredient names tried when the text itself is not recognised.
-    """
-
-    __slots__ = ("kind", "text", "source", "skipped", "codes", "parts", "key", "order")
-
-    def __init__(self, kind, text, source="", skipped="", codes=(), parts=()):
-        self.kind, self.text, self.source, self.skipped = kind, text, source, skipped
-        self.codes, self.parts = tuple(codes), tuple(parts)
-        self.key = (kind, text, source, skipped, self.codes, self.parts)  # all that decides its contribution
-        self.order = _KIND_ORDER.get(kind, 5)  # where it comes in the assessment (conditions first)
-
-    def __repr__(self):
-        return f"Input({self.kind!r}, {self.text!r})"
 
 
 class Found:
@@ -730,5 +711,4 @@ def _contributors(count):
     return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
 
 
-_KIND_ORDER = {"condition": 0, "risk-factor": 1, "substance": 2, "medication": 3, "withdrawal": 4}
 _INPUT_ORDER = attrgetter("order")
