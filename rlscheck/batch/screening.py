@@ -14,7 +14,8 @@ import math
 import orjson
 
 from rlscheck.model import Input
-from rlscheck.rules.engine import assess, matched_evidence
+from rlscheck.document import matched_evidence
+from rlscheck.rules.engine import assess
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.resolve.labs import parse_lab, split_lab
 from rlscheck.resolve.names import Resolver

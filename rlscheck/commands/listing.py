@@ -57,7 +57,7 @@ def _emit_list(kb, key, title, records, columns, output_format, color, no_pager)
     from rlscheck.render import listing
 
     if output_format == "json":
-        from rlscheck.rules.engine import SCHEMA_VERSION
+        from rlscheck.document import SCHEMA_VERSION
         from rlscheck.render import jsonout
 
         sys.stdout.write(jsonout.render({"schema_version": SCHEMA_VERSION, "rlscheck_version": __version__,

@@ -5,16 +5,14 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 (a drug inherits its class's link unless its own relation says otherwise).
 """
 
-from functools import lru_cache
 from operator import attrgetter, itemgetter
 
-from rlscheck import __version__
+from rlscheck import document
 from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
-                                       EVIDENCE, NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
+                                       NOTE_RELATIONS, best_evidence, certainty_of, certainty_rank, evidence_words)
 from rlscheck.model import Input
 from rlscheck.resolve.names import Resolver
 
-SCHEMA_VERSION = 1
 FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
                 "substance": "substance", "risk-factor": "risk-factor", "lab-finding": "lab"}
 DEFAULT_ADVICE = {
@@ -544,64 +542,15 @@ class Assessment:
         return findings
 
     def document(self, labs_given, encode_finding=None):
-        """The assessment document. encode_finding(Found, certainty, source ids) may
-        stand in for building each finding's dict (a batch run passes pre-encoded JSON)."""
-        finished = self.finish(labs_given)
-        findings = [
-            encode_finding(found, certainty, source_ids) if encode_finding else dict(
-                found.template.fields, certainty=certainty, matched=list(found.matched),
-                references=self.kb.references(source_ids), **matched_evidence(found))
-            for found, certainty, source_ids, _ in finished]
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "rlscheck_version": __version__,
-            "summary": self.summary(len(findings), _counted_twice(finished)),
-            "findings": findings,
-            "isolated_reports": self.isolated,
-            "notes": self.notes,
-            "not_linked": self.not_linked,
-            "unrecognized": self.unrecognized,
-            "check_next": [self.check_next(check) for check in self.checks.values()],
-            "disclaimer": self.kb.disclaimer,
-        }
-
-    def summary(self, count, counted_twice=()):
-        """The headline. Never the primary-RLS reassurance when part of the input was not read;
-        isolated reports and inputs outside the knowledge base are said apart, so "nothing found"
-        is never claimed for what was not checked. An input behind several findings (a drug in two
-        linked classes) is named, so the count is not read as that many separate inputs."""
-        unread = self.unread() if self.unrecognized or self.notes else ()
-        if unread:
-            text = _incomplete(count, tuple(unread))
-        elif count:
-            text = _contributors(count)
-        elif any(note.get("relation") == "check" for note in self.notes):  # low haemoglobin, grey-zone ferritin
-            text = _FOLLOW_UP
-        else:
-            text = self.kb.primary_rls
-        for given, times in counted_twice:
-            text += f" {times} of them come from one input, '{given}', linked through more than one class or ingredient."
-        if self.isolated:
-            text += f" {len(self.isolated)} isolated report{'s' if len(self.isolated) != 1 else ''} shown apart" \
-                    " (unlikely to matter; not counted)."
-        uncovered = sum(1 for item in self.not_linked if item.get("covered") is False)
-        if uncovered:
-            text += f" {uncovered} input{'s are' if uncovered != 1 else ' is'} not in rlscheck's knowledge base" \
-                    " and could not be checked."
-        return text
+        """The assessment document (rlscheck.document.build). encode_finding(Found, certainty,
+        source ids) may stand in for building each finding's dict (a batch run passes its own)."""
+        return document.build(self, self.finish(labs_given), encode_finding)
 
     def unread(self):
         """Inputs not recognised, or only partly read, in input order."""
         texts = [item["input"] for item in self.unrecognized]
         texts += [note["input"] for note in self.notes if note.get("relation") == "unrecognized-part"]
         return list(dict.fromkeys(texts))
-
-    def check_next(self, check):
-        found = self.kb.memo.get(("check next", check["id"]))
-        if found is None:
-            found = self.kb.memo[("check next", check["id"])] = {
-                "id": check["id"], "text": check["text"], "references": self.kb.references(check.get("references", []))}
-        return found
 
     def _fire_checks(self, labs_given):
         rules = self.kb.memo.get("check rules")
@@ -665,50 +614,8 @@ def _not_covered_text(kind, what):
     return f"{what}: not in rlscheck's knowledge base, so its link to RLS was not checked."
 
 
-_FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
-              "RLS can be assumed: see what to check next.")
-
-
-@lru_cache(maxsize=256)
-def _incomplete(count, unread):
-    """Never the primary-RLS reassurance when part of the input was not read."""
-    names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
-    found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
-    return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
-            "recognised or only partly read; check the spelling or the suggestions.")
-
-
 def _unchecked_text(what):
     return f"{what}: no source in rlscheck's knowledge base covers it, so its link to RLS was not checked."
-
-
-_EVIDENCE_RANK = {words: rank for rank, words in enumerate(EVIDENCE.values())}
-
-
-def matched_evidence(found):
-    """A drug or class finding's evidence is that of what matched (each drug's own, or the
-    class link's for a class named as such), not the best of every member of the class."""
-    if not found.matched or any("evidence" not in m for m in found.matched):
-        return {}
-    words = {m["evidence"] for m in found.matched}
-    ranked = sorted(words, key=lambda w: _EVIDENCE_RANK.get(w, len(_EVIDENCE_RANK)))
-    return {"evidence": ranked[0], "evidence_detail": ", ".join(ranked)}
-
-
-def _counted_twice(finished):
-    """(input, number of findings) for each medication input behind more than one finding."""
-    if len(finished) < 2:
-        return []
-    counts = {}
-    for found, *_ in finished:
-        for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
-            counts[given] = counts.get(given, 0) + 1
-    return [(given, times) for given, times in counts.items() if times > 1]
-
-
-@lru_cache(maxsize=64)
-def _contributors(count):
-    return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
 
 
 _INPUT_ORDER = attrgetter("order")

@@ -1,0 +1,107 @@
+"""Findings and the rest of an assessment to the versioned JSON document (schema_version 1,
+`rlscheck/schemas/assess.schema.json`): the headline, each finding's fields, and the checks to
+do next."""
+
+from functools import lru_cache
+
+from rlscheck import __version__
+from rlscheck.knowledge.schema import EVIDENCE
+
+SCHEMA_VERSION = 1
+_FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
+              "RLS can be assumed: see what to check next.")
+
+
+def build(assessment, finished, encode_finding=None):
+    """The document of an assessment whose findings are `finished` ([(Found, certainty, source
+    ids, report order)], in report order)."""
+    kb = assessment.kb
+    findings = [
+        encode_finding(found, certainty, source_ids) if encode_finding else dict(
+            found.template.fields, certainty=certainty, matched=list(found.matched),
+            references=kb.references(source_ids), **matched_evidence(found))
+        for found, certainty, source_ids, _ in finished]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "rlscheck_version": __version__,
+        "summary": summary(assessment, len(findings), _counted_twice(finished)),
+        "findings": findings,
+        "isolated_reports": assessment.isolated,
+        "notes": assessment.notes,
+        "not_linked": assessment.not_linked,
+        "unrecognized": assessment.unrecognized,
+        "check_next": [check_next(kb, check) for check in assessment.checks.values()],
+        "disclaimer": kb.disclaimer,
+    }
+
+
+def summary(assessment, count, counted_twice=()):
+    """The headline. Never the primary-RLS reassurance when part of the input was not read;
+    isolated reports and inputs outside the knowledge base are said apart, so "nothing found"
+    is never claimed for what was not checked. An input behind several findings (a drug in two
+    linked classes) is named, so the count is not read as that many separate inputs."""
+    unread = assessment.unread() if assessment.unrecognized or assessment.notes else ()
+    if unread:
+        text = _incomplete(count, tuple(unread))
+    elif count:
+        text = _contributors(count)
+    elif any(note.get("relation") == "check" for note in assessment.notes):  # low haemoglobin, grey-zone ferritin
+        text = _FOLLOW_UP
+    else:
+        text = assessment.kb.primary_rls
+    for given, times in counted_twice:
+        text += f" {times} of them come from one input, '{given}', linked through more than one class or ingredient."
+    if assessment.isolated:
+        text += f" {len(assessment.isolated)} isolated report{'s' if len(assessment.isolated) != 1 else ''} shown apart" \
+                " (unlikely to matter; not counted)."
+    uncovered = sum(1 for item in assessment.not_linked if item.get("covered") is False)
+    if uncovered:
+        text += f" {uncovered} input{'s are' if uncovered != 1 else ' is'} not in rlscheck's knowledge base" \
+                " and could not be checked."
+    return text
+
+
+def check_next(kb, check):
+    found = kb.memo.get(("check next", check["id"]))
+    if found is None:
+        found = kb.memo[("check next", check["id"])] = {
+            "id": check["id"], "text": check["text"], "references": kb.references(check.get("references", []))}
+    return found
+
+
+_EVIDENCE_RANK = {words: rank for rank, words in enumerate(EVIDENCE.values())}
+
+
+def matched_evidence(found):
+    """A drug or class finding's evidence is that of what matched (each drug's own, or the
+    class link's for a class named as such), not the best of every member of the class."""
+    if not found.matched or any("evidence" not in m for m in found.matched):
+        return {}
+    words = {m["evidence"] for m in found.matched}
+    ranked = sorted(words, key=lambda w: _EVIDENCE_RANK.get(w, len(_EVIDENCE_RANK)))
+    return {"evidence": ranked[0], "evidence_detail": ", ".join(ranked)}
+
+
+def _counted_twice(finished):
+    """(input, number of findings) for each medication input behind more than one finding."""
+    if len(finished) < 2:
+        return []
+    counts = {}
+    for found, *_ in finished:
+        for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
+            counts[given] = counts.get(given, 0) + 1
+    return [(given, times) for given, times in counts.items() if times > 1]
+
+
+@lru_cache(maxsize=64)
+def _contributors(count):
+    return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
+
+
+@lru_cache(maxsize=256)
+def _incomplete(count, unread):
+    """Never the primary-RLS reassurance when part of the input was not read."""
+    names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+    found = _contributors(count) if count else "No known secondary cause among the inputs that were read."
+    return (f"{found} The check is incomplete: {names} {'was' if len(unread) == 1 else 'were'} not "
+            "recognised or only partly read; check the spelling or the suggestions.")
