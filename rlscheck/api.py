@@ -68,14 +68,15 @@ class Screener:
         self.kb = kb if kb is not None else load_knowledge_base()
         self._sharing = Sharing(self.kb)
 
-    def assess(self, record: Mapping[str, Any]) -> Document:
+    def assess(self, record: Mapping[str, Any], *, fhir_extract: Any = None) -> Document:
         """The document for one record, with `disclaimer`, and `id` when the record has one.
+        `fhir_extract` adds what `rlscheck.inputs.fhir.read_files` read from FHIR files.
         Raises RecordError when the record cannot be read."""
         if not isinstance(record, Mapping):
             raise RecordError("a record must be a mapping (JSON object)")
-        data = dict(record)
+        data = {key: value for key, value in record.items() if value not in (None, [], ())}
         record_id = data.pop("id", None)
-        document: Document = self._sharing.document(data)
+        document: Document = self._sharing.document(data, fhir_extract)
         if record_id is not None:
             document = {"id": record_id, **document}
         return document

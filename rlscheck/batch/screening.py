@@ -185,24 +185,15 @@ def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
                 continue  # a null in a list is absent too
             if not isinstance(value, str):
                 raise RecordError(f"{field!r} must be a list of text")
-            inputs.append(make_input(kind, value))
-    if data.get("fhir") is not None:
-        inputs += _fhir_inputs(data["fhir"])
+            if kind in ("medication", "withdrawal") and ("," in value or ";" in value):
+                from rlscheck.resolve.medline import split_list  # 'Zoloft, metformin': two medicines
+
+                inputs += [make_input(kind, item) for item in split_list(value)]
+            else:
+                inputs.append(make_input(kind, value))
     labs = _record_labs(kb, data["labs"], parse) if data.get("labs") is not None else []
     trimester = _record_trimester(data["trimester"]) if "trimester" in data else 0
     return inputs, labs, trimester
-
-
-def _fhir_inputs(given):
-    from rlscheck.inputs import fhir
-
-    inputs = []
-    for document in given if isinstance(given, list) else [given]:
-        try:
-            inputs += fhir.inputs_from(document, "'fhir'")
-        except UsageError as error:
-            raise RecordError(str(error)) from None
-    return inputs
 
 
 def _record_labs(kb, given, parse):
@@ -298,38 +289,50 @@ class Screener:
             found.encoded = encoded
         return encoded
 
-    def document(self, data):
-        """The whole document (with disclaimer) for a record's data without `id`; RecordError
-        when it cannot be read."""
-        inputs, labs, trimester = record_inputs(self.kb, data, self._parse_lab, self._input)
-        return assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions)
+    def document(self, data, extract=None):
+        """The whole document (with disclaimer) for a record's data without `id`: the batch
+        shape, whose "fhir" holds parsed FHIR resources or Bundles, or itself a FHIR resource or
+        Bundle. `extract` adds what was already read from FHIR files (`assess --fhir`).
+        RecordError when it cannot be read."""
+        return self._document(data, "record", None, extract)
+
+    def _document(self, data, label, encode, extract=None):
+        if "resourceType" in data:  # a FHIR Bundle on one line, or one patient of a Bulk Data export
+            inputs, labs, trimester, extract = [], [], 0, self._read_fhir([data], label)
+        else:
+            inputs, labs, trimester = record_inputs(self.kb, data, self._parse_lab, self._input)
+            if data.get("fhir") is not None:
+                given = data["fhir"] if isinstance(data["fhir"], list) else [data["fhir"]]
+                extract = self._read_fhir(given, "'fhir'", extract)
+        other_inputs = bool(inputs or labs or trimester)
+        if extract is not None:
+            inputs, labs = inputs + extract.inputs, labs + extract.labs
+        document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions, encode)
+        if extract is not None:
+            from rlscheck.inputs import fhir
+
+            fhir.annotate(document, extract, other_inputs)
+        return document
+
+    def _read_fhir(self, documents, label, into=None):
+        from rlscheck.inputs import fhir
+
+        documents = [dict(document, entry=[{"resource": orjson.loads(raw)} for raw in document["ndjson lines"]])
+                     if isinstance(document, dict) and "ndjson lines" in document else document  # see bulk.py
+                     for document in documents]
+        try:
+            return fhir.extract(self.kb, [(document, label) for document in documents], into)
+        except UsageError as error:
+            raise RecordError(str(error)) from None
 
     def _body(self, record):
         """(document without disclaimer, or {"error": ...}; had findings; was an error)."""
         encode = self._encode_finding if self.output_format == "jsonl" else None
-        if "resourceType" in record.data:  # a FHIR Bundle on one line, or one patient of a Bulk Data export
-            return self._fhir_body(record, encode)
+        label = f"line {record.line}" if record.record_id is None else f"record {record.record_id}"
         try:
-            inputs, labs, trimester = record_inputs(self.kb, record.data, self._parse_lab, self._input)
+            document = self._document(record.data, label, encode)
         except RecordError as error:
             return {"error": str(error)}, False, True
-        document = assess(self.kb, inputs, labs, trimester, self.resolver, self.contributions, encode)
-        del document["disclaimer"]
-        return document, bool(document["findings"]), False
-
-    def _fhir_body(self, record, encode):
-        from rlscheck.inputs import fhir
-
-        label = f"line {record.line}" if record.record_id is None else f"record {record.record_id}"
-        data = record.data
-        if "ndjson lines" in data:  # one patient of a Bulk Data export, as read (see bulk.py)
-            data = dict(data, entry=[{"resource": orjson.loads(raw)} for raw in data.pop("ndjson lines")])
-        try:
-            extract = fhir.extract(self.kb, [(data, label)])
-        except UsageError as error:
-            return {"error": str(error)}, False, True
-        document = assess(self.kb, extract.inputs, extract.labs, 0, self.resolver, self.contributions, encode)
-        fhir.annotate(document, extract, False)
         del document["disclaimer"]
         return document, bool(document["findings"]), False
 

@@ -7,8 +7,6 @@ import click
 from rlscheck.commands.options import (CONTEXT, Command, FileName, LabName, NameType, color_option, format_option,
                                       kb_option, load_kb)
 
-ASSESS_KINDS = {"med": "medication", "condition": "condition", "substance": "substance",
-                "withdrawal": "withdrawal", "risk": "risk-factor"}
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
@@ -53,51 +51,31 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
 
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
     """
-    from rlscheck.model import Input
-    from rlscheck.rules.engine import assess as run_assess
-    from rlscheck.textsafe import clean_input
+    from rlscheck.errors import RecordError, UsageError
 
     if meds_files:
         meds = tuple(meds) + tuple(_read_meds_files(meds_files))
-    if any("," in value or ";" in value for value in meds + withdrawals):
-        from rlscheck.resolve.medline import split_list
-
-        meds = [item for value in meds for item in split_list(value)]
-        withdrawals = [item for value in withdrawals for item in split_list(value)]
-    inputs = []
-    for option, values in (("med", meds), ("condition", conditions), ("substance", substances),
-                           ("withdrawal", withdrawals), ("risk", risks)):
-        inputs += [Input(ASSESS_KINDS[option], clean_input(value)) for value in values]
-    kb = load_kb(kb_files)
-    if not (meds or conditions or substances or withdrawals or risks or labs or fhir_files
-            or trimester):
-        from rlscheck.errors import UsageError
-
+    if not (meds or conditions or substances or withdrawals or risks or labs or fhir_files or trimester):
         raise UsageError("nothing to assess: give at least one --med, --condition, --substance, --withdrawal, "
                          "--risk, --lab, --meds-file or --fhir (see rlscheck assess --help)")
-    parsed_labs = []
-    if labs:
-        from rlscheck.resolve.labs import parse_lab
-
-        parsed_labs = [parse_lab(kb, clean_input(lab)) for lab in labs]
-    given = bool(inputs or parsed_labs)
+    record = {"meds": list(meds), "conditions": list(conditions), "substances": list(substances),
+              "withdrawal": list(withdrawals), "risks": list(risks), "labs": list(labs), "trimester": trimester}
+    kb = load_kb(kb_files)
     extract = None
     if fhir_files:
         from rlscheck.inputs import fhir
 
         extract = fhir.read_files(kb, fhir_files)
-        inputs += extract.inputs
-        parsed_labs += extract.labs
-    document = run_assess(kb, inputs, parsed_labs, trimester or 0)
-    if extract is not None:
-        fhir.annotate(document, extract, given or bool(trimester))
-        if strict and extract.empty_reason:
-            from rlscheck.errors import UsageError
+    from rlscheck.api import Screener
 
-            raise UsageError(f"--strict: {extract.empty_reason}")
+    try:
+        document = Screener(kb).assess(record, fhir_extract=extract)
+    except RecordError as error:
+        raise UsageError(str(error)) from None
+    if strict and extract is not None and extract.empty_reason:
+        raise UsageError(f"--strict: {extract.empty_reason}")
     partly = [note for note in document["notes"] if note.get("relation") == "unrecognized-part"]
     if strict and (document["unrecognized"] or partly):
-        from rlscheck.errors import UsageError
         from rlscheck.textsafe import safe
 
         names = [safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)"

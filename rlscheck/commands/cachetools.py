@@ -7,7 +7,7 @@ from rlscheck.commands.options import CONTEXT, Group, kb_option
 
 @click.group(cls=Group, context_settings=CONTEXT)
 def cache():
-    """The cache store: the compiled knowledge base and the vocabulary indexes."""
+    """Build the cache store's indexes now (otherwise built on first use)."""
 
 
 @cache.command("build", context_settings=CONTEXT, short_help="Build every index now.")
