@@ -8,6 +8,7 @@ from rlscheck import __version__
 from rlscheck.knowledge.schema import EVIDENCE
 
 SCHEMA_VERSION = 1
+_NOTHING_GIVEN = "Nothing to assess: the record holds no medication, condition, habit, risk factor or lab result."
 _FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
               "RLS can be assumed: see what to check next.")
 
@@ -47,6 +48,10 @@ def summary(assessment, count, counted_twice=()):
         text = _contributors(count)
     elif any(note.get("relation") == "check" for note in assessment.notes):  # low haemoglobin, grey-zone ferritin
         text = _FOLLOW_UP
+    elif not (assessment.notes or assessment.not_linked or assessment.isolated):
+        text = _NOTHING_GIVEN
+    elif any(item.get("covered") is False for item in assessment.not_linked):
+        text = "No known secondary cause among the inputs that could be checked."
     else:
         text = assessment.kb.primary_rls
     for given, times in counted_twice:

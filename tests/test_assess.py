@@ -53,10 +53,20 @@ def test_json_matches_schema_and_keeps_every_input(args):
 
 
 def test_nothing_found_says_primary_rls_is_most_common():
-    document = assess_json("-m", "metformin")
+    document = assess_json("-c", "COPD")  # covered: its sources show no link
     assert document["findings"] == []
     assert "Primary (idiopathic) RLS" in document["summary"]
-    assert document["not_linked"][0]["resolved"] == "metformin"
+    unchecked = assess_json("-m", "metformin")  # outside the knowledge base: never the reassurance
+    assert "Primary" not in unchecked["summary"] and "could not be checked" in unchecked["summary"]
+    assert unchecked["not_linked"][0]["resolved"] == "metformin"
+
+
+def test_an_empty_record_is_nothing_to_assess_not_reassurance():
+    import rlscheck as api
+
+    for record in ({}, {"id": "x"}, {"meds": []}):
+        summary = api.assess_record(record)["summary"]
+        assert summary.startswith("Nothing to assess") and "Primary" not in summary
 
 
 def test_misspelling_is_never_corrected():

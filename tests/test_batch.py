@@ -287,3 +287,26 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     started.send_signal(signal.SIGKILL)
     started.wait(timeout=10)
     assert _processes_reading(source) == b""
+
+
+def test_a_record_carrying_fhir_in_a_jsonl_file_is_read_as_a_record(tmp_path):
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
+        "medicationCodeableConcept": {"text": "Reglan"}}}]}
+    source = tmp_path / "people.jsonl"
+    source.write_text(json.dumps({"id": "k", "meds": ["Zoloft"], "fhir": bundle}) + "\n")
+    for args in ((source,), ("-",)):
+        result = rlscheck("batch", *args, input=source.read_text() if args == ("-",) else None)
+        (line,) = [json.loads(text) for text in result.stdout.splitlines()]
+        assert result.exit_code == 0 and line["id"] == "k"
+        assert {"drug.antidepressant", "drug.dopamine-blocking-antiemetic"} <= {f["id"] for f in line["findings"]}
+
+
+def test_a_semicolon_csv_keeps_decimal_commas_in_labs(tmp_path):
+    source = tmp_path / "export.csv"
+    source.write_text("id;meds;labs\na;Zoloft;ferritin=8,5, tsat=12\n")
+    result = rlscheck("batch", source)
+    (line,) = [json.loads(text) for text in result.stdout.splitlines()]
+    assert result.exit_code == 0 and "error" not in line
+    (iron,) = [f for f in line["findings"] if f["kind"] == "lab"]
+    assert any(m["value"] == 8.5 for m in iron["matched"])

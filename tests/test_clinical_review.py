@@ -228,9 +228,9 @@ def test_known_no_link_is_covered_and_said_differently():
     assert items["COPD"]["covered"] is True and items["fibromyalgia"]["covered"] is False
     assert "1 input is not in rlscheck's knowledge base" in document["summary"]
     table = rlscheck("assess", "-c", "COPD", "-c", "fibromyalgia").stdout
-    assert "Not linked to RLS" in table and "Not in rlscheck's knowledge base" in table
+    assert "Not linked to RLS" in table and "Not checked: no source in rlscheck's knowledge base" in table
     markdown = rlscheck("assess", "-c", "fibromyalgia", "--format", "markdown").stdout
-    assert "## Not in rlscheck's knowledge base (not checked)" in markdown
+    assert "## Not checked: no source in rlscheck's knowledge base covers it" in markdown
 
 
 # -- 7. evidence levels -------------------------------------------------------------------------

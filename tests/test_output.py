@@ -179,7 +179,7 @@ def test_inputs_not_covered_by_the_knowledge_base_are_named_apart():
     table.render(document, console)
     screen = console.export_text()
     assert "Not linked to RLS: examplamine" in screen
-    assert "Not in rlscheck's knowledge base (not checked): examplumab" in screen
+    assert "Not checked: no source in rlscheck's knowledge base covers it: examplumab" in screen
 
 
 @pytest.mark.parametrize("output_format", ["table", "json", "markdown"])

@@ -149,11 +149,23 @@ def read_csv(stream, warn=None):
                 continue
             if name in LIST_FIELDS or name == "labs":
                 separator = list_delimiter if list_delimiter in cell and ";" not in cell else ";"
-                data[name] = [part for part in cell.split(separator) if part.strip()]
+                data[name] = _cell_values(cell, separator)
             elif cell.strip():
                 data[name] = cell.strip()
         data.pop("id", None)
         yield Record(reader.line_num, data, record_id=record_id)
+
+
+def _cell_values(cell, separator):
+    """The values of a CSV cell. A piece that is only digits after a ',' separator is the rest of
+    a decimal comma ('ferritin=8,5' in a ';'-delimited export), not a value of its own."""
+    values = []
+    for part in cell.split(separator):
+        if separator == "," and values and part.strip()[:1].isdigit() and part.strip().replace(" ", "").isdigit():
+            values[-1] += "," + part
+        elif part.strip():
+            values.append(part)
+    return values
 
 
 def _plain_id(value):

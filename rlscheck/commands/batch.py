@@ -238,6 +238,8 @@ def _sniff(source, stream):
     anything else is read as JSON lines (each bad line an error line)."""
     if source.lower().endswith((".csv", ".tsv")):
         return "csv"
+    if source.lower().endswith(".jsonl"):
+        return "jsonl"
     try:
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
@@ -263,7 +265,7 @@ def _sniff(source, stream):
                 kind = orjson.loads(first).get("resourceType")
             except (ValueError, AttributeError):
                 return "jsonl"
-            return "jsonl" if kind == "Bundle" else "ndjson"
+            return "jsonl" if kind in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
         return "jsonl"
     return "csv" if _csv_header(first) else "jsonl"
 

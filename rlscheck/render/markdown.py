@@ -66,7 +66,7 @@ def render(document) -> str:
                 for n in document["isolated_reports"]] + [""]
     if document["notes"]:
         out += ["## Notes", ""] + [f"- **{md(n['input'])}**: {md(n['text'])}" for n in document["notes"]] + [""]
-    for covered, heading in ((True, "Not linked to RLS"), (False, "Not in rlscheck's knowledge base (not checked)")):
+    for covered, heading in ((True, "Not linked to RLS"), (False, "Not checked: no source in rlscheck's knowledge base covers it")):
         group = [n for n in document["not_linked"] if n.get("covered", True) is covered]
         if group:
             out += [f"## {heading}", ""]

@@ -113,7 +113,7 @@ def _inputs_left(console, document, details=False):
         ("Skipped, not assessed", [note["input"] for note in document["notes"]
                                    if note.get("relation") == "skipped" and not details]),
         ("Not linked to RLS", [_named(item) for item in not_linked if item.get("covered", True)]),
-        ("Not in rlscheck's knowledge base (not checked)",
+        ("Not checked: no source in rlscheck's knowledge base covers it",
          [_named(item) for item in not_linked if not item.get("covered", True)]),
         ("Not recognised (nothing was guessed)", [_unrecognized(item) for item in document["unrecognized"]]),
     ]
