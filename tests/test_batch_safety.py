@@ -218,9 +218,9 @@ def test_over_long_line_then_records(tmp_path, fmt):
     b"z" * 200, b'{"id": "' + b"q" * 150 + b'"}', b"\x00\xff\x80", b"\r"])), max_size=12),
     st.booleans())
 def test_any_byte_stream_gives_one_whole_line_per_line(monkeypatch, pieces, final_newline):
-    from rlscheck.batch import screening as batch
+    from rlscheck.inputs import records as readers
 
-    monkeypatch.setattr(batch, "MAX_LINE", 100)  # so that over-long lines are common
+    monkeypatch.setattr(readers, "MAX_LINE", 100)  # so that over-long lines are common
     data = b"\n".join(pieces) + (b"\n" if final_newline and pieces else b"")
     result = rlscheck("batch", "-", "--jobs", "1", input=data)
     lines = whole_lines(result.stdout.encode("utf-8") if isinstance(result.stdout, str) else result.stdout)

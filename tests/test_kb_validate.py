@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import rlscheck, rlscheck_process
+from conftest import rlscheck
 from rlscheck.knowledge.store import shipped_path
 from rlscheck.knowledge.validate import check_files
 

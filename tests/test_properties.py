@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import rlscheck as rlscheck_api
 from rlscheck import textsafe
 from rlscheck.batch import screening as batch
+from rlscheck.inputs import records as readers
 from rlscheck.inputs import fhir
 from rlscheck.model import Input
 from rlscheck.rules.engine import assess
@@ -97,7 +98,7 @@ def test_yaml_loader_on_yamlish_text(text):
 @given(st.lists(st.binary(max_size=80) | json_values.map(lambda v: json.dumps(v).encode()), max_size=8))
 def test_batch_reader_keeps_every_non_empty_line(kb, lines):
     raw = b"\n".join(line.replace(b"\n", b" ").replace(b"\r", b" ") for line in lines)
-    records = list(batch.read_jsonl(io.BytesIO(raw)))
+    records = list(readers.read_jsonl(io.BytesIO(raw)))
     non_empty = [line for line in raw.split(b"\n") if line.strip()]
     screener = batch.Screener(kb)
     out = [screener.line(record) for record in records]
@@ -171,10 +172,10 @@ def test_batch_lines_equal_assess_documents(kb, people):
     """Batch shares each input's contribution between records; no record may see another's."""
     screener = SCREENER.setdefault("shared", batch.Screener(kb))  # shared across examples on purpose
     for number, person in enumerate(people, start=1):
-        inputs, labs, trimester = batch.record_inputs(kb, dict(person))
+        inputs, labs, trimester = readers.record_inputs(kb, dict(person))
         expected = assess(kb, inputs, labs, trimester)
         expected.pop("disclaimer")
-        parts, had_findings, was_error = screener.line(batch.Record(number, dict(person), "", f"p{number}"))
+        parts, had_findings, was_error = screener.line(readers.Record(number, dict(person), "", f"p{number}"))
         line = json.loads(b"".join(parts))
         assert (line.pop("id"), line.pop("line")) == (f"p{number}", number)
         assert line == json.loads(json.dumps(expected)) and had_findings == bool(expected["findings"])

@@ -17,6 +17,7 @@ pd = pytest.importorskip("pandas")
 np = pytest.importorskip("numpy")
 
 from rlscheck.batch import screening as batch  # noqa: E402
+from rlscheck.inputs import records as readers  # noqa: E402
 from rlscheck.render import findings_table  # noqa: E402
 from rlscheck.spark import meta, screen_partition  # noqa: E402
 
@@ -38,7 +39,7 @@ def jsonl_documents(records):
     screener = _reference[0]
     out = []
     raw = [json.dumps(record).encode() for record in records]
-    for record in batch.read_jsonl(raw):
+    for record in readers.read_jsonl(raw):
         (head, members), _, _ = screener.line(record)
         out.append(LINE.sub(b"", bytes(head) + bytes(members)).decode().rstrip("\n"))
     return out

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 
-from rlscheck.batch import screening as batch
+from rlscheck.inputs import records as readers
 from rlscheck.batch import pipeline
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
@@ -36,7 +36,7 @@ def open_input(source, fmt, kb, index_date=None, omop_schema=None, id_column=Non
         return pipeline.record_blocks(reader.records()), reader.people, []
     stream = sys.stdin.buffer if source == "-" else _open(source)
     if fmt == "csv":
-        records = batch.read_csv(stream)
+        records = readers.read_csv(stream)
         first = next(records, None)  # a header problem fails here
         return pipeline.record_blocks(itertools.chain([first] if first else [], records)), None, []
     return pipeline.jsonl_blocks(stream), None, []

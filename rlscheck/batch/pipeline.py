@@ -13,6 +13,7 @@ import signal
 import stat
 
 from rlscheck.batch import screening as batch
+from rlscheck.inputs import records as readers
 
 BLOCK = 500  # records: a block's results are a few MB
 HELD = 2  # screened blocks a worker may hold while an earlier block is still being screened
@@ -45,7 +46,7 @@ def lines(stream, most=None):
     `most` bytes is given as its first `most + 1` bytes (too long to be read as a record) and
     the rest of it, up to the next newline, is skipped unread. Memory stays bounded whatever
     the input (`/dev/zero`)."""
-    most = batch.MAX_LINE if most is None else most
+    most = readers.MAX_LINE if most is None else most
     while True:
         raw = stream.readline(most + 1)
         if not raw:
@@ -69,7 +70,7 @@ def jsonl_blocks(stream, size=BLOCK, most_bytes=BLOCK_BYTES):
     for raw in lines(stream):
         block.append(raw)
         held += len(raw)
-        if len(block) == size or held >= most_bytes or len(raw) > batch.MAX_LINE:
+        if len(block) == size or held >= most_bytes or len(raw) > readers.MAX_LINE:
             yield number, block
             number, block, held = number + len(block), [], 0
     if block:
@@ -279,7 +280,7 @@ def _check_parent(parent):
 
 def _screen(screener, block):
     start, payload = block
-    records = payload if start is None else batch.read_jsonl(payload, start)
+    records = payload if start is None else readers.read_jsonl(payload, start)
     pieces, total, found, errors = [], 0, 0, 0
     for record in records:
         (head, members), had_findings, was_error = screener.line(record)

@@ -72,7 +72,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     (with -o the file is replaced only when the run succeeds), 130/143 interrupted.
     """
     from rlscheck.batch import pipeline
-    from rlscheck.batch import screening as batching
+    from rlscheck.inputs import records as readers
     from rlscheck.errors import OutputError, UsageError
     from rlscheck.textsafe import safe
 
@@ -114,7 +114,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
                              "write the results elsewhere")
         records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
-            records = batching.read_csv(pipeline.lines(stream), warn)
+            records = readers.read_csv(pipeline.lines(stream), warn)
         elif fmt == "ndjson":
             from rlscheck.inputs import bulk
 
@@ -272,7 +272,7 @@ def _sniff(source, stream):
 
 def _csv_header(line):
     """Whether a first line names at least one batch column (id, meds, ...), as a CSV header does."""
-    from rlscheck.batch.screening import FIELD_SET, sniff_delimiter
+    from rlscheck.inputs.records import FIELD_SET, sniff_delimiter
 
     text = line.decode("utf-8", "replace").strip().lstrip("\ufeff")
     return any(cell.strip().strip('"').lower() in FIELD_SET for cell in text.split(sniff_delimiter(text)))

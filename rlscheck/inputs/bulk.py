@@ -14,7 +14,7 @@ import tempfile
 
 import orjson
 
-from rlscheck.batch.screening import Record
+from rlscheck.inputs.records import Record
 from rlscheck.textsafe import safe
 
 NDJSON = "ndjson lines"  # key of a record's raw resource lines (not a FHIR field)

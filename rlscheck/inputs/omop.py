@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 import os
 
-from rlscheck.batch.screening import Record
+from rlscheck.inputs.records import Record
 from rlscheck.errors import UsageError
 from rlscheck.inputs import duckdb_module
 from rlscheck.textsafe import safe

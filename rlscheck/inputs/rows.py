@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from rlscheck.batch.screening import FIELDS, LIST_FIELDS, Record
+from rlscheck.inputs.records import FIELDS, LIST_FIELDS, Record
 
 ID_COLUMNS = ("id", "person_id")
 RECORD_COLUMNS = tuple(name for name in FIELDS if name != "id")

@@ -1,0 +1,230 @@
+"""Batch records: JSONL and CSV as people export them, read into records, and a record's fields
+into inputs, lab values and a trimester. A record that cannot be read becomes an error record;
+nothing is skipped."""
+
+import csv
+import itertools
+import json
+import math
+
+import orjson
+
+from rlscheck.errors import RecordError, UsageError
+from rlscheck.model import Input
+from rlscheck.resolve.labs import parse_lab, split_lab
+from rlscheck.textsafe import clean_input, safe
+
+LIST_FIELDS = {"meds": "medication", "conditions": "condition", "substances": "substance",
+               "withdrawal": "withdrawal", "risks": "risk-factor"}
+FIELDS = ("id", *LIST_FIELDS, "labs", "trimester", "fhir")
+FIELD_SET = frozenset(FIELDS)
+MAX_LINE = 1024 * 1024
+MAX_VALUES = 10_000
+
+
+class Record:
+    """One input line: its number, and its data without `id`, or why it could not be read."""
+
+    __slots__ = ("line", "data", "error", "record_id")
+
+    def __init__(self, line, data=None, error="", record_id=None):
+        self.line, self.data, self.error, self.record_id = line, data, error, record_id
+
+
+def _decode(raw):
+    """Lines may mix encodings: UTF-8 (with or without BOM) first, Latin-1 as the fallback."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _with_id(number, data):
+    """The record, its `id` taken out of the data (the rest decides the result)."""
+    if not isinstance(data, dict):
+        return Record(number, error=f"a record must be a JSON object, not {type(data).__name__}")
+    record_id = data.pop("id", None)
+    if not _plain_id(record_id):
+        return Record(number, error="'id' must be text or a number")
+    return Record(number, data, "", record_id)
+
+
+def _finite_or_text(text):
+    """A JSON number too large for a float (1e400), like NaN or Infinity, stays the text it
+    was: an id keeps what was written, and a value elsewhere is refused by its own check."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+def read_jsonl(lines, start=1):
+    """Records from raw lines (bytes), numbered from `start`."""
+    for number, raw in enumerate(lines, start=start):
+        if len(raw) > MAX_LINE:
+            yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
+            continue
+        try:
+            data = orjson.loads(raw)
+        except ValueError:
+            pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
+        else:
+            yield _with_id(number, data)
+            continue
+        if not raw.strip():  # blank: only ASCII whitespace
+            continue
+        try:
+            data = json.loads(_decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str)
+        except (ValueError, RecursionError) as error:
+            yield Record(number, error=f"invalid JSON: {safe(error)}")
+            continue
+        yield _with_id(number, data)
+
+
+def sniff_delimiter(header_line):
+    """',' ';' or tab: whichever separates the header line's names (',' on a tie)."""
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda delimiter: (counts[delimiter], delimiter == ","))
+    return best if counts[best] else ","
+
+
+def read_csv(stream, warn=None):
+    """Records from CSV as people export it: headers in any case, extra columns ignored
+    (said once through warn), ',' ';' or tab delimiters, short rows padded (they keep their id)."""
+    lines = (_decode(raw) for raw in stream)
+    first = next(lines, None)
+    if first is None:
+        return
+    delimiter = sniff_delimiter(first)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as error:
+        raise UsageError(f"cannot read the CSV header: {safe(error)}") from None
+    header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
+    known = [name for name in header if name in FIELD_SET]
+    unknown = [name for name in header if name not in FIELD_SET]
+    if not [name for name in known if name != "id"]:
+        names = ", ".join(f"'{safe(name)}'" for name in unknown)
+        raise UsageError(f"no CSV column to read (unknown: {names or 'none'}); columns are: {', '.join(FIELDS)}")
+    if unknown and warn:
+        warn(f"CSV column(s) ignored: {', '.join(safe(name) for name in unknown)}; columns are: {', '.join(FIELDS)}")
+    id_at = header.index("id") if "id" in header else None
+    list_delimiter = "," if delimiter == ";" else ";"
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Record(reader.line_num, error=f"unreadable CSV row: {safe(error)}")
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        record_id = row[id_at].strip() or None if id_at is not None and id_at < len(row) else None
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+            yield Record(reader.line_num, error=f"row has {len(row)} cells; the header has {len(header)}",
+                         record_id=record_id)
+            continue
+        row += [""] * (len(header) - len(row))
+        data = {}
+        for name, cell in zip(header, row):
+            if name not in FIELD_SET:
+                continue
+            if name in LIST_FIELDS or name == "labs":
+                separator = list_delimiter if list_delimiter in cell and ";" not in cell else ";"
+                data[name] = _cell_values(cell, separator)
+            elif cell.strip():
+                data[name] = cell.strip()
+        data.pop("id", None)
+        yield Record(reader.line_num, data, record_id=record_id)
+
+
+def _cell_values(cell, separator):
+    """The values of a CSV cell. A piece that is only digits after a ',' separator is the rest of
+    a decimal comma ('ferritin=8,5' in a ';'-delimited export), not a value of its own."""
+    values = []
+    for part in cell.split(separator):
+        if separator == "," and values and part.strip()[:1].isdigit() and part.strip().replace(" ", "").isdigit():
+            values[-1] += "," + part
+        elif part.strip():
+            values.append(part)
+    return values
+
+
+def _plain_id(value):
+    return value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def plain_input(kind, value):
+    return Input(kind, clean_input(value))
+
+
+def record_inputs(kb, data, parse=parse_lab, make_input=plain_input):
+    """(inputs, labs, trimester) of one record, or RecordError naming what is wrong."""
+    if not FIELD_SET.issuperset(data):
+        names = ", ".join(f"'{safe(key)}'" for key in data if key not in FIELD_SET)
+        raise RecordError(f"unknown field(s) {names}; fields are: {', '.join(FIELDS)}")
+    inputs = []
+    for field, values in data.items():
+        kind = LIST_FIELDS.get(field)
+        if kind is None or values is None:
+            continue  # labs and trimester: below; null means absent
+        if isinstance(values, str):
+            values = (values,)
+        elif not isinstance(values, list):
+            raise RecordError(f"{field!r} must be a list of text")
+        elif len(values) > MAX_VALUES:
+            raise RecordError(f"{field!r} has more than {MAX_VALUES} values")
+        for value in values:
+            if value is None:
+                continue  # a null in a list is absent too
+            if not isinstance(value, str):
+                raise RecordError(f"{field!r} must be a list of text")
+            if kind in ("medication", "withdrawal") and ("," in value or ";" in value):
+                from rlscheck.resolve.medline import split_list  # 'Zoloft, metformin': two medicines
+
+                inputs += [make_input(kind, item) for item in split_list(value)]
+            else:
+                inputs.append(make_input(kind, value))
+    labs = _record_labs(kb, data["labs"], parse) if data.get("labs") is not None else []
+    trimester = _record_trimester(data["trimester"]) if "trimester" in data else 0
+    return inputs, labs, trimester
+
+
+def _record_labs(kb, given, parse):
+    labs = []
+    try:
+        if isinstance(given, dict):
+            for name, value in given.items():
+                if value is None:
+                    continue  # a lab given as null was not measured
+                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                    raise RecordError(f"lab '{safe(name)}' must be a number or text like '15%'")
+                labs.append(parse(kb, f"{name}={value}", str(name), str(value)))
+        elif isinstance(given, list) and all(v is None or isinstance(v, str) for v in given):
+            for item in given:
+                if item is None:
+                    continue
+                name, value = split_lab(item)
+                labs.append(parse(kb, item, name, value))
+        else:
+            raise RecordError("'labs' must be an object like {\"ferritin\": 40} or a list like [\"ferritin=40\"]")
+    except UsageError as error:
+        raise RecordError(str(error)) from None
+    return labs
+
+
+def _record_trimester(given):
+    """1-3; null or an empty CSV cell is absent. 0 is refused, as the CLI refuses --trimester 0."""
+    if given in ("", None):
+        return 0
+    if isinstance(given, bool) or isinstance(given, float) and not given.is_integer():
+        raise RecordError("'trimester' must be 1, 2 or 3")
+    try:
+        trimester = int(given)
+    except (TypeError, ValueError):
+        raise RecordError("'trimester' must be 1, 2 or 3") from None
+    if trimester not in (1, 2, 3):
+        raise RecordError("'trimester' must be 1, 2 or 3")
+    return trimester
