@@ -67,7 +67,7 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
         out = _binary_stdout()
         try:
             out.write(header)
-            return pipeline.run(kb, blocks, out, jobs, progress, screener)
+            return pipeline.run(kb, blocks, out, jobs, progress, screener=screener)
         finally:
             out.flush()
     with _Replacing(output) as target:
@@ -76,7 +76,7 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
             rows_path = target.sibling(".rows.jsonl")
         with open(rows_path, "wb") as out:
             out.write(header)
-            counts = pipeline.run(kb, blocks, out, jobs, progress, screener)
+            counts = pipeline.run(kb, blocks, out, jobs, progress, screener=screener)
         if output_format == "findings-parquet":
             from rlscheck.inputs import duckdb_module
 

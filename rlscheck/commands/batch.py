@@ -52,10 +52,10 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
     resource a line; resources are grouped by patient into one result each.
 
-    Parquet (a file, a folder or a glob; columns named as the JSONL fields) and OMOP CDM
-    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); their results
-    are keyed by id. --output-format findings-csv or findings-parquet writes one row per
-    person, finding and matched input instead of whole documents.
+    Parquet (a file, folder or glob; columns named as the JSONL fields) and OMOP CDM
+    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); results
+    are keyed by id. The findings table (findings-csv, findings-parquet) has one row
+    per person, finding and matched input instead of whole documents.
 
     Results are in input order whatever the number of jobs.
 
@@ -64,8 +64,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
       rlscheck batch export/ --output-format csv -o screening.csv
-      rlscheck batch lake/cohort/ --output-format findings-parquet -o findings.parquet
-      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 --output-format findings-csv
+      rlscheck batch lake/cohort/ -o findings.parquet
+      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 -o findings.csv
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line),
     2 unreadable input or input and output the same file, 5 the results could not be written
