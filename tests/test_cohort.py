@@ -213,6 +213,50 @@ def test_a_run_failing_midway_leaves_the_earlier_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_parquet_input_writes_the_csv_output_format(tmp_path):
+    jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(200))
+    parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")
+    from_jsonl = list(csv.DictReader(io.StringIO(run_ok(jsonl, "--output-format", "csv", expect=4).stdout.decode())))
+    from_parquet = run_ok(parquet, "--output-format", "csv", expect=4).stdout.decode()
+    assert from_parquet.startswith("id,line,finding_id,")
+    rows = list(csv.DictReader(io.StringIO(from_parquet)))
+    assert [dict(row, line="") for row in from_jsonl] == rows  # keyed by id: Parquet rows have no lines
+
+
+def test_cohort_runs_refuse_to_write_over_their_input(tmp_path):
+    jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(20))
+    parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")
+    before = jsonl.read_bytes(), parquet.read_bytes()
+    for source in (jsonl, parquet):
+        result = rlscheck_process("batch", source, "--output-format", "findings-csv", "-o", source)
+        assert result.exit_code == 2 and b"input and output are the same file" in result.stderr
+    link = tmp_path / "link.parquet"
+    link.symlink_to(parquet)
+    result = rlscheck_process("batch", parquet, "-o", link)
+    assert result.exit_code == 2 and b"input and output are the same file" in result.stderr
+    assert (jsonl.read_bytes(), parquet.read_bytes()) == before
+
+
+def test_cohort_output_to_a_device_is_written_not_replaced(tmp_path):
+    parquet = parquet_from_jsonl(write_jsonl(tmp_path / "cohort.jsonl", records(20)), tmp_path / "cohort.parquet")
+    result = rlscheck_process("batch", parquet, "--output-format", "findings-csv", "-o", os.devnull)
+    assert result.exit_code == 4 and os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    result = rlscheck_process("batch", parquet, "--output-format", "findings-parquet", "-o", os.devnull)
+    assert result.exit_code == 2 and b"is not one" in result.stderr and not os.path.isfile(os.devnull)
+    if os.path.exists("/dev/full"):
+        result = rlscheck_process("batch", parquet, "-o", "/dev/full")
+        assert result.exit_code == 5 and b"No space left on device" in result.stderr
+        assert not os.path.isfile("/dev/full")
+
+
+def test_findings_table_from_csv_input_is_sniffed(tmp_path):
+    source = tmp_path / "people.txt"
+    source.write_text("id;meds;extra\np1;Zoloft,Benadryl;x\n")
+    result = run_ok(source, "--output-format", "findings-csv")
+    assert [row["input"] for row in csv.DictReader(io.StringIO(result.stdout.decode()))] == ["Zoloft", "Benadryl"]
+    assert b"ignored: extra" in result.stderr
+
+
 # -- OMOP CDM ------------------------------------------------------------------------------
 
 

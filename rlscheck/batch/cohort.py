@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import sys
 import tempfile
 
@@ -21,7 +22,7 @@ from rlscheck.textsafe import safe
 SMALL = 5_000  # records: fewer finish before worker processes would start
 
 
-def open_input(source, fmt, kb, index_date=None, omop_schema=None, id_column=None):
+def open_input(source, fmt, kb, index_date=None, omop_schema=None, id_column=None, warn=None):
     """(record blocks, number of records or None, unused columns) for a format; fails with
     UsageError before any output is touched."""
     if fmt == "parquet":
@@ -36,7 +37,7 @@ def open_input(source, fmt, kb, index_date=None, omop_schema=None, id_column=Non
         return pipeline.record_blocks(reader.records()), reader.people, []
     stream = sys.stdin.buffer if source == "-" else _open(source)
     if fmt == "csv":
-        records = readers.read_csv(stream)
+        records = readers.read_csv(pipeline.lines(stream), warn)
         first = next(records, None)  # a header problem fails here
         return pipeline.record_blocks(itertools.chain([first] if first else [], records)), None, []
     return pipeline.jsonl_blocks(stream), None, []
@@ -50,8 +51,10 @@ def _open(source):
 
 
 def run(kb, blocks, output, output_format, jobs, progress=None):
-    """Screen `blocks` into `output` (a path, or None for stdout) as JSONL documents,
-    findings-csv or findings-parquet; returns (records, with findings, errors)."""
+    """Screen `blocks` into `output` (a path, or None for stdout) as JSONL documents, csv
+    rows, findings-csv or findings-parquet; returns (records, with findings, errors).
+    A failed write raises OutputError."""
+    from rlscheck.errors import OutputError
     from rlscheck.render import findings_table
 
     if output_format == "findings-parquet" and not output:
@@ -63,29 +66,63 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
         header = findings_table.csv_header()
     elif output_format == "findings-parquet":
         screener = findings_table.Screener(kb, findings_table.jsonl_bytes)
-    if not output:
-        out = _binary_stdout()
-        try:
-            out.write(header)
-            return pipeline.run(kb, blocks, out, jobs, progress, screener)
-        finally:
-            out.flush()
-    with _Replacing(output) as target:
-        rows_path = target.path
-        if output_format == "findings-parquet":
-            rows_path = target.sibling(".rows.jsonl")
-        with open(rows_path, "wb") as out:
-            out.write(header)
-            counts = pipeline.run(kb, blocks, out, jobs, progress, screener)
-        if output_format == "findings-parquet":
-            from rlscheck.inputs import duckdb_module
+        return _run_parquet(kb, blocks, output, jobs, progress, screener)
+    elif output_format == "csv":
+        from rlscheck.render import csvout
 
-            connection = duckdb_module().connect()
-            connection.execute("SET enable_progress_bar = false")
-            try:
-                findings_table.write_parquet(connection, rows_path, target.path)
-            finally:
-                connection.close()
+        header = csvout.header()
+    try:
+        out = pipeline.Output(output)  # a regular file is replaced only once the run has finished
+    except OSError as error:
+        raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
+    try:
+        out.file.write(header)
+        counts = pipeline.run(kb, blocks, out.file, jobs, progress, output_format, screener=screener)
+        out.commit()
+        return counts
+    except BrokenPipeError:
+        out.discard()
+        raise
+    except OSError as error:
+        out.discard()
+        raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
+    except BaseException:
+        out.discard()
+        raise
+
+
+def _run_parquet(kb, blocks, output, jobs, progress, screener):
+    """The findings table's rows go to a JSONL file beside the output, which DuckDB turns into
+    the Parquet file; a run that fails leaves any earlier output as it was."""
+    from rlscheck.errors import OutputError
+    from rlscheck.render import findings_table
+
+    try:
+        status = os.stat(output)
+    except OSError:
+        status = None
+    if status is not None and not stat.S_ISREG(status.st_mode):  # a device or a pipe: never replaced
+        raise UsageError(f"--output-format findings-parquet writes a file; '{safe(output)}' is not one")
+    with _Replacing(output) as target:
+        rows_path = target.sibling(".rows.jsonl")
+        try:
+            with open(rows_path, "wb") as out:
+                counts = pipeline.run(kb, blocks, out, jobs, progress, screener=screener)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"'{safe(output)}'", error) from None
+        from rlscheck.inputs import duckdb_module
+
+        duckdb = duckdb_module()
+        connection = duckdb.connect()
+        connection.execute("SET enable_progress_bar = false")
+        try:
+            findings_table.write_parquet(connection, rows_path, target.path)
+        except duckdb.Error as error:
+            raise OutputError(f"'{safe(output)}'", OSError(safe(str(error).splitlines()[0]))) from None
+        finally:
+            connection.close()
         return counts
 
 
@@ -131,9 +168,3 @@ def _remove(path):
     except OSError:
         pass
 
-
-def _binary_stdout():
-    try:
-        return open(sys.stdout.fileno(), "wb", closefd=False)
-    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
-        return sys.stdout.buffer

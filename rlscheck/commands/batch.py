@@ -52,10 +52,10 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
     resource a line; resources are grouped by patient into one result each.
 
-    Parquet (a file, a folder or a glob; columns named as the JSONL fields) and OMOP CDM
-    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); their results
-    are keyed by id. --output-format findings-csv or findings-parquet writes one row per
-    person, finding and matched input instead of whole documents.
+    Parquet (a file, folder or glob; columns named as the JSONL fields) and OMOP CDM
+    v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); results
+    are keyed by id. The findings table (findings-csv, findings-parquet) has one row
+    per person, finding and matched input instead of whole documents.
 
     Results are in input order whatever the number of jobs.
 
@@ -64,8 +64,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
       rlscheck batch patients.jsonl -o results.jsonl
       rlscheck batch patients.csv | jq -c 'select(.findings | length > 0) | .id'
       rlscheck batch export/ --output-format csv -o screening.csv
-      rlscheck batch lake/cohort/ --output-format findings-parquet -o findings.parquet
-      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 --output-format findings-csv
+      rlscheck batch lake/cohort/ -o findings.parquet
+      rlscheck batch --omop cdm.duckdb --index-date 2024-06-30 -o findings.csv
 
     Exit codes: 0 all records read, 4 some records could not be read (each is an error line),
     2 unreadable input or input and output the same file, 5 the results could not be written
@@ -306,13 +306,20 @@ def _cohort(source, output, input_format, output_format, omop_source, omop_schem
     if not source:
         raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
     if not fmt:
-        fmt = "parquet" if _parquet(source) else "csv" if source.lower().endswith(".csv") else "jsonl"
+        fmt = "parquet" if _parquet(source) else _sniff_file(source)
+    if fmt == "ndjson":
+        raise UsageError("the findings table is written for JSONL, CSV, Parquet and OMOP input; for a FHIR "
+                         "Bulk Data export use --output-format jsonl or csv")
+    if _same_as_source(source, output):
+        raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
+                         "write the results elsewhere")
     if output_format is None:  # cohorts: the findings table unless the output's name asks for documents
         name = (output or "").lower()
         output_format = ("findings-parquet" if name.endswith((".parquet", ".pq")) else
                          "jsonl" if name.endswith((".jsonl", ".ndjson", ".json")) or fmt not in ("parquet", "omop")
                          else "findings-csv")
-    blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema)
+    blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema,
+                                              warn=lambda text: click.echo(f"rlscheck batch: {text}", err=True))
     if unused:
         shown = ", ".join(f"'{safe(column)}'" for column in unused)
         click.echo(f"rlscheck batch: columns not read (not record fields): {shown}", err=True)
@@ -328,6 +335,30 @@ def _cohort(source, output, input_format, output_format, omop_source, omop_schem
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
     return 4 if errors else 0
+
+
+def _sniff_file(source):
+    """jsonl, csv or ndjson for a file or stdin, as for any batch input."""
+    if source == "-":
+        return _sniff(source, sys.stdin.buffer)
+    if os.path.isdir(source):
+        return "ndjson"
+    try:
+        with open(source, "rb") as stream:
+            return _sniff(source, stream)
+    except OSError:
+        return "jsonl"  # reading it fails later, with the reason
+
+
+def _same_as_source(source, output):
+    """Whether the results would be written over the input file (by device and inode)."""
+    from rlscheck.batch import pipeline
+
+    if source == "-" or not os.path.isfile(source):
+        return False
+    with open(source, "rb") as stream:
+        return pipeline.same_file(stream, path=output) if output is not None else \
+            pipeline.same_file(stream, fd=_stdout_fd())
 
 
 def _size(stream):
