@@ -94,7 +94,8 @@ def _terminal_width():
 
 
 def main():
-    cli.main()
+    """The installed program: its process ends with the command (see `whole_process`)."""
+    cli.main(obj={"whole_process": True})
 
 
 def _exit_code(run):

@@ -6,6 +6,7 @@ import rlscheck
 from tests.conftest import assess_json, finding_ids
 
 
+@pytest.mark.slow
 def test_assess_record_matches_the_cli():
     record = {"meds": ["Zoloft", "Benadryl"], "conditions": ["N18.6"], "labs": {"ferritin": 40}}
     document = rlscheck.assess_record(record)

@@ -109,6 +109,7 @@ def test_missing_input_does_not_truncate_output(tmp_path):
     assert target.read_text() == "keep me\n"
 
 
+@pytest.mark.slow
 def test_records_in_equals_records_out_at_scale(tmp_path):
     source = tmp_path / "many.jsonl"
     with open(source, "w") as handle:
@@ -257,6 +258,7 @@ def _processes_reading(source, wait=10.0):
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
     import signal
     import time
@@ -278,6 +280,7 @@ def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
     assert lines[0]["unrecognized"][0]["input"] == "\\udc00abc" and "unknown field" in lines[2]["error"]
 
 
+@pytest.mark.slow
 def test_workers_end_when_their_parent_is_killed(tmp_path):
     import signal
     import time

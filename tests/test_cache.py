@@ -49,6 +49,7 @@ def use_everything(builds):
     return document, found
 
 
+@pytest.mark.slow
 def test_damage_anywhere_costs_one_rebuild_and_is_repaired(store):
     path, builds = store
     expected = use_everything(builds)

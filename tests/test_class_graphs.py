@@ -3,6 +3,7 @@ hierarchies deeper or wider than sane, naming FILE:LINE."""
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,7 @@ def graphs(draw, most=40):
     return parents, linked, withdrawal
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(graphs())
 def test_class_lookups_visit_each_class_once_and_agree_with_every_path(graph):

@@ -3,6 +3,7 @@
 import csv
 import io
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,6 +48,7 @@ def test_empty_cells_stay_empty():
     assert rlscheck("conditions", "--format", "csv").stdout.count(",'") == 0
 
 
+@pytest.mark.slow
 @given(st.lists(st.lists(st.one_of(st.text(), st.none()), min_size=1, max_size=5), max_size=5))
 def test_any_cells_read_back_as_written_and_never_as_formulas(rows):
     width = max((len(row) for row in rows), default=1)

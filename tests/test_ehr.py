@@ -311,6 +311,7 @@ def test_files_naming_different_patients_are_refused(tmp_path):
     assert rlscheck("assess", "--fhir", one, "--fhir", same).exit_code == 0
 
 
+@pytest.mark.slow
 def test_forty_thousand_resource_bundle_is_linear(tmp_path):
     small, large = tmp_path / "small.json", tmp_path / "large.json"
     fhirgen.bundle(small, 4000)
@@ -464,6 +465,7 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
                      max_leaves=20)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["MedicationRequest", "MedicationStatement", "MedicationDispense",
                                            "MedicationAdministration", "Condition", "Observation", "Medication",

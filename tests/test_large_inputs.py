@@ -3,6 +3,8 @@
 import json
 import time
 
+import pytest
+
 from conftest import rlscheck
 
 
@@ -29,6 +31,7 @@ def cpu_seconds(*args):
     return time.process_time() - started, result
 
 
+@pytest.mark.slow
 def test_fhir_bundle_of_100k_entries_takes_linear_time(tmp_path):
     rlscheck("assess", "--fhir", bundle(tmp_path / "warm.json", 200), "-f", "json")  # vocabularies opened
     small, _ = cpu_seconds("assess", "--fhir", bundle(tmp_path / "small.json", 20_000), "-f", "json")

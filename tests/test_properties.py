@@ -5,6 +5,7 @@ import io
 import json
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +95,7 @@ def test_yaml_loader_on_yamlish_text(text):
     assert data is not None or issues
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(st.binary(max_size=80) | json_values.map(lambda v: json.dumps(v).encode()), max_size=8))
 def test_batch_reader_keeps_every_non_empty_line(kb, lines):
@@ -117,6 +119,7 @@ def test_fhir_reader_result_or_usage_error(kb, document):
     assess(kb, inputs)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(["resourceType", "status", "medicationCodeableConcept", "code",
                                         "clinicalStatus", "entry", "contained", "medicationReference"]),
@@ -130,6 +133,7 @@ def test_fhir_like_resources(kb, resource):
     assess(kb, inputs)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(st.tuples(st.sampled_from(["medication", "withdrawal", "condition", "substance", "risk-factor"]),
                           st.text(max_size=40)), max_size=6))
@@ -166,6 +170,7 @@ records = st.fixed_dictionaries({}, optional={
 SCREENER = {}
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(records, min_size=1, max_size=5))
 def test_batch_lines_equal_assess_documents(kb, people):

@@ -61,6 +61,7 @@ def test_json_escapes_control_characters():
     assert json.loads(result.stdout)["unrecognized"][0]["input"] == "\x1b[31mx"
 
 
+@pytest.mark.slow
 def test_huge_and_numerous_inputs_are_handled_in_linear_time():
     started = time.monotonic()
     result = rlscheck("assess", "-m", "x" * 100_000, "-c", "y" * 100_000, "-f", "json")
@@ -75,6 +76,7 @@ def test_huge_and_numerous_inputs_are_handled_in_linear_time():
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.slow
 def test_no_color_and_piped_output_have_no_escapes():
     result = rlscheck_process("assess", "-m", "Benadryl", env={"FORCE_COLOR": ""})
     assert ESC not in result.stdout

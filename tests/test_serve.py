@@ -332,12 +332,13 @@ def test_a_failing_or_unlisted_fhir_server_is_412(client, ehr):
         assert client.post("/cds-services/rlscheck-order-sign", body).status_code == 412
     finally:
         ehr.fail_with = None
-    time.sleep(0.5)  # queries cancelled after the first failure may still reach the EHR's log
-    before = len(ehr.requests)
+    # Queries cancelled after the first failure may still reach the EHR's log late (a busy
+    # machine), so what is checked is that nothing was asked of the unlisted server.
     body = request("order-sign", order_context(METOCLOPRAMIDE), fhirServer=ehr.url + "/elsewhere")
     response = client.post("/cds-services/rlscheck-order-sign", body)
     assert response.status_code == 412 and "allow-list" in response.json()["error"]
-    assert len(ehr.requests) == before
+    time.sleep(0.5)  # a query that was sent would be in the log by now
+    assert not [path for path in ehr.paths() if path.startswith("/elsewhere")]
 
 
 # Security ----------------------------------------------------------------------------------
@@ -566,6 +567,7 @@ def test_a_bad_config_names_file_and_line(tmp_path):
     assert result.exit_code == 2 and "unknown setting" in result.stderr
 
 
+@pytest.mark.slow
 def test_insecure_dev_warns_loudly_and_serves(tmp_path):
     running = Service(tmp_path, args=["--insecure-dev"])
     try:
@@ -577,6 +579,7 @@ def test_insecure_dev_warns_loudly_and_serves(tmp_path):
         running.close()
 
 
+@pytest.mark.slow
 def test_workers_each_get_the_settings(tmp_path, ehr, keys):
     config = {"issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]}
     running = Service(tmp_path, config, args=["--workers", "2"])

@@ -43,6 +43,7 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+@pytest.mark.slow
 def test_fill_the_form_submit_and_read_the_findings(service, browser, tmp_path):
     from selenium.webdriver.common.by import By
 

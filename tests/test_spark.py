@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import rlscheck_process
 
+pytestmark = pytest.mark.slow  # a Spark session, pandas and Arrow conversions
+
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")
 np = pytest.importorskip("numpy")

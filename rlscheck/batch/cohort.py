@@ -131,18 +131,29 @@ class _Replacing:
     with any sibling temporary files."""
 
     def __init__(self, path):
-        self.final = path
-        folder = os.path.dirname(os.path.abspath(path))
+        self.final = os.path.realpath(path)  # through a symbolic link: replace its target, keep the link
+        self.others = []
+        if os.path.exists(self.final) and not os.path.isfile(self.final):
+            # a device such as /dev/null or a pipe is written directly: replacing it would put a
+            # regular file in its place
+            self.path, self.direct = path, True
+            return
+        self.direct = False
         try:
-            handle, self.path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            handle, self.path = tempfile.mkstemp(dir=os.path.dirname(self.final),
+                                                 prefix=f".{os.path.basename(self.final)}.", suffix=".tmp")
         except OSError as error:
             raise UsageError(f"cannot write '{safe(path)}': {error.strerror or error}") from None
         os.close(handle)
         os.unlink(self.path)  # created again by the writer
-        self.others = []
 
     def sibling(self, suffix):
-        self.others.append(self.path + suffix)
+        if self.direct:  # not beside a device: in the temporary folder
+            handle, other = tempfile.mkstemp(suffix=suffix)
+            os.close(handle)
+            self.others.append(other)
+        else:
+            self.others.append(self.path + suffix)
         return self.others[-1]
 
     def __enter__(self):
@@ -151,6 +162,8 @@ class _Replacing:
     def __exit__(self, kind, value, trace):
         for other in self.others:
             _remove(other)
+        if self.direct:
+            return False
         if kind is None:
             try:
                 os.replace(self.path, self.final)

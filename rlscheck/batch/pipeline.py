@@ -132,8 +132,15 @@ def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
     failure_errno = context.Value("i", 0)  # of a failed write
     shared = (screener, inbox, written, order, out_fd, counts, (failure, failure_errno), os.getpid())
     workers = [context.Process(target=_work, daemon=True, args=shared) for _ in range(jobs)]
-    for worker in workers:
-        worker.start()
+    # A worker inherits this process's signal handlers until it sets its own: SIGINT and SIGTERM
+    # are held back while forking, so one arriving then reaches the parent after the fork and a
+    # new worker only after it has its own handlers (no traceback from a half-started worker).
+    held_back = _block_stop_signals()
+    try:
+        for worker in workers:
+            worker.start()
+    finally:
+        _unblock(held_back)
     try:
         for number, block in enumerate(blocks):
             _hand_over(inbox, (number, block), workers, (failure, failure_errno))
@@ -190,6 +197,7 @@ def _check(workers, failure):
 def _work(screener, inbox, written, order, out_fd, counts, failure, parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; here, just stop
+    _unblock(STOP_SIGNALS)  # held back by the parent while forking
     failure, failure_errno = failure
     _end_with(parent)
     held = {}  # block number -> screened results waiting for every earlier block to be written
@@ -245,6 +253,26 @@ def _write_block(results, written, order, out_fd, counts, failure, failure_errno
                 counts[2] += errors
             order.value += 1
             written.notify_all()
+
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _block_stop_signals():
+    """Hold back SIGINT and SIGTERM (they stay pending); returns what to unblock afterwards."""
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        return set()
+    return STOP_SIGNALS - set(before)
+
+
+def _unblock(signals):
+    if signals:
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+        except (AttributeError, OSError, ValueError):
+            pass
 
 
 class ParentGone(Exception):
@@ -400,6 +428,16 @@ def _binary_stdout():
         return sys.stdout.buffer
 
 
+def finished():
+    """The results are complete and in place: a Ctrl-C or SIGTERM from now on has nothing left to
+    stop, and would only turn a finished run into a failed one (or a traceback on the way out)."""
+    for number in STOP_SIGNALS:
+        try:
+            signal.signal(number, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+
+
 class stopped_by_sigterm:
     """Within it, SIGTERM raises Interrupted in this process (workers keep the default), so
     the clean-up on the way out runs: workers stopped, the temporary output file removed."""
@@ -410,6 +448,7 @@ class stopped_by_sigterm:
 
             raise Interrupted(number)
 
+        self._stop = stop
         try:
             self._previous = signal.signal(signal.SIGTERM, stop)
         except ValueError:  # not the main thread
@@ -417,6 +456,6 @@ class stopped_by_sigterm:
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
+        if self._previous is not None and signal.getsignal(signal.SIGTERM) is self._stop:  # not finished()
             signal.signal(signal.SIGTERM, self._previous)
         return False

@@ -149,6 +149,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
                                                     _workers(jobs, size if fmt != "ndjson" else None),
                                                     progress if show_progress else None, output_format)
                 out.commit()
+                if (click.get_current_context().find_root().obj or {}).get("whole_process"):
+                    pipeline.finished()  # not when called within another program, e.g. a test runner
             except BrokenPipeError:
                 out.discard()
                 raise
