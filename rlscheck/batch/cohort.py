@@ -54,7 +54,6 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
     """Screen `blocks` into `output` (a path, or None for stdout) as JSONL documents, csv
     rows, findings-csv or findings-parquet; returns (records, with findings, errors).
     A failed write raises OutputError."""
-    from rlscheck.errors import OutputError
     from rlscheck.render import findings_table
 
     if output_format == "findings-parquet" and not output:
@@ -75,20 +74,11 @@ def run(kb, blocks, output, output_format, jobs, progress=None):
         out = pipeline.Output(output)  # a regular file is replaced only once the run has finished
     except OSError as error:
         raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
-    try:
+    with out:
         out.file.write(header)
         counts = pipeline.run(kb, blocks, out.file, jobs, progress, output_format, screener=screener)
         out.commit()
-        return counts
-    except BrokenPipeError:
-        out.discard()
-        raise
-    except OSError as error:
-        out.discard()
-        raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
-    except BaseException:
-        out.discard()
-        raise
+    return counts
 
 
 def _run_parquet(kb, blocks, output, jobs, progress, screener):

@@ -354,6 +354,7 @@ class Output:
 
     def __init__(self, path=None):
         self.name = "stdout" if path is None else path
+        self._stdout = path is None
         self._final = self._temporary = None
         if path is None:
             self.file = _binary_stdout()
@@ -391,6 +392,22 @@ class Output:
         if self._temporary:
             os.replace(self._temporary, self._final)
             self._temporary = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        """On any failure the temporary file goes; a write error becomes OutputError (exit 5),
+        naming the output. A broken pipe (the reader went away) passes on as it is."""
+        if kind is None:
+            return False
+        self.discard()
+        if issubclass(kind, OSError) and not issubclass(kind, BrokenPipeError):
+            from rlscheck.errors import OutputError
+            from rlscheck.textsafe import safe
+
+            raise OutputError("stdout" if self._stdout else f"'{safe(self.name)}'", error) from None
+        return False
 
     def discard(self):
         """After a failure: close, and remove the temporary file, if any."""

@@ -55,12 +55,12 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
 
     if meds_files:
         meds = tuple(meds) + tuple(_read_meds_files(meds_files))
+    kb = load_kb(kb_files)
     if not (meds or conditions or substances or withdrawals or risks or labs or fhir_files or trimester):
         raise UsageError("nothing to assess: give at least one --med, --condition, --substance, --withdrawal, "
                          "--risk, --lab, --meds-file or --fhir (see rlscheck assess --help)")
     record = {"meds": list(meds), "conditions": list(conditions), "substances": list(substances),
               "withdrawal": list(withdrawals), "risks": list(risks), "labs": list(labs), "trimester": trimester}
-    kb = load_kb(kb_files)
     extract = None
     if fhir_files:
         from rlscheck.inputs import fhir

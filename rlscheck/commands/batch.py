@@ -73,7 +73,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     """
     from rlscheck.batch import pipeline
     from rlscheck.inputs import records as readers
-    from rlscheck.errors import OutputError, UsageError
+    from rlscheck.errors import UsageError
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
@@ -139,7 +139,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
                 out = pipeline.Output(output)
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
-            try:
+            with out:
                 if output_format == "csv":
                     from rlscheck.render import csvout
 
@@ -151,15 +151,6 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
                 out.commit()
                 if (click.get_current_context().find_root().obj or {}).get("whole_process"):
                     pipeline.finished()  # not when called within another program, e.g. a test runner
-            except BrokenPipeError:
-                out.discard()
-                raise
-            except OSError as error:
-                out.discard()
-                raise OutputError(f"'{safe(out.name)}'" if output else "stdout", error) from None
-            except BaseException:
-                out.discard()
-                raise
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
