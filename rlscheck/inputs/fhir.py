@@ -520,7 +520,7 @@ def read_files(kb, paths):
     files (or one file) name different patients: that is a batch, not one person."""
     result = Extract()
     for path in paths:
-        extract(kb, [(read_source(path), path)], result)
+        extract(kb, [(read_source(path), "standard input" if path == "-" else path)], result)
     if len(result.patients) > 1:
         named = "; ".join(f"{safe(ref)} in '{safe(label)}'" for ref, label in list(result.patients.items())[:5])
         raise UsageError(f"the FHIR input names {len(result.patients)} different patients ({named}); "

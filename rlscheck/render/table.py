@@ -129,6 +129,11 @@ def _inputs_left(console, document, details=False):
 
 def _named(item):
     resolved = item.get("resolved") or ""
+    text = item.get("text", "")
+    if item.get("kind") == "condition" and ": not in rlscheck" in text:  # a code's official description
+        described = text.split(": not in rlscheck", 1)[0]
+        if described.casefold() not in (item["input"].casefold(), resolved.casefold()):
+            resolved = described if resolved.casefold() == item["input"].casefold() else f"{resolved} {described}"
     same = not resolved or resolved.casefold() == item["input"].casefold()
     return item["input"] if same else f"{item['input']} ({resolved})"
 
