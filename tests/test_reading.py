@@ -324,3 +324,16 @@ def test_a_result_that_needs_follow_up_never_gets_the_primary_rls_reassurance():
     assert document["findings"] == [] and "Primary (idiopathic)" not in document["summary"]
     assert "follow-up" in document["summary"]
     assert any(note.get("relation") == "check" for note in document["notes"])
+
+
+@pytest.mark.parametrize("line", ["gabapentin 300 mg TID", "Compazine 10mg q6h prn", "sertraline 50 mg 1 po q am x 30 days",
+                                  "quetiapine 25 mg q hs", "Neurontin 300mg caps"])
+def test_directions_are_always_said_and_never_leave_the_check_incomplete(line):
+    document = assess_json("-m", line)
+    assert any(note.get("relation") == "read-as" and "set aside" in note["text"] for note in document["notes"]), line
+    assert "incomplete" not in document["summary"] and not document["unrecognized"], line
+
+
+def test_a_schedule_written_with_a_slash_is_a_schedule():
+    document = assess_json("-c", "haemodialysis 3x/week")
+    assert "incomplete" not in document["summary"] and document["findings"]

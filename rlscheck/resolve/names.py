@@ -191,6 +191,8 @@ class Resolver:
     def _medication(self, text, allow_split=True):
         result = self._literal(text)
         if result is not None:
+            if result.hits and not self._medication_hits(name_key(text)):
+                self._note_directions(text, result)  # "gabapentin 300 mg TID": say what was set aside
             return result
         vocab_hit = self._vocabulary(text)
         if vocab_hit:
@@ -213,6 +215,13 @@ class Resolver:
                 result.unknown_parts, result.read_as = [], []
         result.suggestions = self.suggest("medication", self._name_part(text) or text)
         return result
+
+    def _note_directions(self, text, result):
+        from rlscheck.resolve.medline import parse
+
+        parsed = parse(text)
+        if parsed.aside:
+            result.read_as = [f"Read as '{parsed.name}'; set aside: {parsed.aside_text()}."]
 
     def _literal(self, text):
         """The name as written, without packaging words (doses, forms, salts), or None."""
