@@ -3,7 +3,7 @@
 import pytest
 
 import rlscheck
-from tests.conftest import assess_json, finding_ids
+from conftest import assess_json, finding_ids
 
 
 @pytest.mark.slow
