@@ -131,16 +131,22 @@ class Service:
                 return refused
         return JSON(cds.discovery())
 
-    async def call(self, request: Request):
+    async def _service_body(self, request: Request):
+        """(service id, JSON body) of an authenticated request to a known service, or (None,
+        the error response)."""
         service_id = request.path_params["service_id"]
         if service_id not in cds.SERVICES:
-            return error(404, "no such CDS service")
+            return None, error(404, "no such CDS service")
         refused = await self.authenticate(request)
         if refused:
-            return refused
+            return None, refused
         body, failed = await read_json(request, self.settings)
-        if failed:
-            return failed
+        return (None, failed) if failed else (service_id, body)
+
+    async def call(self, request: Request):
+        service_id, body = await self._service_body(request)
+        if service_id is None:
+            return body
         hook = cds.SERVICES[service_id][0]
         request.state.hook = hook
         try:
@@ -180,15 +186,9 @@ class Service:
             return {}, str(failure)
 
     async def feedback(self, request: Request):
-        service_id = request.path_params["service_id"]
-        if service_id not in cds.SERVICES:
-            return error(404, "no such CDS service")
-        refused = await self.authenticate(request)
-        if refused:
-            return refused
-        body, failed = await read_json(request, self.settings)
-        if failed:
-            return failed
+        service_id, body = await self._service_body(request)
+        if service_id is None:
+            return body
         items = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items or not all(
                 isinstance(i, dict) and isinstance(i.get("card"), str) and i.get("outcome") in ("accepted", "overridden")
