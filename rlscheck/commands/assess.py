@@ -139,22 +139,12 @@ def write_whole(path, content):
 
 
 def _read_meds_files(paths):
-    from rlscheck.errors import UsageError
+    from rlscheck.inputs.files import read_bounded
     from rlscheck.resolve.medline import read_list
-    from rlscheck.textsafe import safe
 
     items = []
     for path in paths:
-        try:
-            if path == "-":
-                raw = sys.stdin.buffer.read(MAX_MEDS_FILE + 1)
-            else:
-                with open(path, "rb") as handle:
-                    raw = handle.read(MAX_MEDS_FILE + 1)
-        except OSError as error:
-            raise UsageError(f"cannot read medication file '{safe(path)}': {error.strerror or error}") from None
-        if len(raw) > MAX_MEDS_FILE:
-            raise UsageError(f"medication file '{safe(path)}' is larger than {MAX_MEDS_FILE // 1024} KB")
+        raw = read_bounded(path, MAX_MEDS_FILE, "medication file")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

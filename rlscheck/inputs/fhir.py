@@ -10,7 +10,6 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 """
 
 import json
-import sys
 
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
@@ -51,17 +50,9 @@ SHOWN_SOURCES = 3
 def read_source(path):
     """The resources of a FHIR JSON or NDJSON file ('-' for stdin): a list of dicts (one
     document, or one a line), or UsageError."""
-    try:
-        if path == "-":
-            raw = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"cannot read FHIR file '{safe(path)}': {error.strerror or error}") from None
-    if len(raw) > MAX_BYTES:
-        raise UsageError(f"FHIR file '{safe(path)}' is larger than {MAX_BYTES // (1024 * 1024)} MB; screen large "
-                         "exports with `rlscheck batch`")
+    from rlscheck.inputs.files import read_bounded
+
+    raw = read_bounded(path, MAX_BYTES, "FHIR file", "; screen large exports with `rlscheck batch`")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
