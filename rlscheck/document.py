@@ -13,14 +13,13 @@ _FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a
               "RLS can be assumed: see what to check next.")
 
 
-def build(assessment, finished, encode_finding=None):
+def build(assessment, finished):
     """The document of an assessment whose findings are `finished` ([(Found, certainty, source
     ids, report order)], in report order)."""
     kb = assessment.kb
     findings = [
-        encode_finding(found, certainty, source_ids) if encode_finding else dict(
-            found.template.fields, certainty=certainty, matched=list(found.matched),
-            references=kb.references(source_ids), **matched_evidence(found))
+        dict(found.template.fields, certainty=certainty, matched=list(found.matched),
+             references=kb.references(source_ids), **matched_evidence(found))
         for found, certainty, source_ids, _ in finished]
     return {
         "schema_version": SCHEMA_VERSION,

@@ -85,9 +85,9 @@ def _screen_rows(screener, rows, id_name, output, schema):
         record = record_of(row, id_name)
         person_id = row.get(id_name) if id_name else None  # as given: the output column has its type
         if output == "documents":
-            (head, members), _, _ = screener_line(screener, record)
+            line, _, _ = screener_line(screener, record)
             out["person_id"].append(person_id)
-            out["document"].append((bytes(head) + bytes(members)).decode("utf-8").rstrip("\n"))
+            out["document"].append(line.decode("utf-8").rstrip("\n"))
         else:
             found, _, _ = screener.rows(record)
             for table_row in found:

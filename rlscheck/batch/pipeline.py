@@ -1,14 +1,12 @@
 """Batch screening in blocks of records, in this process or across worker processes.
 
-With workers, the parent reads the input into numbered blocks on one queue; a worker takes
-the next block whenever it is free (a worker slowed down by a busy machine simply takes
-fewer), and writes its results straight to the output once every earlier block is written,
-holding a few screened blocks meanwhile. Either way results keep input order, never pass
-back through the parent, and only a few blocks are in flight at a time, so memory stays flat.
+With workers, the parent reads the input in blocks and hands them to a pool of forked worker
+processes (concurrent.futures), writing each block's results as they come back, in input
+order. Only two blocks per worker are in flight at a time, so memory stays flat.
 """
 
+import itertools
 import os
-import queue
 import signal
 import stat
 
@@ -16,11 +14,8 @@ from rlscheck.batch import screening as batch
 from rlscheck.inputs import records as readers
 
 BLOCK = 500  # records: a block's results are a few MB
-HELD = 2  # screened blocks a worker may hold while an earlier block is still being screened
 BLOCK_BYTES = 4 << 20
-BROKEN_PIPE, WORKER_ERROR, WRITE_ERROR = 1, 2, 3
 SKIP_AT_ONCE = 1 << 16  # bytes read at a time while skipping the rest of an over-long line
-WRITE_AT_ONCE = 1024  # pieces per writev (the usual IOV_MAX)
 
 
 DEFAULT_MOST_JOBS = 4  # more workers would mostly add memory: each keeps its own caches
@@ -91,168 +86,101 @@ def record_blocks(records, size=BLOCK):
 
 def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl", screener=None):
     """Screen blocks and write the results to `out` (a binary file) in input order; returns
-    (records, with findings, errors). Workers (jobs > 1) need `out` to have a descriptor.
-    `screener` (default: batch.Screener) turns each record into its output bytes.
-    Raises BrokenPipeError if the reader went away.
+    (records, with findings, errors). `screener` (default: batch.Screener) turns each record
+    into its output bytes. Raises BrokenPipeError if the reader went away.
 
     The first block is screened here, before any worker starts, so that they inherit what it
     taught the screener (names resolved, vocabularies opened) instead of each learning it."""
-    try:
-        out.flush()
-        fd = out.fileno()
-    except (OSError, ValueError, AttributeError):  # not a real file, e.g. under a test runner
-        fd = None
     screener = screener or batch.Screener(kb, output_format)
     counts = [0, 0, 0]  # records, with findings, errors
     blocks = iter(blocks)
-    for block in blocks:
-        pieces, *block_counts = _screen(screener, block)
-        if fd is None:
-            out.write(b"".join(pieces))
-        else:
-            _write_all(fd, pieces)
-        counts = [total + more for total, more in zip(counts, block_counts)]
-        if progress:
-            progress(counts[0])
-        if jobs > 1 and fd is not None:
-            return _run_workers(screener, blocks, fd, jobs, counts, progress)
+    first = next(blocks, None)
+    if first is None:
+        return tuple(counts)
+    if jobs > 1 and can_fork():
+        rest = _in_workers(screener, blocks, jobs)
+    else:
+        rest = (_screen(screener, block) for block in blocks)
+    try:
+        for text, *block_counts in itertools.chain([_screen(screener, first)], rest):
+            out.write(text)
+            counts = [total + more for total, more in zip(counts, block_counts)]
+            if progress:
+                progress(counts[0])
+    finally:
+        rest.close()  # workers stop now, not when the error is handled
     out.flush()
     return tuple(counts)
 
 
-def _run_workers(screener, blocks, out_fd, jobs, first_counts, progress):
+_worker_screener = None  # set in the parent just before the workers are forked
+
+
+def _in_workers(screener, blocks, jobs):
+    """Each block's results in input order, screened by `jobs` forked worker processes that
+    inherit `screener`; at most two blocks per worker are in flight, so memory stays flat."""
     import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("fork")
-    inbox = context.Queue(maxsize=2 * jobs)
-    written = context.Condition()  # notified whenever a block has been written
-    order = context.Value("q", 0, lock=False)  # number of the next block to write (under `written`)
-    counts = context.Array("q", first_counts)  # records, with findings, errors
-    failure = context.Value("i", 0)
-    failure_errno = context.Value("i", 0)  # of a failed write
-    shared = (screener, inbox, written, order, out_fd, counts, (failure, failure_errno), os.getpid())
-    workers = [context.Process(target=_work, daemon=True, args=shared) for _ in range(jobs)]
-    # A worker inherits this process's signal handlers until it sets its own: SIGINT and SIGTERM
-    # are held back while forking, so one arriving then reaches the parent after the fork and a
-    # new worker only after it has its own handlers (no traceback from a half-started worker).
-    held_back = _block_stop_signals()
+    global _worker_screener
+    _worker_screener = screener
+    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("fork"), initializer=_start_worker,
+                               initargs=(os.getpid(),))
+    in_flight, workers = deque(), []
     try:
-        for worker in workers:
-            worker.start()
+        for block in blocks:
+            if len(in_flight) == 2 * jobs:
+                yield in_flight.popleft().result()
+            if workers:
+                in_flight.append(pool.submit(_screen_in_worker, block))
+                continue
+            # The first submit forks every worker: SIGINT and SIGTERM are held back meanwhile, so
+            # none reaches a worker before it has its own handlers (no half-started traceback).
+            held_back = _block_stop_signals()
+            try:
+                in_flight.append(pool.submit(_screen_in_worker, block))
+                workers = list(pool._processes.values())  # noqa: SLF001 - to stop them and read exit codes
+            finally:
+                _unblock(held_back)
+        while in_flight:
+            yield in_flight.popleft().result()
+    except BrokenProcessPool:
+        raise _stopped(workers) from None
+    except Exception as error:
+        if os.environ.get("RLSCHECK_DEBUG") or type(error.__cause__).__name__ != "_RemoteTraceback":
+            raise  # not raised in a worker
+        raise RuntimeError("a batch worker process failed; the output is incomplete") from None
     finally:
-        _unblock(held_back)
-    try:
-        for number, block in enumerate(blocks):
-            _hand_over(inbox, (number, block), workers, (failure, failure_errno))
-            if progress:
-                progress(counts[0])
-        for _ in workers:
-            _hand_over(inbox, None, workers, (failure, failure_errno))
-        _wait(workers, (failure, failure_errno))
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-        inbox.cancel_join_thread()  # blocks no worker will read must not hold up the exit
-        inbox.close()
-    if progress:
-        progress(counts[0])
-    return counts[0], counts[1], counts[2]
+        _worker_screener = None
+        # Blocks not started are dropped; those being screened finish (a worker killed while
+        # sending its results would leave the pool waiting for the rest of them for ever).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _hand_over(inbox, block, workers, failure):
-    while True:
-        _check(workers, failure)
-        try:
-            inbox.put(block, timeout=0.2)
-            return
-        except queue.Full:
-            continue
-
-
-def _wait(workers, failure):
+def _stopped(workers):
+    """The error for a worker that died: the pool stops the others with SIGTERM, so another
+    signal is the one that ended it (SIGKILL from the out-of-memory killer or a user)."""
     for worker in workers:
-        while worker.is_alive():
-            worker.join(timeout=0.2)
-            _check(workers, failure)
-    _check(workers, failure)
+        worker.join(timeout=5)
+    codes = {-worker.exitcode for worker in workers if worker.exitcode is not None and worker.exitcode < 0}
+    if not codes:
+        return RuntimeError("a batch worker process failed; the output is incomplete")
+    from rlscheck.errors import Interrupted
+
+    return Interrupted(min(codes - {signal.SIGTERM} or codes), "a batch worker process was stopped")
 
 
-def _check(workers, failure):
-    """Stop at the first failure: the other workers would wait for its block for ever."""
-    failure, failure_errno = failure
-    if failure.value == BROKEN_PIPE:
-        raise BrokenPipeError
-    if failure.value == WRITE_ERROR:
-        raise OSError(failure_errno.value, os.strerror(failure_errno.value))
-    stopped = [-worker.exitcode for worker in workers if worker.exitcode is not None and worker.exitcode < 0]
-    if stopped and not failure.value:
-        from rlscheck.errors import Interrupted
-
-        raise Interrupted(stopped[0], "a batch worker process was stopped")
-    if failure.value or any(worker.exitcode not in (None, 0) for worker in workers):
-        raise RuntimeError("a batch worker process failed; the output is incomplete")
-
-
-def _work(screener, inbox, written, order, out_fd, counts, failure, parent):
+def _start_worker(parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; here, just stop
     _unblock(STOP_SIGNALS)  # held back by the parent while forking
-    failure, failure_errno = failure
     _end_with(parent)
-    held = {}  # block number -> screened results waiting for every earlier block to be written
-    more = True
-    try:
-        while more or held:
-            first = min(held) if held else None
-            if first is not None and (first == order.value or len(held) >= HELD or not more):
-                if not _await_turn(written, order, first, failure, parent):
-                    return
-                _write_block(held.pop(first), written, order, out_fd, counts, failure, failure_errno)
-                continue
-            item = _next_block(inbox, parent)
-            if item is None:
-                more = False
-            else:
-                held[item[0]] = _screen(screener, item[1])
-    except (ParentGone, BrokenPipeError):
-        return
-    except Exception:
-        failure.value = failure.value or WORKER_ERROR  # the parent reports it, without a traceback
-        with written:
-            written.notify_all()
-        if os.environ.get("RLSCHECK_DEBUG"):
-            raise
 
 
-def _await_turn(written, order, number, failure, parent):
-    """Wait until block `number` is the next to write; False if the run failed meanwhile."""
-    with written:
-        while order.value != number and not failure.value:
-            if not written.wait(timeout=1):
-                _check_parent(parent)
-    return not failure.value
-
-
-def _write_block(results, written, order, out_fd, counts, failure, failure_errno):
-    pieces, total, found, errors = results
-    try:
-        _write_all(out_fd, pieces)
-    except BrokenPipeError:
-        failure.value = BROKEN_PIPE  # before the next block's turn, so nothing more is written
-        raise
-    except OSError as error:  # a full disk, an I/O error: the parent reports it
-        failure_errno.value = error.errno or 0
-        failure.value = WRITE_ERROR
-        raise BrokenPipeError from None  # stop this worker quietly
-    finally:
-        with written:
-            if not failure.value:
-                counts[0] += total  # only the worker whose turn it is writes these
-                counts[1] += found
-                counts[2] += errors
-            order.value += 1
-            written.notify_all()
+def _screen_in_worker(block):
+    return _screen(_worker_screener, block)
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -275,13 +203,8 @@ def _unblock(signals):
             pass
 
 
-class ParentGone(Exception):
-    pass
-
-
 def _end_with(parent):
-    """Be stopped by the kernel if the parent is killed outright (Linux); elsewhere the
-    waits below notice the parent has gone."""
+    """Be stopped by the kernel if the parent is killed outright (Linux)."""
     try:
         import ctypes
 
@@ -292,47 +215,18 @@ def _end_with(parent):
         os._exit(0)
 
 
-def _next_block(inbox, parent):
-    while True:
-        try:
-            return inbox.get(timeout=1)
-        except queue.Empty:
-            _check_parent(parent)
-
-
-def _check_parent(parent):
-    """A parent killed outright cannot stop its workers: they notice and stop themselves."""
-    if os.getppid() != parent:
-        raise ParentGone
-
-
 def _screen(screener, block):
+    """(the block's output bytes, records, with findings, errors)."""
     start, payload = block
     records = payload if start is None else readers.read_jsonl(payload, start)
-    pieces, total, found, errors = [], 0, 0, 0
+    lines, total, found, errors = [], 0, 0, 0
     for record in records:
-        (head, members), had_findings, was_error = screener.line(record)
-        pieces += (head, members)
+        line, had_findings, was_error = screener.line(record)
+        lines.append(line)
         total += 1
         found += had_findings
         errors += was_error
-    return pieces, total, found, errors
-
-
-def _write_all(fd, pieces):
-    """Write byte strings in order with as few system calls and copies as possible."""
-    while pieces:
-        written = os.writev(fd, pieces[:WRITE_AT_ONCE])
-        if written == sum(map(len, pieces[:WRITE_AT_ONCE])):  # the usual case: all of them
-            pieces = pieces[WRITE_AT_ONCE:]
-            continue
-        done = 0
-        while written >= len(pieces[done]):
-            written -= len(pieces[done])
-            done += 1
-        pieces = pieces[done:]
-        if written:  # a piece written in part
-            pieces[0] = memoryview(pieces[0])[written:]
+    return b"".join(lines), total, found, errors
 
 
 def same_file(stream, path=None, fd=None):

@@ -72,7 +72,7 @@ class Screener(batch.Screener):
 
     def line(self, record):
         rows, had_findings, was_error = self.rows(record)
-        return (b"", self.encode(rows)), had_findings, was_error
+        return self.encode(rows), had_findings, was_error
 
 
 def write_parquet(connection, rows_jsonl, destination):

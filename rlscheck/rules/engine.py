@@ -27,13 +27,12 @@ class Found:
     """A finding being put together. A batch run shares one input's Found among all the
     records with that input, so an assessment adding to a Found it does not own copies it first."""
 
-    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final", "encoded")
+    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final")
 
     def __init__(self, template, owner, matched=(), certainties=(), refs=()):
         self.template, self.owner = template, owner
         self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
         self.final = None  # kept once the Found is shared, and so fixed
-        self.encoded = None  # a renderer may keep its output for a shared Found here
 
     def finished(self):
         """(self, certainty, source ids, report order): the surest of its matches, and every
@@ -541,10 +540,9 @@ class Assessment:
             findings.sort(key=itemgetter(3))
         return findings
 
-    def document(self, labs_given, encode_finding=None):
-        """The assessment document (rlscheck.document.build). encode_finding(Found, certainty,
-        source ids) may stand in for building each finding's dict (a batch run passes its own)."""
-        return document.build(self, self.finish(labs_given), encode_finding)
+    def document(self, labs_given):
+        """The assessment document (rlscheck.document.build)."""
+        return document.build(self, self.finish(labs_given))
 
     def unread(self):
         """Inputs not recognised, or only partly read, in input order."""
@@ -567,10 +565,9 @@ class Assessment:
             self.checks.setdefault(entry["id"], entry)
 
 
-def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, encode_finding=None):
+def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
     """The assessment document for one person; a trimester (1-3) implies pregnancy. `contributions` (a dict kept across calls)
-    lets a batch run work out each distinct input's part of the document only once;
-    `encode_finding` is described at Assessment.document."""
+    lets a batch run work out each distinct input's part of the document only once."""
     assessment = Assessment(kb, resolver, contributions)
     if trimester and not any(i.kind == "condition" and "pregn" in i.text.lower() for i in inputs):
         inputs = [*inputs, Input("condition", "pregnancy", "trimester")]  # a trimester implies pregnancy
@@ -585,7 +582,7 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None, 
     given = {lv.lab_id: lv.value for lv in labs}
     for labvalue in labs:
         assessment.lab(labvalue, given)
-    return assessment.document({lv.lab_id for lv in labs}, encode_finding)
+    return assessment.document({lv.lab_id for lv in labs})
 
 
 def _last_per_lab(assessment, labs):
