@@ -65,9 +65,9 @@ PLAIN_PASS = "import json, sys\nfor line in sys.stdin:\n    sys.stdout.write(jso
 
 
 def peak_memory_mb(command, stdin_path):
-    """Peak resident memory of a command and its worker processes together, in MB: on Linux
-    the sum over the process tree, sampled every 20 ms (shared pages count once per process,
-    so this errs high); elsewhere the largest single process."""
+    """Peak memory of a command and its worker processes together, in MB: on Linux the sum of
+    their proportional set sizes (a page shared by forked workers counts once in all), sampled
+    every 20 ms; elsewhere the largest single process's resident size."""
     if not Path("/proc/self/task").is_dir():
         probe = ("import resource, subprocess, sys\n"
                  f"subprocess.run({command!r}, stdin=open({str(stdin_path)!r}, 'rb'), stdout=subprocess.DEVNULL,"
@@ -89,8 +89,8 @@ def _tree_rss_kb(pid):
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            status = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += int(re.search(r"Pss:\s+(\d+)", status).group(1))
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += map(int, (task / "children").read_text().split())
         except (OSError, AttributeError, ValueError):  # the process ended meanwhile

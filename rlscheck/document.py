@@ -17,10 +17,7 @@ def build(assessment, finished):
     """The document of an assessment whose findings are `finished` ([(Found, certainty, source
     ids, report order)], in report order)."""
     kb = assessment.kb
-    findings = [
-        dict(found.template.fields, certainty=certainty, matched=list(found.matched),
-             references=kb.references(source_ids), **matched_evidence(found))
-        for found, certainty, source_ids, _ in finished]
+    findings = [_entry(kb, found, certainty, source_ids) for found, certainty, source_ids, _ in finished]
     return {
         "schema_version": SCHEMA_VERSION,
         "rlscheck_version": __version__,
@@ -33,6 +30,18 @@ def build(assessment, finished):
         "check_next": [check_next(kb, check) for check in assessment.checks.values()],
         "disclaimer": kb.disclaimer,
     }
+
+
+def _entry(kb, found, certainty, source_ids):
+    """A finding's entry in the document; worked out once for a finding that one input brings
+    on its own, shared by every document of a batch with that input (do not modify)."""
+    if found.entry is not None:
+        return found.entry
+    entry = dict(found.template.fields, certainty=certainty, matched=list(found.matched),
+                 references=kb.references(source_ids), **matched_evidence(found))
+    if found.owner.shared:
+        found.entry = entry
+    return entry
 
 
 def summary(assessment, count, counted_twice=()):

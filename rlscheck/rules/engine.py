@@ -27,12 +27,13 @@ class Found:
     """A finding being put together. A batch run shares one input's Found among all the
     records with that input, so an assessment adding to a Found it does not own copies it first."""
 
-    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final")
+    __slots__ = ("template", "owner", "matched", "certainties", "refs", "final", "entry")
 
     def __init__(self, template, owner, matched=(), certainties=(), refs=()):
         self.template, self.owner = template, owner
         self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
         self.final = None  # kept once the Found is shared, and so fixed
+        self.entry = None  # its document entry, likewise
 
     def finished(self):
         """(self, certainty, source ids, report order): the surest of its matches, and every
