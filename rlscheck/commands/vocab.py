@@ -27,9 +27,10 @@ def load_rxnorm(directory):
 
     Exit codes: 0 loaded, 2 the files are missing or not RRF.
     """
+    from rlscheck.knowledge.cache import store_path
     from rlscheck.resolve import rxnorm
 
     concepts, mapped = rxnorm.load(directory)
     click.echo(f"rlscheck vocab: {concepts} RxNorm concepts read, {mapped} drugs mapped to their ingredients "
-               f"({rxnorm.path()})", err=True)
+               f"(into {store_path()})", err=True)
     return 0

@@ -1,6 +1,7 @@
 """A user's own RxNorm release (e.g. the licence-free prescribable subset), indexed once into
 the cache so that any RxCUI (clinical or branded drug, brand name, component) maps to the
-names of its ingredients.
+names of its ingredients. The index is an owner of the shared cache store, in sections by the
+last three digits of the RxCUI.
 
 RXNCONSO.RRF gives each concept's name and term type (TTY); RXNREL.RRF links them. From a
 concept the index walks only towards simpler concepts (branded drug -> clinical drug ->
@@ -8,13 +9,12 @@ component -> ingredient), so a shared component never leads to other products' i
 """
 
 import os
-import sqlite3
-import tempfile
 
 from rlscheck.errors import UsageError
+from rlscheck.knowledge import cache
 from rlscheck.textsafe import safe
 
-FILE_NAME = "rxnorm-user.sqlite"
+KIND, KEY = "rxnorm", "user release"  # not tied to rlscheck's version: the user loaded it
 # How complex a concept is; the walk only goes to a lower rank, ending at ingredients (0).
 RANK = {"IN": 0, "PIN": 0, "MIN": 1, "SCDC": 1, "BN": 1, "SCDF": 2, "SCDG": 2, "SBDC": 2, "SBDF": 3, "SBDG": 3,
         "SCD": 3, "SBD": 4, "GPCK": 5, "BPCK": 5}
@@ -22,31 +22,25 @@ INGREDIENT = {"IN", "PIN"}
 RELATIONS = {"has_ingredient", "ingredient_of", "has_ingredients", "ingredients_of", "consists_of", "constitutes",
              "tradename_of", "has_tradename", "has_precise_ingredient", "precise_ingredient_of", "contains",
              "contained_in", "isa", "inverse_isa", "has_part", "part_of", "form_of", "has_form"}
-_connection = None
-
-
-def path():
-    from rlscheck.knowledge.cache import cache_dir
-
-    return os.path.join(cache_dir(), FILE_NAME)
+_loaded = None  # the stored index, looked for once per run; False when none was loaded
 
 
 def ingredients(rxcui):
     """Ingredient names for an RxCUI from the loaded release, or [] (none loaded, or unknown)."""
-    global _connection
-    if _connection is None:  # looked for once per run: False when no release was loaded
-        try:
-            _connection = os.path.exists(path()) and sqlite3.connect(f"file:{path()}?mode=ro", uri=True,
-                                                                     check_same_thread=False)
-        except sqlite3.Error:
-            _connection = False
-    if _connection is False:
+    global _loaded
+    if _loaded is None:
+        _loaded = cache.open_owner(KIND, KEY) or False
+    if not _loaded:
         return []
     try:
-        row = _connection.execute("SELECT names FROM ingredients WHERE rxcui = ?", (str(rxcui),)).fetchone()
-    except sqlite3.Error:
+        section = _loaded.get(_section(rxcui)) or {}
+    except cache.Damaged:
         return []
-    return row[0].split("\n") if row and row[0] else []
+    return section.get(str(rxcui), [])
+
+
+def _section(rxcui):
+    return str(rxcui)[-3:]
 
 
 def _rows(file_name, directory):
@@ -88,15 +82,14 @@ def load(directory):
             continue
         links.setdefault(first, set()).add(second)
         links.setdefault(second, set()).add(first)
-    rows = []
+    sections, mapped = {}, 0
     for rxcui, tty in ttys.items():
-        if tty in INGREDIENT:
-            continue
-        found = _ingredients_of(rxcui, ttys, links)
+        found = _ingredients_of(rxcui, ttys, links) if tty not in INGREDIENT else ()
         if found:
-            rows.append((rxcui, "\n".join(sorted(names[i] for i in found))))
-    _write(rows)
-    return len(ttys), len(rows)
+            sections.setdefault(_section(rxcui), {})[rxcui] = sorted(names[i] for i in found)
+            mapped += 1
+    _store(sections)
+    return len(ttys), mapped
 
 
 def _ingredients_of(start, ttys, links):
@@ -119,21 +112,10 @@ def _ingredients_of(start, ttys, links):
     return plain or found
 
 
-def _write(rows):
-    """Write the index under a temporary name and move it into place: never half-written."""
-    global _connection
-    target = path()
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".build-", suffix=".sqlite")
-    os.close(handle)
-    try:
-        connection = sqlite3.connect(temporary)
-        connection.execute("CREATE TABLE ingredients (rxcui TEXT PRIMARY KEY, names TEXT)")
-        connection.executemany("INSERT OR REPLACE INTO ingredients VALUES (?, ?)", rows)
-        connection.commit()
-        connection.close()
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    _connection = None
+def _store(sections):
+    """Replace the stored index (in one transaction: never half-written)."""
+    global _loaded
+    cache.write_owner(KIND, KEY, sections)
+    _loaded = None
+    if not cache.open_owner(KIND, KEY):
+        raise UsageError(f"cannot write the index into the cache store '{safe(cache.store_path())}'")
