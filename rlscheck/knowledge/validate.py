@@ -275,6 +275,7 @@ def _check_merged(merged, issues, paths):
                    "duplicate-id", later.id)
     _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
+    _check_rxcui(merged, issues)
     _check_cycles(merged, issues)
     _check_sources(merged, issues)
 
@@ -427,6 +428,34 @@ def _check_names(merged, issues):
                         path, line, col = entry.at(field)
                         _issue(issues, path, (line, col),
                                f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
+
+
+_RXCUI = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def _check_rxcui(merged, issues):
+    """An RxCUI is a number, names one entry only (a FHIR coding with nothing but that code is
+    read as that entry), and says where it was checked."""
+    owners = {}
+    for section, entries in merged.sections.items():
+        for entry in entries.values():
+            codes = entry.data.get("rxcui")
+            if not codes or entry.data.get("retired"):
+                continue
+            path, line, col = entry.at("rxcui")
+            if not entry.data.get("code_references"):
+                _issue(issues, path, (line, col), "'rxcui' needs 'code_references' (the sources the codes were "
+                       "checked against)", "missing-reference", entry.id)
+            for code in codes:
+                text = str(code).strip()
+                if not _RXCUI.fullmatch(text):
+                    _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
+                           entry.id)
+                    continue
+                owner = owners.setdefault(text, entry)
+                if owner is not entry:
+                    _issue(issues, path, (line, col), f"rxcui {text} also names {owner.id!r}", "code-collision",
+                           entry.id)
 
 
 MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy has four
