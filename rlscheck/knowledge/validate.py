@@ -451,7 +451,8 @@ def _check_rxcui(merged, issues, paths):
             for code in codes:
                 text = str(code).strip()
                 if _RXCUI.fullmatch(text):
-                    owners.setdefault(text, []).append(entry)
+                    if entry not in owners.setdefault(text, []):
+                        owners[text].append(entry)
                 else:
                     _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
                            entry.id)
