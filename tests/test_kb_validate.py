@@ -64,6 +64,10 @@ BROKEN = {
                     "  - id: drug.c2\n    name: c2\n    parents: [drug.c1]\n", 4),
     "duplicate-id": ("conditions:\n  - id: condition.pregnancy\n    name: again\n"
                      "drugs:\n  - id: condition.pregnancy\n    name: x\n    relation: none\n    evidence: [UNS]\n", 5),
+    "code-collision": ("drugs:\n  - id: drug.a\n    name: a\n    rxcui: [6915]\n    code_references: [RXNORM]\n"
+                       "    relation: none\n    evidence: [UNS]\n", 4),  # metoclopramide's RxCUI
+    "code": ("brand_names:\n  - id: brand.a\n    name: Abrand\n    drug: drug.sertraline\n    countries: [GB]\n"
+             "    references: [REG-EMC]\n    rxcui: [\"8 2112\"]\n    code_references: [RXNORM]\n", 7),
     "tag": ("drugs: !!python/object/apply:os.system ['echo hacked']\n", 1),
     "alias": ("a: &x [1]\nb: *x\n", 1),
 }
@@ -83,6 +87,18 @@ def test_each_problem_is_reported_with_file_line_and_check(tmp_path, check):
     else:
         assert any(l.startswith(f"{path}:{line}:") and l.endswith(f"({check})") for l in lines), lines
     assert "hacked" not in result.stdout + result.stderr or check == "tag"
+
+
+def test_an_rxcui_needs_the_sources_it_was_checked_against(tmp_path):
+    path = tmp_path / "codes.yaml"
+    path.write_text("products:\n  - id: product.a\n    name: Aproduct\n    ingredients: [drug.sertraline]\n"
+                    "    rxcui: [99999991]\n")
+    result = rlscheck("kb", "validate", path)
+    assert result.exit_code == 3
+    assert any(line.startswith(f"{path}:5:") and "code_references" in line and line.endswith("(missing-reference)")
+               for line in result.stdout.splitlines()), result.stdout
+    path.write_text(path.read_text() + "    code_references: [RXNORM]\n")
+    assert rlscheck("kb", "validate", path).exit_code == 0
 
 
 def test_all_problems_are_reported_not_only_the_first(tmp_path):

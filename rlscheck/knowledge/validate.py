@@ -275,6 +275,7 @@ def _check_merged(merged, issues, paths):
                    "duplicate-id", later.id)
     _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
+    _check_rxcui(merged, issues, paths)
     _check_cycles(merged, issues)
     _check_sources(merged, issues)
 
@@ -427,6 +428,40 @@ def _check_names(merged, issues):
                         path, line, col = entry.at(field)
                         _issue(issues, path, (line, col),
                                f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
+
+
+_RXCUI = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def _check_rxcui(merged, issues, paths):
+    """An RxCUI is a number, names one entry only (a FHIR coding with nothing but that code is
+    read as that entry), and says where it was checked. A shared code is reported where it was
+    written last (the later file, else the later line)."""
+    order = {str(path): index for index, path in enumerate(paths)}
+    owners = {}
+    for section, entries in merged.sections.items():
+        for entry in entries.values():
+            codes = entry.data.get("rxcui")
+            if not codes or entry.data.get("retired"):
+                continue
+            path, line, col = entry.at("rxcui")
+            if not entry.data.get("code_references"):
+                _issue(issues, path, (line, col), "'rxcui' needs 'code_references' (the sources the codes were "
+                       "checked against)", "missing-reference", entry.id)
+            for code in codes:
+                text = str(code).strip()
+                if _RXCUI.fullmatch(text):
+                    if entry not in owners.setdefault(text, []):
+                        owners[text].append(entry)
+                else:
+                    _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
+                           entry.id)
+    for code, entries in owners.items():
+        entries.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
+        for later in entries[1:]:
+            path, line, col = later.at("rxcui")
+            _issue(issues, path, (line, col), f"rxcui {code} also names {entries[0].id!r}", "code-collision",
+                   later.id)
 
 
 MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy has four
