@@ -89,6 +89,7 @@ class Service:
         self.kb = load_knowledge_base(settings.kb_files)
         self.screener = Screener(self.kb)
         self.verifier = Verifier(settings)
+        self.prefetch = cds.prefetch_templates(self.kb)
         self.page = page.Page(self.kb)
         self.form_html = self.page.render()
         self._warm_up()
@@ -129,7 +130,7 @@ class Service:
             refused = await self.authenticate(request)
             if refused:
                 return refused
-        return JSON(cds.discovery())
+        return JSON(cds.discovery(self.prefetch))
 
     async def _service_body(self, request: Request):
         """(service id, JSON body) of an authenticated request to a known service, or (None,
@@ -154,7 +155,7 @@ class Service:
         except cds.RequestError as bad:
             return error(400, str(bad))
         prefetch = dict(body.get("prefetch") or {})
-        missing = cds.missing_prefetch(prefetch)
+        missing = cds.missing_prefetch(prefetch, self.prefetch)
         not_read = []
         if missing:
             fetched, failure = await self._fetch(request, body, context, missing)
