@@ -7,6 +7,7 @@ threads at once. Logs are JSON lines on stderr and never hold patient data.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ LOG_LEVEL = "RLSCHECK_SERVE_LOG_LEVEL"
 log = logging.getLogger("rlscheck.serve")
 access_log = logging.getLogger("rlscheck.serve.access")
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_COMMON_RAW = [(name.lower().encode(), value.encode()) for name, value in COMMON_HEADERS.items()]
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
 
@@ -281,8 +283,7 @@ class AccessLog:
                 status[0] = message["status"]
                 headers = list(message.get("headers", []))
                 have = {name.lower() for name, _ in headers}
-                headers += [(k.lower().encode(), v.encode()) for k, v in COMMON_HEADERS.items()
-                            if k.lower().encode() not in have]
+                headers += [header for header in _COMMON_RAW if header[0] not in have]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -291,12 +292,12 @@ class AccessLog:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 state = scope.get("state") or {}
-                access_log.info(json.dumps({
+                access_log.info(orjson.dumps({
                     # an unknown path is not repeated: a misdirected client could put anything in it
                     "time": round(time.time(), 3), "method": scope["method"][:10],
                     "path": scope["path"][:200] if status[0] != 404 else "(unknown path)",
                     "status": status[0], "ms": round((time.perf_counter() - start) * 1000, 2),
-                    "hook": state.get("hook"), "auth_error": state.get("auth")}))
+                    "hook": state.get("hook"), "auth_error": state.get("auth")}).decode())
 
 
 async def not_found(request, exc):
@@ -309,10 +310,16 @@ async def internal_error(request, exc):
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    if settings is None:  # a worker started by `rlscheck serve`
+    worker = settings is None  # a worker started by `rlscheck serve`
+    if worker:
         settings = Settings.from_environment()
         configure_logging(os.environ.get(LOG_LEVEL, "INFO"))
     service = Service(settings)
+    if worker:
+        # The knowledge base and the loaded modules live as long as the worker: the garbage
+        # collector need not walk them again (a full walk would pause every request in flight).
+        gc.collect()
+        gc.freeze()
     routes = [
         Route("/", service.form, methods=["GET"]),
         Route("/", service.submit, methods=["POST"]),
