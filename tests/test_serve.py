@@ -441,6 +441,21 @@ def test_a_jku_on_the_allow_list_is_used(service, keys, ehr):
     assert "/jku-jwks.json" in ehr.paths()
 
 
+def test_the_jwk_set_is_fetched_at_start_up_not_by_the_first_call(tmp_path, keys):
+    ehr = EhrServer(keys)
+    running = Service(tmp_path, {"issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]})
+    try:
+        deadline = time.monotonic() + 30
+        while "/jwks.json" not in ehr.paths() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ehr.paths() == ["/jwks.json"]
+        response = call_with(running, "Bearer " + token(keys, running.url + SIGN))
+        assert response.status_code == 200 and ehr.paths() == ["/jwks.json"]
+    finally:
+        running.close()
+        ehr.close()
+
+
 def test_a_replayed_jti_is_refused(service, keys):
     signed = "Bearer " + token(keys, service.url + SIGN)
     assert call_with(service, signed).status_code == 200

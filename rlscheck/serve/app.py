@@ -7,6 +7,8 @@ threads at once. Logs are JSON lines on stderr and never hold patient data.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -98,14 +100,26 @@ class Service:
 
     def _warm_up(self):
         """Load at start-up what the first requests would otherwise wait for (vocabularies, the
-        FHIR reader, the JWT library, the Markdown converter)."""
+        FHIR reader, the JWT library, the HTTP client and its TLS context, the Markdown converter)."""
+        import httpx
         import jwt  # noqa: F401
 
+        httpx.AsyncClient(verify=fhirclient.tls())  # loads the transport; opens no connection
+
         bundle = {"resourceType": "Bundle", "entry": [{"resource": {
-            "resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {"text": "xq"}}}]}
+            "resourceType": "MedicationRequest", "status": "draft", "intent": "order",
+            "medicationCodeableConcept": {"text": "sertraline 50 MG Oral Tablet"}}}]}
         document = self.screener.assess({"meds": ["sertraline", "zzqxv"], "conditions": ["G25.81"],
                                          "labs": {"ferritin": 40}, "fhir": bundle})
         page.report_html(document)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app):
+        """Fetch the trusted issuers' JWK Sets while the server starts, not during the first call."""
+        warming = None if self.settings.insecure_dev else asyncio.create_task(self.verifier.warm_up())
+        yield
+        if warming is not None:
+            warming.cancel()
 
     def audience(self, request: Request) -> str:
         if self.settings.service_url:
@@ -337,7 +351,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                    allow_headers=["Authorization", "Content-Type"], max_age=600),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    app = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan,
                     exception_handlers={HTTPException: not_found, Exception: internal_error})
     app.state.service = service
     return app
