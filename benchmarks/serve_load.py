@@ -284,19 +284,17 @@ def main():
                 results[f"concurrency_{concurrency}"] = measure(server, calls, concurrency)
                 progress(args, f"concurrency_{concurrency}", results[f"concurrency_{concurrency}"])
             memory = [server.rss_mib()]
-            done = 0
+            done = failures = 0
             while done < args.memory_requests:
                 chunk = min(5000, args.memory_requests - done)
                 calls = prepared(server.url, [payloads[i % len(payloads)] for i in range(chunk)],
                                  ehr.tokens(audience, chunk))
-                failures = drive(server.url, calls, 32)[1]
-                if failures:
-                    results.setdefault("memory_non_2xx_or_dropped", 0)
-                    results["memory_non_2xx_or_dropped"] += failures
+                failures += drive(server.url, calls, 32)[1]
                 done += chunk
                 memory.append(server.rss_mib())
                 progress(args, "memory", {"requests": done, "rss_mib": round(memory[-1], 1)})
-            results["memory"] = {"requests": done, "rss_mib": [round(m, 1) for m in memory]}
+            results["memory"] = {"requests": done, "rss_mib": [round(m, 1) for m in memory],
+                                 "non_2xx_or_dropped": failures}
         finally:
             server.close()
 

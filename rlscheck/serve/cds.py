@@ -2,10 +2,10 @@
 
 `order-select` and `order-sign` speak about the drugs being ordered (the `draftOrders`, which
 the FHIR reader assesses as proposed medications; for order-select the `selections` among
-them), in the light of the rest of the record; `patient-view` speaks about the whole record. By default a card is shown only when
-restless legs syndrome is on the patient's problem list (ICD-10-CM G25.81, SNOMED CT
-32914008). A suggestion may add a draft order for a safer alternative from the knowledge
-base; no suggestion ever deletes or changes an order.
+them), in the light of the rest of the record; `patient-view` speaks about the whole record.
+By default a card is shown only when restless legs syndrome is on the patient's problem list
+(ICD-10-CM G25.81, SNOMED CT 32914008). A suggestion may add a draft order for a safer
+alternative from the knowledge base; no suggestion ever deletes or changes an order.
 """
 
 from __future__ import annotations
