@@ -46,7 +46,7 @@ _tls = None
 
 def tls():
     """The TLS context of every outgoing call (JWK Sets, FHIR servers): the CA certificates are
-    read once per worker, not on each call (reading them costs about 0.1 s of CPU)."""
+    read once per worker, not on each call (reading them costs tens of milliseconds of CPU)."""
     global _tls
     if _tls is None:
         import httpx
