@@ -313,6 +313,23 @@ def test_cards_concern_the_orders_in_the_light_of_the_record(client):
     assert [c["summary"].split(" ")[0] for c in cards] == ["sertraline"]
 
 
+def test_each_draft_order_is_the_order_being_written_even_when_the_reader_joins_them(client):
+    # two draft orders of one product (say, regular and as needed): the FHIR reader makes them one input
+    second = {**METOCLOPRAMIDE, "id": "draft-metoclopramide-prn"}
+    home = [medication_request("home-1", "metoclopramide 10 MG Oral Tablet", "active", "311666")]
+    for hook, selections in (("order-sign", None), ("order-select", ["MedicationRequest/draft-metoclopramide-prn"])):
+        context = order_context(METOCLOPRAMIDE, second, selections=selections)
+        cards = valid_cards(client.post(f"/cds-services/rlscheck-{hook}",
+                                        request(hook, context, full_prefetch(RLS_SNOMED, meds=home))))
+        assert len(cards) == 1 and cards[0]["summary"].startswith("metoclopramide"), hook
+        assert "Ordered: **metoclopramide 10 MG Oral Tablet**" in cards[0]["detail"]
+    # taken at home and not being ordered: nothing to say at order-sign
+    other = medication_request("draft-amoxicillin", "amoxicillin 500 MG Oral Capsule", "draft")
+    cards = valid_cards(client.post("/cds-services/rlscheck-order-sign",
+                                    request("order-sign", order_context(other), full_prefetch(RLS_SNOMED, meds=home))))
+    assert cards == []
+
+
 def test_an_ordered_drug_rlscheck_does_not_know_is_said_so(client):
     unknown = medication_request("draft-x", "zorbletamine 5 MG", "draft")
     cards = valid_cards(client.post("/cds-services/rlscheck-order-sign",
@@ -422,6 +439,21 @@ def test_a_jku_on_the_allow_list_is_used(service, keys, ehr):
                                                     headers={"jku": ehr.url + "/jku-jwks.json"}))
     assert response.status_code == 200
     assert "/jku-jwks.json" in ehr.paths()
+
+
+def test_the_jwk_set_is_fetched_at_start_up_not_by_the_first_call(tmp_path, keys):
+    ehr = EhrServer(keys)
+    running = Service(tmp_path, {"issuers": [{"iss": ISSUER, "jwks_url": ehr.url + "/jwks.json"}]})
+    try:
+        deadline = time.monotonic() + 30
+        while "/jwks.json" not in ehr.paths() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ehr.paths() == ["/jwks.json"]
+        response = call_with(running, "Bearer " + token(keys, running.url + SIGN))
+        assert response.status_code == 200 and ehr.paths() == ["/jwks.json"]
+    finally:
+        running.close()
+        ehr.close()
 
 
 def test_a_replayed_jti_is_refused(service, keys):

@@ -59,9 +59,25 @@ def test_the_fhir_server_must_be_http_and_on_the_list_when_there_is_one():
 
 
 def test_missing_and_failed_prefetch_are_told_apart_from_no_data():
+    from rlscheck.api import load_knowledge_base
+
+    templates = cds.prefetch_templates(load_knowledge_base())
     missing = cds.missing_prefetch({"patient": None, "medications": {"resourceType": "OperationOutcome"},
-                                    "conditions": {"resourceType": "Bundle"}})
+                                    "conditions": {"resourceType": "Bundle"}}, templates)
     assert set(missing) == {"medications", "statements", "labs"}
+    assert missing["labs"] == templates["labs"]
+
+
+def test_the_lab_prefetch_asks_for_every_loinc_code_of_the_knowledge_base_labs():
+    from rlscheck.api import load_knowledge_base
+
+    kb = load_knowledge_base()
+    labs = cds.prefetch_templates(kb)["labs"]
+    assert labs.startswith("Observation?patient={{context.patientId}}&code=http://loinc.org|")
+    asked = labs.split("&code=", 1)[1].split("&", 1)[0].split(",")
+    listed = [code for code, entry_id in kb.loinc.items() if kb.get(entry_id)["kind"] == "lab"]
+    assert sorted(asked) == sorted(f"http://loinc.org|{code}" for code in listed)
+    assert {"http://loinc.org|2276-4", "http://loinc.org|50044-7"} <= set(asked)  # ferritin; an eGFR code
 
 
 @pytest.mark.parametrize("status, verification, expected", [
@@ -137,7 +153,7 @@ def app_client():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @settings(deadline=None, max_examples=50)
 @given(hook=st.sampled_from(["order-select", "order-sign", "patient-view"]), context=JSON,
-       drafts=FHIRISH, prefetch=st.dictionaries(st.sampled_from(list(cds.PREFETCH)), FHIRISH | st.none() | JSON),
+       drafts=FHIRISH, prefetch=st.dictionaries(st.sampled_from([*cds.PREFETCH, "labs"]), FHIRISH | st.none() | JSON),
        selections=JSON, feedback=JSON)
 def test_no_body_however_odd_makes_the_service_fail(app_client, hook, context, drafts, prefetch, selections,
                                                      feedback):

@@ -7,6 +7,9 @@ threads at once. Logs are JSON lines on stderr and never hold patient data.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import json
 import logging
 import os
@@ -32,6 +35,7 @@ LOG_LEVEL = "RLSCHECK_SERVE_LOG_LEVEL"
 log = logging.getLogger("rlscheck.serve")
 access_log = logging.getLogger("rlscheck.serve.access")
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_COMMON_RAW = [(name.lower().encode(), value.encode()) for name, value in COMMON_HEADERS.items()]
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
 
@@ -89,20 +93,33 @@ class Service:
         self.kb = load_knowledge_base(settings.kb_files)
         self.screener = Screener(self.kb)
         self.verifier = Verifier(settings)
+        self.prefetch = cds.prefetch_templates(self.kb)
         self.page = page.Page(self.kb)
         self.form_html = self.page.render()
         self._warm_up()
 
     def _warm_up(self):
         """Load at start-up what the first requests would otherwise wait for (vocabularies, the
-        FHIR reader, the JWT library, the Markdown converter)."""
+        FHIR reader, the JWT library, the HTTP client and its TLS context, the Markdown converter)."""
+        import httpx
         import jwt  # noqa: F401
 
+        httpx.AsyncClient(verify=fhirclient.tls())  # loads the transport; opens no connection
+
         bundle = {"resourceType": "Bundle", "entry": [{"resource": {
-            "resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {"text": "xq"}}}]}
+            "resourceType": "MedicationRequest", "status": "draft", "intent": "order",
+            "medicationCodeableConcept": {"text": "sertraline 50 MG Oral Tablet"}}}]}
         document = self.screener.assess({"meds": ["sertraline", "zzqxv"], "conditions": ["G25.81"],
                                          "labs": {"ferritin": 40}, "fhir": bundle})
         page.report_html(document)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app):
+        """Fetch the trusted issuers' JWK Sets while the server starts, not during the first call."""
+        warming = None if self.settings.insecure_dev else asyncio.create_task(self.verifier.warm_up())
+        yield
+        if warming is not None:
+            warming.cancel()
 
     def audience(self, request: Request) -> str:
         if self.settings.service_url:
@@ -129,7 +146,7 @@ class Service:
             refused = await self.authenticate(request)
             if refused:
                 return refused
-        return JSON(cds.discovery())
+        return JSON(cds.discovery(self.prefetch))
 
     async def _service_body(self, request: Request):
         """(service id, JSON body) of an authenticated request to a known service, or (None,
@@ -154,7 +171,7 @@ class Service:
         except cds.RequestError as bad:
             return error(400, str(bad))
         prefetch = dict(body.get("prefetch") or {})
-        missing = cds.missing_prefetch(prefetch)
+        missing = cds.missing_prefetch(prefetch, self.prefetch)
         not_read = []
         if missing:
             fetched, failure = await self._fetch(request, body, context, missing)
@@ -280,8 +297,7 @@ class AccessLog:
                 status[0] = message["status"]
                 headers = list(message.get("headers", []))
                 have = {name.lower() for name, _ in headers}
-                headers += [(k.lower().encode(), v.encode()) for k, v in COMMON_HEADERS.items()
-                            if k.lower().encode() not in have]
+                headers += [header for header in _COMMON_RAW if header[0] not in have]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -290,12 +306,12 @@ class AccessLog:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 state = scope.get("state") or {}
-                access_log.info(json.dumps({
+                access_log.info(orjson.dumps({
                     # an unknown path is not repeated: a misdirected client could put anything in it
                     "time": round(time.time(), 3), "method": scope["method"][:10],
                     "path": scope["path"][:200] if status[0] != 404 else "(unknown path)",
                     "status": status[0], "ms": round((time.perf_counter() - start) * 1000, 2),
-                    "hook": state.get("hook"), "auth_error": state.get("auth")}))
+                    "hook": state.get("hook"), "auth_error": state.get("auth")}).decode())
 
 
 async def not_found(request, exc):
@@ -308,10 +324,16 @@ async def internal_error(request, exc):
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    if settings is None:  # a worker started by `rlscheck serve`
+    worker = settings is None  # a worker started by `rlscheck serve`
+    if worker:
         settings = Settings.from_environment()
         configure_logging(os.environ.get(LOG_LEVEL, "INFO"))
     service = Service(settings)
+    if worker:
+        # The knowledge base and the loaded modules live as long as the worker: the garbage
+        # collector need not walk them again (a full walk would pause every request in flight).
+        gc.collect()
+        gc.freeze()
     routes = [
         Route("/", service.form, methods=["GET"]),
         Route("/", service.submit, methods=["POST"]),
@@ -329,7 +351,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                    allow_headers=["Authorization", "Content-Type"], max_age=600),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    app = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan,
                     exception_handlers={HTTPException: not_found, Exception: internal_error})
     app.state.service = service
     return app

@@ -1,11 +1,11 @@
 """CDS Hooks 2.0 services: discovery, the request's FHIR data to a record, findings to cards.
 
-`order-select` and `order-sign` speak about the drugs being ordered (the `draftOrders`, read
-as current; for order-select the `selections` among them), in the light of the rest of the
-record; `patient-view` speaks about the whole record. By default a card is shown only when
-restless legs syndrome is on the patient's problem list (ICD-10-CM G25.81, SNOMED CT
-32914008). A suggestion may add a draft order for a safer alternative from the knowledge
-base; no suggestion ever deletes or changes an order.
+`order-select` and `order-sign` speak about the drugs being ordered (the `draftOrders`, which
+the FHIR reader assesses as proposed medications; for order-select the `selections` among
+them), in the light of the rest of the record; `patient-view` speaks about the whole record.
+By default a card is shown only when restless legs syndrome is on the patient's problem list
+(ICD-10-CM G25.81, SNOMED CT 32914008). A suggestion may add a draft order for a safer
+alternative from the knowledge base; no suggestion ever deletes or changes an order.
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ from rlscheck.render.markdown import md
 HOOKS = ("order-select", "order-sign", "patient-view")
 SUMMARY_MAX = 139  # the specification: "<140-character summary"
 RLS_CODES = {("http://hl7.org/fhir/sid/icd-10-cm", "G25.81"), ("http://snomed.info/sct", "32914008")}
-# The labs rlscheck grades, by LOINC: ferritin, transferrin saturation, haemoglobin, vitamin B12,
-# magnesium, eGFR (MDRD, CKD-EPI 2009 and 2021), folate.
-LAB_LOINC = ("2276-4", "2502-3", "718-7", "2132-9", "19123-9", "2601-3", "33914-3", "48642-3", "48643-1",
-             "62238-1", "98979-8", "2284-8")
 PATIENT = "{{context.patientId}}"
+# The prefetch templates of every service; `prefetch_templates` adds the lab Observations.
 PREFETCH = {
     "patient": f"Patient/{PATIENT}",
     "medications": f"MedicationRequest?patient={PATIENT}&status=active",
     "statements": f"MedicationStatement?patient={PATIENT}&status=active",
     "conditions": f"Condition?patient={PATIENT}&clinical-status=active",
-    "labs": f"Observation?patient={PATIENT}&code=" + ",".join(f"http://loinc.org|{c}" for c in LAB_LOINC)
-            + "&_sort=-date&_count=50",
 }
 # Without these the service cannot answer safely: 412 when neither prefetch nor the FHIR server gives them.
 REQUIRED = ("medications", "conditions")
@@ -57,9 +52,17 @@ class RequestError(Exception):
     """The CDS request is malformed (400)."""
 
 
-def discovery() -> dict:
+def prefetch_templates(kb) -> dict:
+    """PREFETCH and "labs": the Observations of the labs the knowledge base grades, by the
+    LOINC codes its lab entries list."""
+    codes = [code for code, entry_id in kb.loinc.items() if (kb.get(entry_id) or {}).get("kind") == "lab"]
+    labs = f"Observation?patient={PATIENT}&code=" + ",".join(f"http://loinc.org|{code}" for code in codes)
+    return {**PREFETCH, "labs": labs + "&_sort=-date&_count=50"} if codes else dict(PREFETCH)
+
+
+def discovery(templates) -> dict:
     return {"services": [
-        {"hook": hook, "title": title, "description": description, "id": service_id, "prefetch": dict(PREFETCH),
+        {"hook": hook, "title": title, "description": description, "id": service_id, "prefetch": dict(templates),
          "usageRequirements": USAGE}
         for service_id, (hook, title, description) in SERVICES.items()]}
 
@@ -90,12 +93,12 @@ def check_request(service_id: str, body) -> dict:
     return context
 
 
-def missing_prefetch(prefetch) -> dict:
+def missing_prefetch(prefetch, templates) -> dict:
     """The prefetch templates the request did not satisfy: {key: template}. A key with the
     value null means "no data"; a missing key or an OperationOutcome means "not provided"."""
     prefetch = prefetch if isinstance(prefetch, dict) else {}
     missing = {}
-    for key, template in PREFETCH.items():
+    for key, template in templates.items():
         value = prefetch.get(key, ...)
         if value is ... or isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
             missing[key] = template
@@ -135,28 +138,31 @@ def _code(concept):
     return None
 
 
-def draft_sources(context, hook) -> tuple:
-    """(the draft orders as a Bundle whose draft medication orders read as current,
-    the sources ('MedicationRequest/id') the cards are about)."""
-    entries, sources = [], []
-    for resource in _resources(context.get("draftOrders")):
-        if resource.get("resourceType") == "MedicationRequest" and resource.get("status") in ("draft", None):
-            resource = {**resource, "status": "active"}  # being written now: current once signed
-        entries.append({"resource": resource})
-        sources.append(f"{resource.get('resourceType')}/{resource.get('id', '?')}")
+def draft_sources(context, hook) -> set:
+    """The sources ('MedicationRequest/id') the cards are about: the draft orders, or for
+    order-select the selected ones among them."""
+    sources = [f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+               for resource in _resources(context.get("draftOrders"))]
     if hook == "order-select":
         selected = [s for s in context["selections"] if isinstance(s, str) and s in sources]
         sources = selected or sources
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}, set(sources)
+    return set(sources)
+
+
+def concerns(source, sources) -> bool:
+    """True when a finding's source text names one of `sources`. The FHIR reader names a
+    record 'MedicationRequest/id', with what it is in brackets ('(draft order)'), and joins
+    the records of one input with commas ('..., MedicationRequest/c and 2 more')."""
+    return any(part.split(" (", 1)[0].split(" and ", 1)[0] in sources for part in str(source).split(", "))
 
 
 def record_for(context, prefetch, hook) -> tuple:
     """(the record to assess, the draft sources or None for patient-view)."""
     fhir = []
     sources = None
-    if hook != "patient-view":
-        drafts, sources = draft_sources(context, hook)
-        fhir.append(drafts)
+    if hook != "patient-view":  # the FHIR reader reads draft orders as the orders being written
+        sources = draft_sources(context, hook)
+        fhir.append(context["draftOrders"])
     for key in ("medications", "statements", "conditions", "labs"):
         value = prefetch.get(key)
         if isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome"):
@@ -170,14 +176,14 @@ def cards(document, hook, context, sources, settings, not_read=()) -> list:
     out = []
     for finding in document["findings"]:
         matched = finding["matched"] if sources is None else [m for m in finding["matched"]
-                                                               if m.get("source") in sources]
+                                                               if concerns(m.get("source"), sources)]
         if not matched:
             continue
         others = [f["title"] for f in document["findings"] if f is not finding] if sources is not None else []
         out.append(_card(finding, matched, hook, context, settings, others, not_read, document["disclaimer"]))
     if sources is not None:
         for item in document["unrecognized"]:
-            if item.get("source") in sources and item.get("kind") == "medication":
+            if item.get("kind") == "medication" and concerns(item.get("source"), sources):
                 out.append(_unchecked_card(item, document["disclaimer"]))
     return out
 

@@ -91,8 +91,10 @@ class KeySets:
         import httpx
         import jwt
 
+        from rlscheck.serve.fhirclient import tls
+
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, verify=tls()) as client:
                 response = await client.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as error:
             raise AuthError(f"JWK Set could not be fetched ({type(error).__name__})") from None
@@ -140,6 +142,15 @@ class Verifier:
         self.settings = settings
         self.jtis = JtiStore(settings.jti_capacity)
         self.keysets = KeySets(settings.fhir_timeout_seconds)
+
+    async def warm_up(self):
+        """Fetch each trusted issuer's JWK Set, so that the first call need not wait for it. A JWK
+        Set that cannot be had now is fetched by the first call that needs it."""
+        for issuer in self.settings.issuers:
+            try:
+                await self.keysets.key(issuer.jwks_url, None)
+            except AuthError:
+                pass
 
     async def verify(self, authorization: str | None, audience: str) -> dict:
         """The token's claims, or AuthError."""
