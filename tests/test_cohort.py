@@ -136,6 +136,40 @@ def test_nulls_maps_and_extra_columns_in_parquet(tmp_path):
     assert out[3]["findings"] == [] and out[3]["unrecognized"] == []
 
 
+def test_parquet_values_that_json_does_not_hold(tmp_path):
+    """Binary text columns, NaN (absent) and whole numbers stored as doubles read as their
+    values, as the same person written as JSON would be."""
+    schema = pa.schema([("id", pa.string()), ("meds", pa.list_(pa.binary())), ("conditions", pa.binary()),
+                        ("labs", pa.struct([("ferritin", pa.float64()), ("tsat", pa.float64())]))])
+    rows = [{"id": "a", "meds": ["Zoloft".encode(), None], "conditions": "ESRD".encode(),
+             "labs": {"ferritin": 40.0, "tsat": float("nan")}},
+            {"id": "b", "meds": ["Parox\xe9tine".encode("latin-1")], "conditions": None, "labs": None}]
+    path = tmp_path / "odd.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    out = [json.loads(line) for line in run_ok(path, "--output-format", "jsonl").stdout.splitlines()]
+    same = rlscheck("assess", "-m", "Zoloft", "-c", "ESRD", "--lab", "ferritin=40", "--format", "json").json()
+    assert out[0]["findings"] == same["findings"] and out[0]["id"] == "a"
+    assert out[1]["id"] == "b" and [item["input"] for item in out[1]["unrecognized"]] == ["Parox\ufffdtine"]
+    doubles = tmp_path / "doubles.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 42.0::DOUBLE AS person_id, ['Zoloft'] AS meds, "
+                             f"'nan'::DOUBLE AS trimester) TO '{doubles}' (FORMAT parquet)")
+    out = json.loads(run_ok(doubles, "--output-format", "jsonl").stdout)
+    assert out["id"] == 42 and [f["id"] for f in out["findings"]] == ["drug.antidepressant"]
+
+
+def test_rows_typed_as_records_need_no_conversion():
+    from rlscheck.inputs.rows import record_shaped
+
+    usual = {"id": "VARCHAR", "meds": "VARCHAR[]", "conditions": "VARCHAR",
+             "labs": "STRUCT(ferritin BIGINT, tsat VARCHAR)", "trimester": "INTEGER"}
+    assert record_shaped(usual, "id")
+    assert record_shaped({"person_id": "BIGINT", "labs": "MAP(VARCHAR, VARCHAR)"}, "person_id")
+    for column, kind in [("labs", "STRUCT(ferritin DOUBLE)"), ("labs", "VARCHAR"), ("id", "DOUBLE"),
+                         ("labs", "STRUCT(a STRUCT(b BIGINT))"), ("fhir", "VARCHAR"), ("meds", "INTEGER[]"),
+                         ("labs", 'STRUCT("a, VARCHAR" DOUBLE)'), ("trimester", "DOUBLE")]:
+        assert not record_shaped(dict(usual, **{column: kind}), "id"), (column, kind)
+
+
 def test_cohort_inputs_give_the_findings_table_by_default(tmp_path):
     jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(50))
     parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")

@@ -241,15 +241,18 @@ class OmopInput:
                     if len(alias) >= 4:
                         names.setdefault(alias.lower(), aliases[0])
         self.connection.execute("CREATE TEMP TABLE lab_codes (code VARCHAR, lab VARCHAR)")
-        self.connection.executemany("INSERT INTO lab_codes VALUES (?, ?)", sorted(LOINC.items()))
+        self.connection.execute("INSERT INTO lab_codes VALUES " + _values(sorted(LOINC.items())))
         self.connection.execute("CREATE TEMP TABLE lab_names (name VARCHAR, lab VARCHAR)")
-        self.connection.executemany("INSERT INTO lab_names VALUES (?, ?)", sorted(names.items()))
+        if names:
+            self.connection.execute("INSERT INTO lab_names VALUES " + _values(sorted(names.items())))
 
     def records(self):
         duckdb = duckdb_module()
         try:
             self._lab_tables()
-            result = self.connection.execute(QUERY, {"index": self.index_date})
+            # the date is written into the SQL: binding a Python value makes some DuckDB versions
+            # import pandas and NumPy
+            result = self.connection.execute(QUERY.replace("$index", f"DATE '{self.index_date.isoformat()}'"))
             while True:
                 rows = result.fetchmany(FETCH)
                 if not rows:
@@ -299,6 +302,11 @@ class OmopInput:
             if name and name.strip():
                 return name.strip()
         return "condition_occurrence {row} (no concept or source value)"
+
+
+def _values(pairs):
+    """SQL rows of text pairs."""
+    return ", ".join("(" + ", ".join("'" + text.replace("'", "''") + "'" for text in pair) + ")" for pair in pairs)
 
 
 def _drug_text(item):
