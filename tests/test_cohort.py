@@ -448,12 +448,16 @@ def postgres():
     folder = _postgres_bin()
     if folder is None:
         pytest.skip("PostgreSQL server programs not installed (Debian: apt-get install postgresql)")
-    home = tempfile.mkdtemp(prefix="rlscheck-pg-")
     run_as = []
     if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(home, user.pw_uid, user.pw_gid)
+        try:
+            user = pwd.getpwnam("postgres")  # made by Debian's postgresql package
+        except KeyError:
+            pytest.skip("no 'postgres' user to run PostgreSQL as (it refuses to run as root)")
         run_as = ["runuser", "-u", "postgres", "--"]
+    home = tempfile.mkdtemp(prefix="rlscheck-pg-")
+    if run_as:
+        os.chown(home, user.pw_uid, user.pw_gid)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
