@@ -136,6 +136,40 @@ def test_nulls_maps_and_extra_columns_in_parquet(tmp_path):
     assert out[3]["findings"] == [] and out[3]["unrecognized"] == []
 
 
+def test_parquet_values_that_json_does_not_hold(tmp_path):
+    """Binary text columns, NaN (absent) and whole numbers stored as doubles read as their
+    values, as the same person written as JSON would be."""
+    schema = pa.schema([("id", pa.string()), ("meds", pa.list_(pa.binary())), ("conditions", pa.binary()),
+                        ("labs", pa.struct([("ferritin", pa.float64()), ("tsat", pa.float64())]))])
+    rows = [{"id": "a", "meds": ["Zoloft".encode(), None], "conditions": "ESRD".encode(),
+             "labs": {"ferritin": 40.0, "tsat": float("nan")}},
+            {"id": "b", "meds": ["Parox\xe9tine".encode("latin-1")], "conditions": None, "labs": None}]
+    path = tmp_path / "odd.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    out = [json.loads(line) for line in run_ok(path, "--output-format", "jsonl").stdout.splitlines()]
+    same = rlscheck("assess", "-m", "Zoloft", "-c", "ESRD", "--lab", "ferritin=40", "--format", "json").json()
+    assert out[0]["findings"] == same["findings"] and out[0]["id"] == "a"
+    assert out[1]["id"] == "b" and [item["input"] for item in out[1]["unrecognized"]] == ["Parox\ufffdtine"]
+    doubles = tmp_path / "doubles.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 42.0::DOUBLE AS person_id, ['Zoloft'] AS meds, "
+                             f"'nan'::DOUBLE AS trimester) TO '{doubles}' (FORMAT parquet)")
+    out = json.loads(run_ok(doubles, "--output-format", "jsonl").stdout)
+    assert out["id"] == 42 and [f["id"] for f in out["findings"]] == ["drug.antidepressant"]
+
+
+def test_rows_typed_as_records_need_no_conversion():
+    from rlscheck.inputs.rows import record_shaped
+
+    usual = {"id": "VARCHAR", "meds": "VARCHAR[]", "conditions": "VARCHAR",
+             "labs": "STRUCT(ferritin BIGINT, tsat VARCHAR)", "trimester": "INTEGER"}
+    assert record_shaped(usual, "id")
+    assert record_shaped({"person_id": "BIGINT", "labs": "MAP(VARCHAR, VARCHAR)"}, "person_id")
+    for column, kind in [("labs", "STRUCT(ferritin DOUBLE)"), ("labs", "VARCHAR"), ("id", "DOUBLE"),
+                         ("labs", "STRUCT(a STRUCT(b BIGINT))"), ("fhir", "VARCHAR"), ("meds", "INTEGER[]"),
+                         ("labs", 'STRUCT("a, VARCHAR" DOUBLE)'), ("trimester", "DOUBLE")]:
+        assert not record_shaped(dict(usual, **{column: kind}), "id"), (column, kind)
+
+
 def test_cohort_inputs_give_the_findings_table_by_default(tmp_path):
     jsonl = write_jsonl(tmp_path / "cohort.jsonl", records(50))
     parquet = parquet_from_jsonl(jsonl, tmp_path / "cohort.parquet")
@@ -383,3 +417,102 @@ def test_nulls_in_jsonl_records_mean_absent(tmp_path):
                                           "--format", "json").json()["findings"]
     assert [f["id"] for f in out[1]["findings"]] == ["condition.kidney-failure"]
     assert [f["id"] for f in out[2]["findings"]] == ["lab.iron-deficiency"]
+
+
+# -- OMOP CDM in PostgreSQL, attached by DuckDB -----------------------------------------------
+
+
+def _postgres_bin():
+    """The folder of PostgreSQL's server programs (Debian keeps them out of PATH), or None."""
+    import glob
+    import shutil
+
+    found = shutil.which("pg_ctl")
+    if found:
+        return os.path.dirname(found)
+    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda path: int(path.split("/")[4]))
+    return os.path.dirname(folders[-1]) if folders else None
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of its own on a free loopback port, its files in a temporary folder,
+    run as the `postgres` user when the tests run as root (the server refuses root). Yields the
+    libpq connection string; the server is stopped afterwards."""
+    import pwd
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    folder = _postgres_bin()
+    if folder is None:
+        pytest.skip("PostgreSQL server programs not installed (Debian: apt-get install postgresql)")
+    run_as = []
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")  # made by Debian's postgresql package
+        except KeyError:
+            pytest.skip("no 'postgres' user to run PostgreSQL as (it refuses to run as root)")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    home = tempfile.mkdtemp(prefix="rlscheck-pg-")
+    if run_as:
+        os.chown(home, user.pw_uid, user.pw_gid)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = os.path.join(home, "data")
+
+    def run(*command):
+        subprocess.run([*run_as, *command], check=True, capture_output=True, timeout=120)
+
+    try:
+        run(f"{folder}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
+        run(f"{folder}/pg_ctl", "-D", data, "-l", os.path.join(home, "log"), "-w", "-t", "60", "-o",
+            f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(home, ignore_errors=True)
+        raise AssertionError(f"PostgreSQL did not start: {error.stderr.decode(errors='replace')}") from None
+    try:
+        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    finally:
+        subprocess.run([*run_as, f"{folder}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True,
+                       timeout=60)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_omop_in_postgres_equals_the_same_people_as_jsonl(omop, postgres, tmp_path):
+    folder, people = omop
+    con = duckdb.connect()
+    from rlscheck.inputs.omop import TABLES, load_postgres
+
+    load_postgres(con)
+    con.execute(f"ATTACH '{postgres}' AS pg (TYPE postgres)")
+    con.execute("CREATE SCHEMA IF NOT EXISTS pg.cdm")
+    for table in TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE pg.cdm.{table} AS SELECT * FROM '{folder}/parquet/{table}.parquet'")
+    con.close()
+    jsonl = _people_as_jsonl(people, tmp_path / "people.jsonl")
+    run_ok(jsonl, "--output-format", "findings-parquet", "-o", tmp_path / "expected.parquet")
+    result = run_ok("--omop", f"postgres:{postgres}", "--omop-schema", "cdm",
+                    "--index-date", omop_fixture.INDEX_DATE.isoformat(), "-o", tmp_path / "pg.parquet")
+    assert b"1000 records" in result.stderr and b" 0 errors" in result.stderr
+    found = _findings(tmp_path / "pg.parquet")
+    assert found == _findings(tmp_path / "expected.parquet") and len({row[0] for row in found}) > 500
+    # the schema is a real choice: the default one holds no CDM
+    result = rlscheck_process("batch", "--omop", f"postgres:{postgres}", "--omop-schema", "public")
+    assert result.exit_code == 2 and b"has no table person" in result.stderr
+
+
+def test_postgres_without_its_duckdb_extension_is_a_clear_error(tmp_path, monkeypatch):
+    """No extension installed, none packaged, none to download: exit 2 naming what to install."""
+    from rlscheck.errors import UsageError
+    from rlscheck.inputs import omop
+
+    monkeypatch.setattr(omop, "packaged_extension", lambda version: None)
+    con = duckdb.connect(config={"extension_directory": str(tmp_path / "none"),
+                                 "custom_extension_repository": str(tmp_path / "no-repository")})
+    with pytest.raises(UsageError) as caught:
+        omop.load_postgres(con)
+    assert "pip install 'rlscheck[postgres]'" in str(caught.value) and caught.value.exit_code == 2

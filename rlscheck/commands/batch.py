@@ -10,6 +10,7 @@ import click
 from rlscheck.commands.options import CONTEXT, Command, FileName, kb_option, load_kb
 
 PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
+PARALLEL_FROM_RECORDS = 5_000  # records, where their number is known (Parquet, OMOP)
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
@@ -71,83 +72,100 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     2 unreadable input or input and output the same file, 5 the results could not be written
     (with -o the file is replaced only when the run succeeds), 130/143 interrupted.
     """
-    from rlscheck.batch import pipeline
+    from rlscheck.batch import cohort, pipeline
     from rlscheck.inputs import records as readers
     from rlscheck.errors import UsageError
     from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
-    if (index_date or omop_schema) and not (omop_source or (input_format or "").lower() == "omop"):
+    fmt = (input_format or "").lower() or None
+    if (index_date or omop_schema) and not (omop_source or fmt == "omop"):
         raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
-    source = sources[0] if sources else None
-    if omop_source or (input_format or "").lower() in ("omop", "parquet") or (output_format or "").lower() in (
-            "findings-csv", "findings-parquet") or (len(sources) == 1 and not input_format and _parquet(source)):
-        if len(sources) > 1:
-            raise UsageError("Parquet and OMOP input: give one file, folder or glob")
-        return _cohort(source, output, input_format, output_format and output_format.lower(), omop_source,
-                       omop_schema, index_date, jobs, kb, quiet)
+    if omop_source:
+        if sources:
+            raise UsageError("give the OMOP CDM either as SOURCE or with --omop, not both")
+        sources, fmt = (omop_source,), "omop"
     if not sources:
         raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
-    output_format = (output_format or "jsonl").lower()
+    source = sources[0]
+    if fmt is None and len(sources) == 1 and _parquet(source):
+        fmt = "parquet"
+    output_format = (output_format or "").lower() or None
+    if output_format == "findings-parquet" and not output:
+        raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
 
     def warn(text):
         click.echo(f"rlscheck batch: {text}", err=True)
 
-    bulk_paths = _bulk_paths(sources, input_format)
-    if bulk_paths is None and len(sources) > 1:
-        raise UsageError("several inputs are read only as a FHIR Bulk Data export (.ndjson files); "
-                         "give one JSONL or CSV file")
-    try:
-        stream = sys.stdin.buffer if source == "-" else open(source, "rb") if bulk_paths is None else None
-    except OSError as error:
-        raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
-    if stream is not None and not hasattr(stream, "peek"):  # e.g. an in-memory stdin: peekable once wrapped
-        import io
+    stream = bulk_paths = records = count = None
+    if fmt in cohort.FORMATS:
+        if len(sources) > 1:
+            raise UsageError("Parquet and OMOP input: give one file, folder or glob")
+        if _same_as_source(source, output):
+            raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
+                             "write the results elsewhere")
+        records, count, unused = cohort.open_records(source, fmt, kb, index_date and index_date.date(), omop_schema)
+        if unused:
+            warn("columns not read (not record fields): " + ", ".join(f"'{safe(column)}'" for column in unused))
+    else:
+        bulk_paths = _bulk_paths(sources, input_format)
+        if bulk_paths is None and len(sources) > 1:
+            raise UsageError("several inputs are read only as a FHIR Bulk Data export (.ndjson files); "
+                             "give one JSONL or CSV file")
+        try:
+            stream = sys.stdin.buffer if source == "-" else open(source, "rb") if bulk_paths is None else None
+        except OSError as error:
+            raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
+        if stream is not None and not hasattr(stream, "peek"):  # e.g. an in-memory stdin: peekable once wrapped
+            import io
 
-        stream = io.BufferedReader(stream)
-    fmt = "ndjson" if bulk_paths is not None else (input_format or _sniff(source, stream)).lower()
-    if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
-        bulk_paths = [source]
+            stream = io.BufferedReader(stream)
+        fmt = "ndjson" if bulk_paths is not None else (fmt or _sniff(source, stream)).lower()
+        if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
+            bulk_paths = [source]
+        if fmt == "ndjson" and output_format in cohort.FINDINGS:
+            raise UsageError("the findings table is written for JSONL, CSV, Parquet and OMOP input; for a FHIR "
+                             "Bulk Data export use --output-format jsonl or csv")
+    output_format = output_format or cohort.default_output_format(fmt, output)
     with stream if stream is not None else _nothing():
         if _writes_over_input(stream, bulk_paths, output):
             raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
                              "write the results elsewhere")
-        records = None  # JSONL lines are read by the pipeline, in blocks
         if fmt == "csv":
             records = readers.read_csv(pipeline.lines(stream), warn)
         elif fmt == "ndjson":
             from rlscheck.inputs import bulk
 
             records = bulk.patient_records(_bulk_sources(bulk_paths, stream), warn)
-        if records is not None:
+        if records is not None and fmt not in cohort.FORMATS:
             first = next(records, None)  # a header problem fails here, before any output is touched
             records = itertools.chain([first] if first else [], records)
         size = _size(stream) if stream is not None else None
         show_progress = not quiet and sys.stderr.isatty()
 
-        def progress(count):
-            """A bar when the input's size is known (a file), a count otherwise (a pipe)."""
+        def progress(done):
+            """A bar when the input's size is known (a file, or a count of rows), a count otherwise (a pipe)."""
             bar = ""
-            if size:
-                done = min(stream.tell() / size, 1.0)
-                bar = f"[{'#' * int(done * 30):<30}] {done:4.0%} "
-            sys.stderr.write(f"\rrlscheck batch: {bar}{count:,} records")
+            if size or count:
+                part = min(stream.tell() / size if size else done / count, 1.0)
+                bar = f"[{'#' * int(part * 30):<30}] {part:4.0%} "
+            sys.stderr.write(f"\rrlscheck batch: {bar}{done:,} records")
             sys.stderr.flush()
 
+        screener, header = cohort.writer(kb, output_format)
         with pipeline.stopped_by_sigterm():
             try:
-                out = pipeline.Output(output)
+                out = cohort.FindingsParquet(output) if output_format == "findings-parquet" else \
+                    pipeline.Output(output)
             except OSError as error:
                 raise UsageError(f"cannot write '{safe(output)}': {error.strerror or error}") from None
             with out:
-                if output_format == "csv":
-                    from rlscheck.render import csvout
-
-                    out.file.write(csvout.header())
+                out.file.write(header)
                 blocks = pipeline.jsonl_blocks(stream) if records is None else pipeline.record_blocks(records)
                 total, found, errors = pipeline.run(kb, blocks, out.file,
-                                                    _workers(jobs, size if fmt != "ndjson" else None),
-                                                    progress if show_progress else None, output_format)
+                                                    _workers(jobs, size if fmt != "ndjson" else None, count),
+                                                    progress if show_progress else None, output_format,
+                                                    screener=screener)
                 out.commit()
                 if (click.get_current_context().find_root().obj or {}).get("whole_process"):
                     pipeline.finished()  # not when called within another program, e.g. a test runner
@@ -285,64 +303,6 @@ def _parquet(source):
     return is_parquet(source)
 
 
-def _cohort(source, output, input_format, output_format, omop_source, omop_schema, index_date, jobs, kb, quiet):
-    """Parquet or OMOP input, or a findings-table output."""
-    from rlscheck.batch import cohort
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
-
-    fmt = (input_format or "").lower()
-    if omop_source or fmt == "omop":
-        if omop_source and source:
-            raise UsageError("give the OMOP CDM either as SOURCE or with --omop, not both")
-        source, fmt = omop_source or source, "omop"
-    if not source:
-        raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
-    if not fmt:
-        fmt = "parquet" if _parquet(source) else _sniff_file(source)
-    if fmt == "ndjson":
-        raise UsageError("the findings table is written for JSONL, CSV, Parquet and OMOP input; for a FHIR "
-                         "Bulk Data export use --output-format jsonl or csv")
-    if _same_as_source(source, output):
-        raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
-                         "write the results elsewhere")
-    if output_format is None:  # cohorts: the findings table unless the output's name asks for documents
-        name = (output or "").lower()
-        output_format = ("findings-parquet" if name.endswith((".parquet", ".pq")) else
-                         "jsonl" if name.endswith((".jsonl", ".ndjson", ".json")) or fmt not in ("parquet", "omop")
-                         else "findings-csv")
-    blocks, count, unused = cohort.open_input(source, fmt, kb, index_date and index_date.date(), omop_schema,
-                                              warn=lambda text: click.echo(f"rlscheck batch: {text}", err=True))
-    if unused:
-        shown = ", ".join(f"'{safe(column)}'" for column in unused)
-        click.echo(f"rlscheck batch: columns not read (not record fields): {shown}", err=True)
-    show_progress = not quiet and sys.stderr.isatty()
-
-    def progress(done):
-        sys.stderr.write(f"\rrlscheck batch: {done:,} records")
-        sys.stderr.flush()
-
-    workers = 1 if count is not None and count < cohort.SMALL and not jobs else _workers(jobs, None)
-    total, found, errors = cohort.run(kb, blocks, output, output_format, workers, progress if show_progress else None)
-    if show_progress:
-        sys.stderr.write("\r" + " " * 79 + "\r")
-    click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
-    return 4 if errors else 0
-
-
-def _sniff_file(source):
-    """jsonl, csv or ndjson for a file or stdin, as for any batch input."""
-    if source == "-":
-        return _sniff(source, sys.stdin.buffer)
-    if os.path.isdir(source):
-        return "ndjson"
-    try:
-        with open(source, "rb") as stream:
-            return _sniff(source, stream)
-    except OSError:
-        return "jsonl"  # reading it fails later, with the reason
-
-
 def _same_as_source(source, output):
     """Whether the results would be written over the input file (by device and inode)."""
     from rlscheck.batch import pipeline
@@ -363,11 +323,13 @@ def _size(stream):
     return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def _workers(requested, size):
-    """How many processes to screen with; by default small inputs stay in this one."""
+def _workers(requested, size, count=None):
+    """How many processes to screen with; by default small inputs (`size` bytes or `count`
+    records, when known) stay in this one."""
     from rlscheck.batch import pipeline
 
-    if requested == 1 or (not requested and size is not None and size < PARALLEL_FROM):
+    small = size is not None and size < PARALLEL_FROM or count is not None and count < PARALLEL_FROM_RECORDS
+    if requested == 1 or (not requested and small):
         return 1
     # Workers are forked; by default only on Linux, where forking a Python process is safe.
     if not pipeline.can_fork() or (not requested and not sys.platform.startswith("linux")):

@@ -141,6 +141,48 @@ def _table_files(folder):
     return found
 
 
+POSTGRES_PACKAGE = "duckdb-extension-postgres-scanner"
+
+
+def load_postgres(connection):
+    """Load DuckDB's postgres extension: one already installed for this DuckDB, else the one the
+    `postgres` extra installs from PyPI (its package ships the extension built for one DuckDB
+    version), else one DuckDB downloads. Without it: UsageError saying what to install."""
+    duckdb = duckdb_module()
+    try:
+        connection.execute("LOAD postgres")
+        return
+    except duckdb.Error:
+        pass
+    packaged = packaged_extension(duckdb.__version__)
+    if packaged is not None:
+        connection.execute(f"LOAD '{packaged.replace(chr(39), chr(39) * 2)}'")
+        return
+    try:
+        connection.execute("INSTALL postgres")
+        connection.execute("LOAD postgres")
+    except duckdb.Error:
+        raise UsageError(
+            f"reading an OMOP CDM from Postgres needs DuckDB's postgres extension, which is not installed "
+            f"for DuckDB {duckdb.__version__} and could not be downloaded: pip install 'rlscheck[postgres]' "
+            f"(DuckDB with its matching {POSTGRES_PACKAGE} package), or run DuckDB's "
+            "INSTALL postgres once where the network allows") from None
+
+
+def packaged_extension(version):
+    """The postgres extension file shipped by the PyPI package for DuckDB `version`, or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("duckdb_extension_postgres_scanner")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = os.path.join(folder, "extensions", f"v{version}", "postgres_scanner.duckdb_extension")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 class OmopInput:
     """An OMOP CDM opened through DuckDB; fails with UsageError (before any output is touched)
     when it cannot be opened or a table is missing."""
@@ -172,7 +214,7 @@ class OmopInput:
             self.connection.execute(f"ATTACH '{source.replace(chr(39), chr(39) * 2)}' AS cdm (READ_ONLY)")
         elif source.startswith(("postgres:", "postgresql:")):
             attach = source.split(":", 1)[1] if source.startswith("postgres:") else source
-            self.connection.execute("INSTALL postgres; LOAD postgres")
+            load_postgres(self.connection)
             self.connection.execute(f"ATTACH '{attach.replace(chr(39), chr(39) * 2)}' AS cdm (TYPE postgres, READ_ONLY)")
         else:
             raise UsageError(f"cannot read OMOP CDM '{safe(source)}': no such file or folder")
@@ -199,15 +241,18 @@ class OmopInput:
                     if len(alias) >= 4:
                         names.setdefault(alias.lower(), aliases[0])
         self.connection.execute("CREATE TEMP TABLE lab_codes (code VARCHAR, lab VARCHAR)")
-        self.connection.executemany("INSERT INTO lab_codes VALUES (?, ?)", sorted(LOINC.items()))
+        self.connection.execute("INSERT INTO lab_codes VALUES " + _values(sorted(LOINC.items())))
         self.connection.execute("CREATE TEMP TABLE lab_names (name VARCHAR, lab VARCHAR)")
-        self.connection.executemany("INSERT INTO lab_names VALUES (?, ?)", sorted(names.items()))
+        if names:
+            self.connection.execute("INSERT INTO lab_names VALUES " + _values(sorted(names.items())))
 
     def records(self):
         duckdb = duckdb_module()
         try:
             self._lab_tables()
-            result = self.connection.execute(QUERY, {"index": self.index_date})
+            # the date is written into the SQL: binding a Python value makes some DuckDB versions
+            # import pandas and NumPy
+            result = self.connection.execute(QUERY.replace("$index", f"DATE '{self.index_date.isoformat()}'"))
             while True:
                 rows = result.fetchmany(FETCH)
                 if not rows:
@@ -257,6 +302,11 @@ class OmopInput:
             if name and name.strip():
                 return name.strip()
         return "condition_occurrence {row} (no concept or source value)"
+
+
+def _values(pairs):
+    """SQL rows of text pairs."""
+    return ", ".join("(" + ", ".join("'" + text.replace("'", "''") + "'" for text in pair) + ")" for pair in pairs)
 
 
 def _drug_text(item):

@@ -10,11 +10,15 @@ carry the id and no line number.
 from __future__ import annotations
 
 import glob
+import json
 import os
+
+from orjson import loads
 
 from rlscheck.errors import UsageError
 from rlscheck.inputs import duckdb_module
-from rlscheck.inputs.rows import id_column_of, record_of, unused_columns
+from rlscheck.inputs.records import Record
+from rlscheck.inputs.rows import id_column_of, record_of, record_shaped, unused_columns
 from rlscheck.textsafe import safe
 
 FETCH = 2048  # rows per fetch from DuckDB
@@ -47,11 +51,14 @@ class ParquetInput:
         # one thread: rows are taken one block at a time, and more threads would only wait
         self.connection = duckdb.connect(config={"threads": 1})
         self.connection.execute("SET enable_progress_bar = false")
+        # the path is written into the SQL, not passed as a parameter: binding a Python value makes
+        # some DuckDB versions import pandas and NumPy, which costs more than reading a small file
+        self.scan = f"read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', union_by_name = true)"
         try:
-            scan = self.connection.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [pattern])
-            columns = [row[0] for row in scan.fetchall()]
-            self.rows = self.connection.execute(
-                "SELECT count(*) FROM read_parquet(?, union_by_name = true)", [pattern]).fetchone()[0]
+            scan = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}")
+            described = scan.fetchall()
+            columns = [row[0] for row in described]
+            self.rows = self.connection.execute(f"SELECT count(*) FROM {self.scan}").fetchone()[0]
         except duckdb.Error as error:
             raise UsageError(f"cannot read Parquet '{safe(source)}': {safe(str(error).splitlines()[0])}") from None
         try:
@@ -60,23 +67,46 @@ class ParquetInput:
             raise UsageError(f"'{safe(source)}' has no column '{safe(id_column)}'") from None
         self.unused = unused_columns(columns, self.id_column)
         self.columns = [name for name in columns if name not in self.unused]
+        self.types = {row[0]: row[1] for row in described}
         self.pattern = pattern
 
     def records(self):
-        """Batch Records, one per row, in order."""
+        """Batch Records, one per row, in order. DuckDB writes each row as one JSON object (the
+        columns that are record fields), read here as a JSON line is; binary columns come apart
+        and are read as UTF-8 text."""
         duckdb = duckdb_module()
-        select = ", ".join('"' + name.replace('"', '""') + '"' for name in self.columns) or "NULL AS nothing"
+        binary = [name for name in self.columns if "BLOB" in self.types[name]]
+        packed = ", ".join(f"{_quoted(name)} := {_quoted(name)}" for name in self.columns if name not in binary)
+        select = ", ".join([f"to_json(struct_pack({packed}))::VARCHAR" if packed else "'{}'",
+                            *(_quoted(name) for name in binary)])
+        # typed as records already (the usual case): no conversion row by row
+        shaped = not binary and record_shaped({name: self.types[name] for name in self.columns}, self.id_column)
         try:
-            result = self.connection.execute(
-                f"SELECT {select} FROM read_parquet(?, union_by_name = true)", [self.pattern])
-            names = [column[0] for column in result.description]
+            result = self.connection.execute(f"SELECT {select} FROM {self.scan}")
             while True:
                 rows = result.fetchmany(FETCH)
                 if not rows:
                     break
                 for row in rows:
-                    yield record_of(dict(zip(names, row)), self.id_column)
+                    try:
+                        data = loads(row[0])
+                    except ValueError:  # NaN, Infinity or a whole number past 64 bits
+                        try:
+                            data = json.loads(row[0], parse_constant=float)
+                        except (ValueError, RecursionError) as error:
+                            yield Record(None, error=f"cannot read this row: {safe(error)}")
+                            continue
+                    if shaped:
+                        yield Record(None, data, "", data.pop(self.id_column, None))
+                        continue
+                    for name, value in zip(binary, row[1:]):
+                        data[name] = value
+                    yield record_of(data, self.id_column)
         except duckdb.Error as error:
             raise UsageError(f"cannot read Parquet '{safe(self.source)}': {safe(str(error).splitlines()[0])}") from None
         finally:
             self.connection.close()
+
+
+def _quoted(name):
+    return '"' + name.replace('"', '""') + '"'

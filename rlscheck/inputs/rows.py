@@ -32,6 +32,44 @@ def unused_columns(columns, id_column):
     return [name for name in columns if name != id_column and name not in RECORD_COLUMNS]
 
 
+_WHOLE = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+          "UHUGEINT"}
+_TEXT_OR_WHOLE = _WHOLE | {"VARCHAR"}
+
+
+def record_shaped(column_types, id_column=None):
+    """Whether rows with these columns (name: DuckDB type), written as JSON objects, are batch
+    records as they are: an id of text or a whole number, lists of text or one text, labs as a
+    map or struct of text or whole numbers or a list of 'name=value', a trimester of text or a
+    whole number. Nulls need no work (a record reads them as absent); anything else (floats,
+    JSON text, other types) goes through `record_of`."""
+    for name, kind in column_types.items():
+        if name == id_column:
+            shaped = kind in _TEXT_OR_WHOLE
+        elif name in LIST_FIELDS:
+            shaped = kind in ("VARCHAR", "VARCHAR[]")
+        elif name == "labs":
+            shaped = kind == "VARCHAR[]" or _flat_map(kind)
+        elif name == "trimester":
+            shaped = kind in _TEXT_OR_WHOLE
+        else:
+            shaped = False
+        if not shaped:
+            return False
+    return True
+
+
+def _flat_map(kind):
+    """A MAP(VARCHAR, text or whole) or STRUCT of text or whole members (no nesting)."""
+    if kind.startswith("MAP(") and kind.endswith(")"):
+        key, _, value = kind[4:-1].partition(", ")
+        return key == "VARCHAR" and value in _TEXT_OR_WHOLE
+    if kind.startswith("STRUCT(") and kind.endswith(")") and "(" not in kind[7:-1]:
+        return all(member.rsplit(" ", 1)[-1] in _TEXT_OR_WHOLE and " " in member
+                   for member in kind[7:-1].split(", "))
+    return False
+
+
 def plain(value):
     """A value with NumPy/pandas types, tuples and NaN made plain Python (NaN and NA: None)."""
     if value is None or isinstance(value, (str, bool, int)):

@@ -80,17 +80,17 @@ def write_parquet(connection, rows_jsonl, destination):
     column typed explicitly (a column of nulls keeps its type). person_id is BIGINT when every
     id is a whole number (OMOP's person_id), else VARCHAR."""
     other_ids = connection.execute(
-        "SELECT count(*) FROM read_json(?, format = 'newline_delimited', columns = {'person_id': 'JSON'}) "
-        "WHERE person_id IS NOT NULL AND json_type(person_id) NOT IN ('BIGINT', 'UBIGINT')",
-        [rows_jsonl]).fetchone()[0]
+        f"SELECT count(*) FROM read_json('{_quote(rows_jsonl)}', format = 'newline_delimited', "
+        "columns = {'person_id': 'JSON'}) "
+        "WHERE person_id IS NOT NULL AND json_type(person_id) NOT IN ('BIGINT', 'UBIGINT')").fetchone()[0]
     id_type = "VARCHAR" if other_ids else "BIGINT"
     columns = {"person_id": id_type, "finding_id": "VARCHAR", "kind": "VARCHAR", "certainty": "VARCHAR",
                "input": "VARCHAR", "via": "VARCHAR[]", "error": "VARCHAR"}
     spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     select = ", ".join(columns)
     connection.execute(
-        f"COPY (SELECT {select} FROM read_json(?, format = 'newline_delimited', columns = {spec})) "
-        f"TO '{_quote(destination)}' (FORMAT parquet, COMPRESSION zstd)", [rows_jsonl])
+        f"COPY (SELECT {select} FROM read_json('{_quote(rows_jsonl)}', format = 'newline_delimited', "
+        f"columns = {spec})) TO '{_quote(destination)}' (FORMAT parquet, COMPRESSION zstd)")
 
 
 def _quote(path):
