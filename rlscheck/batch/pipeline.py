@@ -11,6 +11,7 @@ import signal
 import stat
 
 from rlscheck.batch import screening as batch
+from rlscheck.errors import Interrupted
 from rlscheck.inputs import records as readers
 
 BLOCK = 500  # records: a block's results are a few MB
@@ -51,6 +52,7 @@ def lines(stream, most=None):
             continue
         yield raw  # over-long: the reader turns it into an error line before the rest is skipped
         while True:
+            check_stopped()
             rest = stream.readline(SKIP_AT_ONCE)
             if not rest or rest.endswith(b"\n"):
                 break
@@ -103,6 +105,7 @@ def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl", screener=
         rest = (_screen(screener, block) for block in blocks)
     try:
         for text, *block_counts in itertools.chain([_screen(screener, first)], rest):
+            check_stopped()
             out.write(text)
             counts = [total + more for total, more in zip(counts, block_counts)]
             if progress:
@@ -167,8 +170,6 @@ def _stopped(workers):
     codes = {-worker.exitcode for worker in workers if worker.exitcode is not None and worker.exitcode < 0}
     if not codes:
         return RuntimeError("a batch worker process failed; the output is incomplete")
-    from rlscheck.errors import Interrupted
-
     return Interrupted(min(codes - {signal.SIGTERM} or codes), "a batch worker process was stopped")
 
 
@@ -349,14 +350,25 @@ def finished():
             pass
 
 
+_stopped_by = 0  # the signal that asked this run to stop, once one has
+
+
+def check_stopped():
+    """Raise Interrupted if SIGTERM has asked the run to stop. The handler raises it at once,
+    but an exception raised while Python runs a weak-reference callback (as imports do) is
+    only printed: reading and writing check here too, so the request is never lost."""
+    if _stopped_by:
+        raise Interrupted(_stopped_by)
+
+
 class stopped_by_sigterm:
     """Within it, SIGTERM raises Interrupted in this process (workers keep the default), so
     the clean-up on the way out runs: workers stopped, the temporary output file removed."""
 
     def __enter__(self):
         def stop(number, frame):
-            from rlscheck.errors import Interrupted
-
+            global _stopped_by
+            _stopped_by = number
             raise Interrupted(number)
 
         self._stop = stop
