@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TYPED = ["rlscheck/api.py", "rlscheck/errors.py", "rlscheck/model.py", "rlscheck/document.py", "rlscheck/rules"]
+TYPED = ["rlscheck/api.py", "rlscheck/errors.py", "rlscheck/model.py", "rlscheck/document.py", "rlscheck/rules",
+         "rlscheck/resolve"]
 
 
 def test_public_api_is_mypy_clean():

@@ -7,9 +7,12 @@ concept the index walks only towards simpler concepts (branded drug -> clinical 
 component -> ingredient), so a shared component never leads to other products' ingredients.
 """
 
+from __future__ import annotations
+
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Iterator
 
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
@@ -22,16 +25,16 @@ INGREDIENT = {"IN", "PIN"}
 RELATIONS = {"has_ingredient", "ingredient_of", "has_ingredients", "ingredients_of", "consists_of", "constitutes",
              "tradename_of", "has_tradename", "has_precise_ingredient", "precise_ingredient_of", "contains",
              "contained_in", "isa", "inverse_isa", "has_part", "part_of", "form_of", "has_form"}
-_connection = None
+_connection: sqlite3.Connection | bool | None = None
 
 
-def path():
+def path() -> str:
     from rlscheck.knowledge.cache import cache_dir
 
     return os.path.join(cache_dir(), FILE_NAME)
 
 
-def ingredients(rxcui):
+def ingredients(rxcui: object) -> list[str]:
     """Ingredient names for an RxCUI from the loaded release, or [] (none loaded, or unknown)."""
     global _connection
     if _connection is None:  # looked for once per run: False when no release was loaded
@@ -43,13 +46,14 @@ def ingredients(rxcui):
     if _connection is False:
         return []
     try:
-        row = _connection.execute("SELECT names FROM ingredients WHERE rxcui = ?", (str(rxcui),)).fetchone()
+        row = _connection.execute(  # type: ignore[union-attr]  # never True: exists() and connect()
+            "SELECT names FROM ingredients WHERE rxcui = ?", (str(rxcui),)).fetchone()
     except sqlite3.Error:
         return []
     return row[0].split("\n") if row and row[0] else []
 
 
-def _rows(file_name, directory):
+def _rows(file_name: str, directory: str) -> Iterator[tuple[int, list[str]]]:
     """Fields of each line of an RRF file (pipe-delimited, a trailing pipe), with its number."""
     full = os.path.join(directory, file_name)
     try:
@@ -63,12 +67,13 @@ def _rows(file_name, directory):
                 yield number, line.split("|")
 
 
-def load(directory):
+def load(directory: str) -> tuple[int, int]:
     """Index RXNCONSO.RRF and RXNREL.RRF from directory (or its rrf/ folder) into the cache.
     Returns (concepts, drugs mapped to ingredients)."""
     if not os.path.isfile(os.path.join(directory, "RXNCONSO.RRF")) and os.path.isdir(os.path.join(directory, "rrf")):
         directory = os.path.join(directory, "rrf")
-    names, ttys = {}, {}
+    names: dict[str, str] = {}
+    ttys: dict[str, str] = {}
     for number, fields in _rows("RXNCONSO.RRF", directory):
         if len(fields) < 17:
             raise UsageError(f"RXNCONSO.RRF line {number}: expected 18 '|'-separated fields, found {len(fields)}")
@@ -79,7 +84,7 @@ def load(directory):
             ttys[rxcui] = tty
         if rxcui not in names or tty in INGREDIENT:
             names[rxcui] = text
-    links = {}
+    links: dict[str, set[str]] = {}
     for number, fields in _rows("RXNREL.RRF", directory):
         if len(fields) < 11:
             raise UsageError(f"RXNREL.RRF line {number}: expected 16 '|'-separated fields, found {len(fields)}")
@@ -88,7 +93,7 @@ def load(directory):
             continue
         links.setdefault(first, set()).add(second)
         links.setdefault(second, set()).add(first)
-    rows = []
+    rows: list[tuple[str, str]] = []
     for rxcui, tty in ttys.items():
         if tty in INGREDIENT:
             continue
@@ -99,9 +104,10 @@ def load(directory):
     return len(ttys), len(rows)
 
 
-def _ingredients_of(start, ttys, links):
+def _ingredients_of(start: str, ttys: dict[str, str], links: dict[str, set[str]]) -> set[str]:
     """Ingredients reached from start through ever simpler concepts; a precise ingredient
     (a salt) only when its base ingredient is not linked."""
+    found: set[str]
     seen, stack, found = {start}, [start], set()
     while stack:
         node = stack.pop()
@@ -119,7 +125,7 @@ def _ingredients_of(start, ttys, links):
     return plain or found
 
 
-def _write(rows):
+def _write(rows: Iterable[tuple[str, str]]) -> None:
     """Write the index under a temporary name and move it into place: never half-written."""
     global _connection
     target = path()
