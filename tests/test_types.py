@@ -8,7 +8,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPED = ["rlscheck/api.py", "rlscheck/errors.py", "rlscheck/model.py", "rlscheck/document.py", "rlscheck/rules",
-         "rlscheck/resolve"]
+         "rlscheck/resolve",
+         # the knowledge package but validate.py and compile.py, whose bodies are not annotated yet
+         *(f"rlscheck/knowledge/{name}.py" for name in ("__init__", "cache", "catalog", "graph", "issues", "schema",
+                                                        "store", "yamlsafe"))]
 
 
 def test_public_api_is_mypy_clean():
