@@ -2,10 +2,18 @@
 `rlscheck/schemas/assess.schema.json`): the headline, each finding's fields, and the checks to
 do next."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from rlscheck import __version__
 from rlscheck.knowledge.schema import EVIDENCE
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
+    from rlscheck.rules.engine import Assessment, Finished, Found
 
 SCHEMA_VERSION = 1
 _NOTHING_GIVEN = "Nothing to assess: the record holds no medication, condition, habit, risk factor or lab result."
@@ -13,7 +21,7 @@ _FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a
               "RLS can be assumed: see what to check next.")
 
 
-def build(assessment, finished):
+def build(assessment: Assessment, finished: Sequence[Finished]) -> dict[str, Any]:
     """The document of an assessment whose findings are `finished` ([(Found, certainty, source
     ids, report order)], in report order)."""
     kb = assessment.kb
@@ -32,7 +40,7 @@ def build(assessment, finished):
     }
 
 
-def _entry(kb, found, certainty, source_ids):
+def _entry(kb: KnowledgeBase, found: Found, certainty: str, source_ids: tuple[str, ...]) -> dict[str, Any]:
     """A finding's entry in the document; worked out once for a finding that one input brings
     on its own, shared by every document of a batch with that input (do not modify)."""
     if found.entry is not None:
@@ -44,7 +52,7 @@ def _entry(kb, found, certainty, source_ids):
     return entry
 
 
-def summary(assessment, count, counted_twice=()):
+def summary(assessment: Assessment, count: int, counted_twice: Sequence[tuple[str, int]] = ()) -> str:
     """The headline. Never the primary-RLS reassurance when part of the input was not read;
     isolated reports and inputs outside the knowledge base are said apart, so "nothing found"
     is never claimed for what was not checked. An input behind several findings (a drug in two
@@ -74,7 +82,7 @@ def summary(assessment, count, counted_twice=()):
     return text
 
 
-def check_next(kb, check):
+def check_next(kb: KnowledgeBase, check: dict[str, Any]) -> dict[str, Any]:
     found = kb.memo.get(("check next", check["id"]))
     if found is None:
         found = kb.memo[("check next", check["id"])] = {
@@ -85,7 +93,7 @@ def check_next(kb, check):
 _EVIDENCE_RANK = {words: rank for rank, words in enumerate(EVIDENCE.values())}
 
 
-def matched_evidence(found):
+def matched_evidence(found: Found) -> dict[str, str]:
     """A drug or class finding's evidence is that of what matched (each drug's own, or the
     class link's for a class named as such), not the best of every member of the class."""
     if not found.matched or any("evidence" not in m for m in found.matched):
@@ -95,11 +103,11 @@ def matched_evidence(found):
     return {"evidence": ranked[0], "evidence_detail": ", ".join(ranked)}
 
 
-def _counted_twice(finished):
+def _counted_twice(finished: Sequence[Finished]) -> list[tuple[str, int]]:
     """(input, number of findings) for each medication input behind more than one finding."""
     if len(finished) < 2:
         return []
-    counts = {}
+    counts: dict[str, int] = {}
     for found, *_ in finished:
         for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
             counts[given] = counts.get(given, 0) + 1
@@ -107,12 +115,12 @@ def _counted_twice(finished):
 
 
 @lru_cache(maxsize=64)
-def _contributors(count):
+def _contributors(count: int) -> str:
     return f"{count} possible contributor{'s' if count != 1 else ''} to restless legs found."
 
 
 @lru_cache(maxsize=256)
-def _incomplete(count, unread):
+def _incomplete(count: int, unread: tuple[str, ...]) -> str:
     """Never the primary-RLS reassurance when part of the input was not read."""
     names = ", ".join(f"'{text}'" for text in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
     found = _contributors(count) if count else "No known secondary cause among the inputs that were read."

@@ -42,8 +42,8 @@ def jsonl_documents(records):
     out = []
     raw = [json.dumps(record).encode() for record in records]
     for record in readers.read_jsonl(raw):
-        (head, members), _, _ = screener.line(record)
-        out.append(LINE.sub(b"", bytes(head) + bytes(members)).decode().rstrip("\n"))
+        text, _, _ = screener.line(record)
+        out.append(LINE.sub(b"", text).decode().rstrip("\n"))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The public API is typed: mypy checks it with untyped definitions disallowed."""
+"""The public API and the core stages are typed: mypy checks them with untyped definitions disallowed."""
 
 import subprocess
 import sys
@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TYPED = ["rlscheck/api.py", "rlscheck/errors.py"]
+TYPED = ["rlscheck/__init__.py", "rlscheck/api.py", "rlscheck/errors.py", "rlscheck/textsafe.py", "rlscheck/model.py",
+         "rlscheck/document.py", "rlscheck/rules", "rlscheck/resolve", "rlscheck/render",
+         # the knowledge package but validate.py and compile.py, whose bodies are not annotated yet
+         *(f"rlscheck/knowledge/{name}.py" for name in ("__init__", "cache", "catalog", "graph", "issues", "schema",
+                                                        "store", "yamlsafe"))]
 
 
 def test_public_api_is_mypy_clean():

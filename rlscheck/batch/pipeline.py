@@ -107,6 +107,7 @@ def run(kb, blocks, out, jobs=1, progress=None, output_format="jsonl", screener=
         for text, *block_counts in itertools.chain([_screen(screener, first)], rest):
             check_stopped()
             out.write(text)
+            out.flush()  # each block as soon as it is screened: a reader sees results as they come
             counts = [total + more for total, more in zip(counts, block_counts)]
             if progress:
                 progress(counts[0])

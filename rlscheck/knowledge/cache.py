@@ -11,11 +11,15 @@ back (into a fresh file when SQLite itself cannot use the old one). An unwritabl
 directory only costs speed.
 """
 
+from __future__ import annotations
+
 import marshal
 import os
 import sqlite3
 import sys
 import zlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, Tuple
 
 from rlscheck import __version__
 
@@ -25,10 +29,11 @@ STALE_AFTER = 30 * 24 * 3600  # seconds: owners of a kind not rewritten for a mo
 _CREATE = ("CREATE TABLE sections (owner TEXT NOT NULL, name TEXT NOT NULL, crc INTEGER NOT NULL, "
            "stamp INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (owner, name)) WITHOUT ROWID")
 _HEADER = ""  # the section name of an owner's header row
+Row = Tuple[str, str, int, int, bytes]  # a row of the store: (owner, name, crc, stamp, data)
 LEGACY = (("kb-", ".marshal"), ("drugnames-", ".sqlite"), ("icd10cm-", ".sqlite"))  # earlier cache files
 
 
-def cache_dir():
+def cache_dir() -> str:
     override = os.environ.get("RLSCHECK_CACHE_DIR")
     if override:
         return override
@@ -42,7 +47,7 @@ def cache_dir():
     return os.path.join(base, "rlscheck")
 
 
-def store_path():
+def store_path() -> str:
     return os.path.join(cache_dir(), FILE_NAME)
 
 
@@ -50,26 +55,26 @@ class Damaged(Exception):
     """A cache row that is missing, unreadable or does not match its checksum."""
 
 
-def owner_id(kind, key):
+def owner_id(kind: str, key: str) -> str:
     """A short row key for an owner; the header keeps the full key to confirm it."""
     encoded = key.encode("utf-8", "surrogateescape")
     return f"{kind}-{zlib.crc32(encoded):08x}{zlib.adler32(encoded):08x}"
 
 
-def full_key(*parts):
+def full_key(*parts: object) -> str:
     """An owner's key: the given parts plus what the stored bytes depend on."""
     return "|".join([__version__, sys.version, str(SCHEMA), *map(str, parts)])
 
 
-def _crc(owner, name, data):
+def _crc(owner: str, name: str, data: bytes) -> int:
     return zlib.crc32(data, zlib.crc32(f"{owner}\0{name}\0".encode("utf-8", "surrogateescape")))
 
 
-_connection = None  # (process id, path, read-only connection): a forked worker opens its own
-_inherited = []
+_connection: tuple[int, str, sqlite3.Connection] | None = None  # (process id, path, read-only connection): a forked worker opens its own
+_inherited: list[tuple[int, str, sqlite3.Connection]] = []
 
 
-def _reader():
+def _reader() -> sqlite3.Connection:
     global _connection
     path = store_path()
     if _connection is not None and _connection[:2] == (os.getpid(), path):
@@ -82,7 +87,7 @@ def _reader():
     return connection
 
 
-def _forget_reader():
+def _forget_reader() -> None:
     global _connection
     if _connection is not None and _connection[0] != os.getpid():
         _inherited.append(_connection)
@@ -97,10 +102,10 @@ def _forget_reader():
 class Stored:
     """One owner's sections in the store, checked row by row as they are read."""
 
-    def __init__(self, owner, names):
+    def __init__(self, owner: str, names: Collection[str]) -> None:
         self.owner, self.names = owner, names
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         """A section's value; None if the owner has no such section; Damaged if unreadable."""
         if name not in self.names:
             return None
@@ -114,7 +119,7 @@ class Stored:
             raise Damaged(name) from error
 
 
-def open_owner(kind, key):
+def open_owner(kind: str, key: str) -> Stored | None:
     """The owner's sections in the store, or None when missing, foreign or damaged."""
     owner = owner_id(kind, key)
     try:
@@ -129,14 +134,14 @@ def open_owner(kind, key):
     return Stored(owner, frozenset(header["names"]))
 
 
-def write_owner(kind, key, sections):
+def write_owner(kind: str, key: str, sections: Mapping[str, Any]) -> None:
     """Store an owner's sections (name -> plain data), replacing what it had. Best effort:
     a cache that cannot be written only costs the next run a rebuild."""
     import time
 
     owner, stamp = owner_id(kind, key), int(time.time())
     try:
-        rows = [(owner, name, stamp, marshal.dumps(value)) for name, value in sections.items()]
+        rows: list[tuple[Any, ...]] = [(owner, name, stamp, marshal.dumps(value)) for name, value in sections.items()]
         rows.append((owner, _HEADER, stamp, marshal.dumps({"key": key, "names": sorted(sections)})))
     except ValueError:  # not plain data: nothing to cache
         return
@@ -156,12 +161,12 @@ def write_owner(kind, key, sections):
         _forget_reader()
 
 
-def _unusable(error):
+def _unusable(error: BaseException) -> bool:
     text = str(error).lower()
     return "malformed" in text or "not a database" in text or "no such table" in text or "no such column" in text
 
 
-def _write_rows(path, kind, owner, rows, stamp):
+def _write_rows(path: str, kind: str, owner: str, rows: Sequence[Row], stamp: int) -> None:
     connection = sqlite3.connect(path, timeout=10)
     try:
         with connection:
@@ -188,7 +193,7 @@ def _write_rows(path, kind, owner, rows, stamp):
         connection.close()
 
 
-def _replace_file(path, rows):
+def _replace_file(path: str, rows: Iterable[Row]) -> None:
     """A new store holding these rows only, moved over the old one in one step."""
     import tempfile
 
@@ -209,7 +214,7 @@ def _replace_file(path, rows):
             os.unlink(temporary)
 
 
-def _prune_legacy(directory, now):
+def _prune_legacy(directory: str, now: float) -> None:
     """Remove cache files of earlier releases once they are a month old."""
     try:
         names = os.listdir(directory)
@@ -230,19 +235,19 @@ class Cached:
     dict name -> plain data) when the store has none. Damage found at any point makes it
     rebuild once, keep the result in memory for this run and write it back."""
 
-    def __init__(self, kind, key, build, store=True):
+    def __init__(self, kind: str, key: str, build: Callable[[], dict[str, Any]], store: bool = True) -> None:
         self._kind, self._key, self._build, self._store = kind, key, build, store
-        self._values = {}
-        self._memory = None
+        self._values: dict[str, Any] = {}
+        self._memory: dict[str, Any] | None = None
         self._stored = open_owner(kind, key) if store else None
         if self._stored is None:
             self._rebuild()
 
     @property
-    def names(self):
-        return self._stored.names if self._memory is None else self._memory.keys()
+    def names(self) -> Collection[str]:
+        return self._stored.names if self._memory is None else self._memory.keys()  # type: ignore[union-attr]  # one is set
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         """A section's value, or None when there is no such section."""
         try:
             return self._values[name]
@@ -250,16 +255,16 @@ class Cached:
             pass
         if self._memory is None:
             try:
-                value = self._stored.get(name)
+                value = self._stored.get(name)  # type: ignore[union-attr]  # set while _memory is not
             except Damaged:
                 self._rebuild()
-                value = self._memory.get(name)
+                value = self._memory.get(name)  # type: ignore[attr-defined]  # set by _rebuild()
         else:
             value = self._memory.get(name)
         self._values[name] = value
         return value
 
-    def _rebuild(self):
+    def _rebuild(self) -> None:
         self._memory, self._stored, self._values = self._build(), None, {}
         if self._store:
             write_owner(self._kind, self._key, self._memory)

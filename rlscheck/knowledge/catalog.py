@@ -1,12 +1,19 @@
 """What the knowledge base knows, as JSON-ready records for `meds`, `conditions` and `show`."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from rlscheck.knowledge.schema import FINDING_RELATIONS, best_evidence, certainty_of
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
 
 LINKED = FINDING_RELATIONS | {"withdrawal"}
 
 
-def _class_labels(kb, entry_id):
-    labels = []
+def _class_labels(kb: KnowledgeBase, entry_id: str) -> list[str]:
+    labels: list[str] = []
     for step in kb.ancestors(entry_id)[1:]:
         label = kb.get(step).get("label") or kb.get(step)["name"]
         if label not in labels:
@@ -14,7 +21,7 @@ def _class_labels(kb, entry_id):
     return labels
 
 
-def medication_record(kb, entry_id):
+def medication_record(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
     entry = kb.get(entry_id)
     relation = kb.effective_relation(entry_id) or "none"
     withdrawal = kb.withdrawal_block(entry_id)
@@ -31,11 +38,11 @@ def medication_record(kb, entry_id):
     }
 
 
-def medications(kb, class_id=None, include_all=False):
+def medications(kb: KnowledgeBase, class_id: str | None = None, include_all: bool = False) -> list[dict[str, Any]]:
     """Drugs linked to RLS (as causes or on withdrawal), optionally of one class."""
     wanted = set(kb.descendants(class_id)) if class_id else None
     out = []
-    by_country = {}  # drug id -> its brands from the brand_names section, with their countries
+    by_country: dict[str, list[str]] = {}  # drug id -> its brands from the brand_names section, with their countries
     for entry in kb.entries.values():
         if entry["kind"] == "brand" and entry.get("drug"):
             by_country.setdefault(entry["drug"], []).append(f"{entry['name']} ({', '.join(entry['countries'])})")
@@ -50,7 +57,7 @@ def medications(kb, class_id=None, include_all=False):
     return sorted(out, key=lambda r: r["name"])
 
 
-def condition_record(kb, entry_id):
+def condition_record(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
     entry = kb.get(entry_id)
     return {
         "id": entry_id,
@@ -66,7 +73,7 @@ def condition_record(kb, entry_id):
     }
 
 
-def conditions(kb, include_all=False):
+def conditions(kb: KnowledgeBase, include_all: bool = False) -> list[dict[str, Any]]:
     out = []
     for entry_id, entry in kb.entries.items():
         if entry["kind"] not in ("condition", "substance", "risk-factor"):
@@ -77,7 +84,7 @@ def conditions(kb, include_all=False):
     return sorted(out, key=lambda r: (order[r["kind"]], r["name"].lower()))
 
 
-def describe(kb, entry_id):
+def describe(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
     """Everything known about one entry: relation, evidence, texts, members, exceptions, sources."""
     entry = kb.get(entry_id)
     record = {key: value for key, value in entry.items() if key not in ("references", "withdrawal", "title")}

@@ -5,11 +5,19 @@ The compiled form holds every entry by id, a name index per input kind (name key
 items. It contains only dicts, lists, strings and numbers, so it can be cached as JSON.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 from rlscheck.resolve.normalize import name_key
 from rlscheck.knowledge.schema import SECTIONS
 
+if TYPE_CHECKING:
+    from rlscheck.knowledge.validate import Merged
 
-def compile_kb(merged):
+
+def compile_kb(merged: Merged) -> dict[str, Any]:
     entries = {}
     names = {"medication": {}, "condition": {}, "substance": {}, "risk-factor": {}, "lab": {}}
     completions = {kind: [] for kind in names}
@@ -87,7 +95,7 @@ _INDEX_OF = {"drug": "medication", "class": "medication", "product": "medication
              "substance": "substance", "risk-factor": "risk-factor"}
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Plain dicts and lists (the YAML loader's located subclasses cannot be marshalled)."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
@@ -96,7 +104,7 @@ def _plain(value):
     return value
 
 
-def _names_of(data, kind):
+def _names_of(data: dict[str, Any], kind: str) -> Iterator[tuple[str, str]]:
     if kind == "term":
         for alias in data.get("aliases", []):
             yield alias, "alias"
@@ -116,7 +124,7 @@ def _names_of(data, kind):
         yield synonym, "synonym"
 
 
-def _completion_help(data, how):
+def _completion_help(data: dict[str, Any], how: str) -> str:
     kind = data["kind"]
     if kind == "brand":
         return f"brand ({', '.join(data.get('countries', []))})"

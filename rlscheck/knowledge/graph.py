@@ -2,21 +2,42 @@
 one of them, the causes an entry rolls up to, and the classes below one. Each walk visits each
 class once and uses no recursion, so deep or wide hierarchies cost time linear in their size."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import ById
+
+# (pre-order, post-order, the step each was first reached from) of a walk up from an entry
+Walk = Tuple[List[str], List[str], Dict[str, Optional[str]]]
+
 
 class ClassGraph:
     """Mixed into the knowledge base: needs `entries` (by id), `children` ({class: [members]})
     and a `_walks` dict for memoised walks."""
 
-    def parents(self, entry):
+    if TYPE_CHECKING:
+        entries: ById
+        _walks: dict[str, Walk]
+
+        @property
+        def children(self) -> dict[str, list[str]]: ...
+
+    def parents(self, entry: dict[str, Any]) -> list[str]:
         return entry.get("parents", []) + entry.get("classes", [])
 
-    def _walk(self, entry_id):
+    def _walk(self, entry_id: str) -> Walk:
         """The entry and every class above it, each visited once (depth first, parents in the
         order listed), without recursion: (pre-order, post-order, the step each was first
         reached from). Post-order lists every class after all classes above it."""
         found = self._walks.get(entry_id)
         if found is not None:
             return found
+        order: list[str]
+        post: list[str]
+        came_from: dict[str, str | None]
         order, post, came_from = [], [], {entry_id: None}
         frames = [(entry_id, iter(self._ups(entry_id)))]
         order.append(entry_id)
@@ -36,29 +57,29 @@ class ClassGraph:
             self._walks[entry_id] = found
         return found
 
-    def _ups(self, entry_id):
+    def _ups(self, entry_id: str) -> list[str]:
         return [parent for parent in self.parents(self.entries[entry_id]) if parent in self.entries]
 
-    def ancestors(self, entry_id):
+    def ancestors(self, entry_id: str) -> list[str]:
         """The entry, then every class above it, each once, nearest ways first."""
         return self._walk(entry_id)[0]
 
-    def path_to(self, entry_id, step):
+    def path_to(self, entry_id: str, step: str) -> list[str]:
         """The way up from an entry to one of its classes by which the class was first reached:
         [entry id, ..., step]."""
         came_from = self._walk(entry_id)[2]
         path = [step]
         while path[-1] != entry_id:
-            path.append(came_from[path[-1]])
+            path.append(came_from[path[-1]])  # type: ignore[arg-type]  # only entry_id came from None
         return path[::-1]
 
-    def topmost(self, entry_id, linked):
+    def topmost(self, entry_id: str, linked: Callable[[dict[str, Any]], object]) -> list[tuple[str, list[str]]]:
         """[(class, path)] for each step above (or at) an entry for which `linked(entry)` holds
         and from which at least one way up meets no other such step: the causes an entry rolls
         up to. Linear in the classes above the entry."""
         order, post, _ = self._walk(entry_id)
         is_linked = {step: bool(linked(self.entries[step])) for step in order}
-        clear = {}  # no linked step at or above it on at least one way up
+        clear: dict[str, bool] = {}  # no linked step at or above it on at least one way up
         for step in post:
             ups = self._ups(step)
             clear[step] = not is_linked[step] and (not ups or any(clear.get(up, False) for up in ups))
@@ -69,7 +90,7 @@ class ClassGraph:
                 found.append((step, self.path_to(entry_id, step)))
         return found
 
-    def withdrawal_block(self, entry_id):
+    def withdrawal_block(self, entry_id: str) -> tuple[dict[str, Any], list[str], int] | None:
         """(block, path, index in path) of the nearest withdrawal link of an entry or its
         classes, or None: stopping it is then not linked."""
         for step in self.ancestors(entry_id):
@@ -79,7 +100,7 @@ class ClassGraph:
                 return block, path, len(path) - 1
         return None
 
-    def effective_relation(self, entry_id):
+    def effective_relation(self, entry_id: str) -> str | None:
         """The entry's own relation, or failing that the nearest class relation."""
         from rlscheck.knowledge.schema import FINDING_RELATIONS  # here, not at the top: completion needs no schema
 
@@ -89,8 +110,8 @@ class ClassGraph:
                 return relation if step == entry_id else ("cause-class" if relation in FINDING_RELATIONS else relation)
         return None
 
-    def descendants(self, entry_id):
-        seen = {}
+    def descendants(self, entry_id: str) -> list[str]:
+        seen: dict[str, None] = {}
         stack = [entry_id]
         while stack:
             for child in self.children.get(stack.pop(), []):

@@ -1,5 +1,10 @@
 """The knowledge base's closed vocabularies and the fields each section accepts."""
 
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
 RELATIONS = (
     "cause",  # drug- or condition-specific sources link it to new or worse RLS
     "cause-weak",  # a single report, an association study or consumer-level claims only
@@ -107,7 +112,7 @@ CONDITION_FIELDS = {
     **LINK_FIELDS,
 }
 
-SECTIONS = {
+SECTIONS: dict[str, dict[str, Any]] = {
     "classes": {
         "prefix": "drug.",
         "kind": "class",
@@ -210,23 +215,23 @@ TOP_FIELDS = {"schema": "int", "disclaimer": "str", "primary_rls": "str",
 STRONG_CERTAINTIES = frozenset({"established", "probable"})
 
 
-def certainty_of(entry):
+def certainty_of(entry: Mapping[str, Any]) -> str:
     """How sure a link is: the entry's own certainty, or its relation's default."""
-    return entry.get("certainty") or DEFAULT_CERTAINTY.get(entry.get("relation"), "weak")
+    return entry.get("certainty") or DEFAULT_CERTAINTY.get(entry.get("relation"), "weak")  # type: ignore[arg-type]  # no relation: "weak"
 
 
-def best_evidence(codes):
+def best_evidence(codes: Collection[str]) -> str:
     """The strongest evidence code's words, e.g. ['CR', 'SR'] -> 'systematic review'."""
     ranked = [code for code in EVIDENCE if code in codes]
     return EVIDENCE[ranked[0]] if ranked else EVIDENCE["UNS"]
 
 
-def evidence_words(codes):
+def evidence_words(codes: Collection[str]) -> list[str]:
     return [EVIDENCE[code] for code in EVIDENCE if code in codes]
 
 
 _CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(CERTAINTIES)}
 
 
-def certainty_rank(certainty):
+def certainty_rank(certainty: str) -> int:
     return _CERTAINTY_RANK.get(certainty, len(CERTAINTIES))

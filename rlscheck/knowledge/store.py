@@ -10,8 +10,12 @@ the knowledge base. Completion uses this module, so it imports nothing heavy, no
 schema.
 """
 
+from __future__ import annotations
+
 import os
 import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from rlscheck.knowledge import cache
 from rlscheck.knowledge.graph import ClassGraph
@@ -21,7 +25,7 @@ _PER_BUCKET = 8  # entries per section: small sections keep the bytes read per l
 BY_ID = ("entries", "sources")
 
 
-def shipped_path():
+def shipped_path() -> str:
     """data/causes.yaml inside the installed package, or at the top of a source checkout."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the rlscheck package
     installed = os.path.join(here, "data", "causes.yaml")
@@ -29,10 +33,11 @@ def shipped_path():
     return checkout if not os.path.isfile(installed) and os.path.isfile(checkout) else installed
 
 
-def load(extra_files=()):
-    """The knowledge base made of the shipped file and any extra files, in that order."""
+def load(extra_files: Iterable[str | os.PathLike[str]] = ()) -> KnowledgeBase:
+    """The knowledge base made of the shipped file and any extra files, in that order.
+    Raises KnowledgeBaseError listing every problem when a file is missing or invalid."""
     paths = [shipped_path()] + [os.fspath(p) for p in extra_files]
-    parts = [FORMAT]
+    parts: list[object] = [FORMAT]
     stored = True
     for path in paths:
         try:
@@ -46,15 +51,15 @@ def load(extra_files=()):
     return kb
 
 
-def id_bucket(record_id, buckets):
+def id_bucket(record_id: str, buckets: int) -> int:
     return zlib.crc32(record_id.encode("utf-8", "surrogateescape")) % buckets
 
 
-def _sections(compiled):
+def _sections(compiled: dict[str, Any]) -> dict[str, Any]:
     """The compiled knowledge base as named sections of plain data."""
     entries = compiled["entries"]
-    sections = {}
-    buckets = {}
+    sections: dict[str, Any] = {}
+    buckets: dict[str, int] = {}
     for group in BY_ID:  # entries and sources, hashed by id into small sections
         records = compiled[group]
         buckets[group] = count = max(1, len(records) // _PER_BUCKET)
@@ -77,7 +82,7 @@ def _sections(compiled):
     return sections
 
 
-def _build(paths):
+def _build(paths: list[str]) -> dict[str, Any]:
     """Parse, validate and compile; KnowledgeBaseError lists every problem found."""
     from rlscheck.errors import KnowledgeBaseError
     from rlscheck.knowledge.compile import compile_kb
@@ -93,31 +98,31 @@ def _build(paths):
 class ById:
     """Entries or sources by id: a read-only mapping, read section by section as used."""
 
-    def __init__(self, kb, group):
+    def __init__(self, kb: KnowledgeBase, group: str) -> None:
         self._kb, self._group = kb, group
 
-    def _section(self, record_id):
+    def _section(self, record_id: object) -> dict[str, dict[str, Any]]:
         return self._kb.section(self._group, record_id) if isinstance(record_id, str) else {}
 
-    def get(self, record_id, default=None):
-        return self._section(record_id).get(record_id, default)
+    def get(self, record_id: object, default: Any = None) -> Any:
+        return self._section(record_id).get(record_id, default)  # type: ignore[call-overload]  # any key: a miss
 
-    def __getitem__(self, record_id):
+    def __getitem__(self, record_id: str) -> dict[str, Any]:
         return self._section(record_id)[record_id]
 
-    def __contains__(self, record_id):
+    def __contains__(self, record_id: object) -> bool:
         return record_id in self._section(record_id)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._kb.section("order", self._group))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._kb.section("order", self._group))
 
-    def items(self):
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         return ((record_id, self[record_id]) for record_id in self)
 
-    def values(self):
+    def values(self) -> Iterator[dict[str, Any]]:
         return (self[record_id] for record_id in self)
 
 
@@ -127,9 +132,9 @@ class KnowledgeBase(ClassGraph):
     Picklable: it pickles as the list of its extra files, and is loaded again from the cache
     store where it is unpickled (a worker process, a Spark executor)."""
 
-    extra_files = ()
+    extra_files: tuple[str, ...] = ()
 
-    def __init__(self, sections):
+    def __init__(self, sections: cache.Cached) -> None:
         self._sections = sections
         meta = sections.get("meta")
         self._buckets = meta["buckets"]
@@ -139,10 +144,10 @@ class KnowledgeBase(ClassGraph):
         self.entries = ById(self, "entries")
         self.sources = ById(self, "sources")
         self._walks = {}
-        self._references = {}
-        self.memo = {}  # derived values other modules compute once per knowledge base
+        self._references: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self.memo: dict[Any, Any] = {}  # derived values other modules compute once per knowledge base
 
-    def section(self, *name):
+    def section(self, *name: Any) -> Any:
         """A section, or None if there is none: ('entries', id) and ('sources', id) for the
         section holding that id, ('order', group), ('tables', name), ('names', index, first
         character) and ('completions', index, first character)."""
@@ -156,7 +161,7 @@ class KnowledgeBase(ClassGraph):
     rxcui = property(lambda self: self.section("tables", "rxcui") or {})
     loinc = property(lambda self: self.section("tables", "loinc") or {})
 
-    def completions(self, index, prefix=""):
+    def completions(self, index: str, prefix: str = "") -> list[list[str]]:
         """[name, help] pairs of one name index, only those starting with prefix if given."""
         first = prefix[:1].casefold()
         start = f"completions:{index}:"
@@ -165,18 +170,19 @@ class KnowledgeBase(ClassGraph):
         return [item for first in firsts for item in self.section("completions", index, first) or []
                 if item[0].casefold().startswith(folded)]
 
-    def get(self, entry_id):
+    def get(self, entry_id: str) -> Any:
+        """The entry (a dict: docs/knowledge-base.md) with this id, or None."""
         return self.entries.get(entry_id)
 
-    def lookup(self, index, key):
+    def lookup(self, index: str, key: str) -> list[tuple[str, str]]:
         """[(entry id, how named)] for a name key in one index ('medication', 'condition', ...)."""
         found = (self.section("names", index, key[:1]) or {}).get(key)
         return [tuple(target) for target in found] if found else []
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...]]]:
         return load, (self.extra_files,)
 
-    def references(self, ids):
+    def references(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """Reference records for source ids, in order, without repeats (shared: do not modify)."""
         key = tuple(ids)
         cached = self._references.get(key)

@@ -5,8 +5,12 @@ It returns the merged entries (later files override earlier ones, field by field
 list of issues; an issue names file, line, column, the entry and the check that failed.
 """
 
+from __future__ import annotations
+
 import math
 import re
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from rlscheck.knowledge.issues import Issue
 from rlscheck.knowledge.schema import (ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS,
@@ -33,26 +37,26 @@ _TITLE_NOTE = re.compile(
 class Entry:
     """One merged knowledge-base entry and where each of its fields was written."""
 
-    def __init__(self, section, entry_id, where):
+    def __init__(self, section: str, entry_id: str, where: tuple[Any, ...]) -> None:
         self.section = section
         self.id = entry_id
         self.data = {}
         self.where = where
         self.field_where = {}
 
-    def at(self, field=None):
+    def at(self, field: str | None = None) -> tuple[Any, ...]:
         return self.field_where.get(field, self.where)
 
 
 class Merged:
     """Top-level texts and, per section, the merged entries by id."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.top = {}
         self.sections = {name: {} for name in SECTIONS}
 
 
-def check_files(paths, fail_fast=False):
+def check_files(paths: Sequence[Any], fail_fast: bool = False) -> tuple[Merged, list[Issue]]:
     """Parse, check and merge files in order. Returns (merged, issues).
 
     With fail_fast, a later file that cannot be read at all is reported before the (large)
@@ -75,12 +79,13 @@ def check_files(paths, fail_fast=False):
     return merged, issues
 
 
-def _issue(issues, path, where, message, check, entry=""):
+def _issue(issues: list[Issue], path: str, where: tuple[Any, ...] | None, message: str, check: str,
+           entry: str = "") -> None:
     line, col = where if where else (0, 0)
     issues.append(Issue(path, line, col, message, check, entry=entry))
 
 
-def _check_structure(data, path, merged, issues):
+def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
     if not isinstance(data, dict):
         _issue(issues, path, (1, 1), "the top level must be a mapping of sections", "type")
         return
@@ -103,7 +108,7 @@ def _check_structure(data, path, merged, issues):
             _issue(issues, path, where, f"unknown top-level key {key!r} (known: {known})", "unknown-field")
 
 
-def _check_section(section, items, path, merged, issues):
+def _check_section(section: str, items: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
     spec = SECTIONS[section]
     seen_here = {}
     for index, item in enumerate(items):
@@ -141,7 +146,8 @@ def _check_section(section, items, path, merged, issues):
                 entry.field_where[field] = (path,) + tuple(field_where)
 
 
-def _check_value(value, kind, path, where, field, entry_id, issues):
+def _check_value(value: Any, kind: str, path: str, where: tuple[Any, ...], field: str, entry_id: str,
+                 issues: list[Issue]) -> bool:
     """Type-check one field value; nested structures are checked recursively."""
     if kind == "withdrawal":
         return _check_mapping(value, WITHDRAWAL_FIELDS, path, where, field, entry_id, issues, required=("id", "title"))
@@ -175,7 +181,8 @@ def _check_value(value, kind, path, where, field, entry_id, issues):
     return True
 
 
-def _check_mapping(value, fields, path, where, field, entry_id, issues, required=()):
+def _check_mapping(value: Any, fields: Mapping[str, str], path: str, where: tuple[Any, ...], field: str,
+                   entry_id: str, issues: list[Issue], required: Collection[str] = ()) -> bool:
     if not isinstance(value, dict):
         _issue(issues, path, where, f"{field!r} must be a mapping", "type", entry_id)
         return False
@@ -194,11 +201,11 @@ def _check_mapping(value, fields, path, where, field, entry_id, issues, required
     return ok
 
 
-def _is_number(value):
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _type_error(value, kind):
+def _type_error(value: Any, kind: str) -> str:
     """'' when value fits kind, else a short reason (or ' ' for a plain mismatch)."""
     base = kind.split(":", 1)[0]
     if base == "str":
@@ -227,7 +234,7 @@ def _type_error(value, kind):
     return ""
 
 
-def _describe(kind):
+def _describe(kind: str) -> str:
     base = kind.split(":", 1)[0]
     return {
         "str": "non-empty text",
@@ -246,7 +253,7 @@ def _describe(kind):
     }.get(base, base)
 
 
-def _check_merged(merged, issues, paths):
+def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[Any]) -> None:
     """Checks across entries and files: required fields, ids, names, references, cycles."""
     all_ids = {}
     for section, entries in merged.sections.items():
@@ -280,7 +287,7 @@ def _check_merged(merged, issues, paths):
     _check_sources(merged, issues)
 
 
-def _withdrawal_ids(entry):
+def _withdrawal_ids(entry: Entry) -> list[str]:
     block = entry.data.get("withdrawal")
     return [block["id"]] if isinstance(block, dict) and "id" in block else []
 
@@ -288,7 +295,7 @@ def _withdrawal_ids(entry):
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
-def _check_brand(entry, issues):
+def _check_brand(entry: Entry, issues: list[Issue]) -> None:
     """A brand names one drug, a set of ingredients, or (a product with no entry) its generic
     text; countries are ISO 3166 two-letter codes."""
     given = [field for field in ("drug", "ingredients", "generic") if field in entry.data]
@@ -303,7 +310,7 @@ def _check_brand(entry, issues):
                    "enum", entry.id)
 
 
-def _check_links(entry, issues):
+def _check_links(entry: Entry, issues: list[Issue]) -> None:
     """Whatever is reported must say why and cite where the claim comes from."""
     relation = entry.data.get("relation")
     path, line, col = entry.at("relation")
@@ -317,11 +324,11 @@ def _check_links(entry, issues):
         _issue(issues, path, (line, col), f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
 
 
-def _check_references(merged, all_ids, issues):
-    def section_ids(name):
+def _check_references(merged: Merged, all_ids: dict[str, Entry], issues: list[Issue]) -> None:
+    def section_ids(name: str) -> dict[str, Entry]:
         return merged.sections[name] if name != "*" else all_ids
 
-    def check(entry, field, value, target, where):
+    def check(entry: Entry, field: str, value: Any, target: str, where: tuple[Any, ...]) -> None:
         for ref in value if isinstance(value, list) else [value]:
             if ref not in section_ids(target):
                 label = "any entry" if target == "*" else target
@@ -345,7 +352,7 @@ def _check_references(merged, all_ids, issues):
                                 check(entry, f"rules.{key}", rule[key], RULE_FIELDS[key].split(":", 1)[1], where)
 
 
-def _check_sources(merged, issues):
+def _check_sources(merged: Merged, issues: list[Issue]) -> None:
     """Every source can be looked up: a DOI, a PMID or a URL on a canonical host (the
     `source_hosts` list); its title is a citation only; a consumer-level page never carries a
     probable or established claim alone."""
@@ -394,7 +401,7 @@ def _check_sources(merged, issues):
                            "source", entry.id)
 
 
-def _shipped_hosts():
+def _shipped_hosts() -> set[str]:
     from rlscheck.knowledge.store import shipped_path
 
     data, _ = load_file(shipped_path())
@@ -402,11 +409,11 @@ def _shipped_hosts():
     return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
 
 
-def _split(where):
+def _split(where: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
     return where[0], where[1:]
 
 
-def _check_names(merged, issues):
+def _check_names(merged: Merged, issues: list[Issue]) -> None:
     """A name that normalises to two different entries of the same kind is ambiguous."""
     owners = {}
     for section, entries in merged.sections.items():
@@ -468,12 +475,12 @@ MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy 
 MAX_PARENTS = 20  # classes listed by one entry
 
 
-def _up_links(entry, field, targets):
+def _up_links(entry: Entry, field: str, targets: Collection[str]) -> list[str]:
     value = entry.data.get(field, [])
     return [item for item in value if isinstance(item, str) and item in targets] if isinstance(value, list) else []
 
 
-def _term_index(merged, entry, index):
+def _term_index(merged: Merged, entry: Entry, index: str) -> str:
     """A lay term is looked up with the entry it means (a substance's among substances)."""
     target = entry.data.get("means") if entry.section == "lay_terms" else None
     for section, entries in merged.sections.items():
@@ -482,14 +489,14 @@ def _term_index(merged, entry, index):
     return index
 
 
-def _same_drug(owner, entry):
+def _same_drug(owner: Entry, entry: Entry) -> bool:
     """A country's brand that the drug entry already lists names the same drug: no ambiguity."""
     target = entry.data.get("drug") if entry.section == "brand_names" else entry.data.get("means")
     return target is not None and (owner.id == target or owner.data.get("drug") == target
                                    or owner.data.get("means") == target)
 
 
-def _check_cycles(merged, issues):
+def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
     """Class cycles, and hierarchies deeper or wider than any real one (a few kilobytes of
     YAML can otherwise describe more ways up than could ever be listed). Walked without
     recursion, each class once."""

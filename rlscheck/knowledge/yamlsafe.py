@@ -6,8 +6,11 @@ Scalars keep their text unless they are plainly numbers or true/false, so `no`, 
 dates stay strings.
 """
 
+from __future__ import annotations
+
 import os
 import re
+from typing import Any
 
 from rlscheck.knowledge.issues import Issue
 
@@ -35,31 +38,32 @@ class Located:
 
     line = 0
     col = 0
+    marks: dict[Any, tuple[int, int]]  # key or index -> (line, column)
 
-    def where(self, key=None):
+    def where(self, key: Any = None) -> tuple[int, int]:
         return self.marks.get(key, (self.line, self.col))
 
 
 class LocDict(dict, Located):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.marks = {}
 
 
 class LocList(list, Located):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.marks = {}
 
 
 class _Rejected(Exception):
-    def __init__(self, message, mark, check):
+    def __init__(self, message: str, mark: Any, check: str) -> None:
         super().__init__(message)
         self.mark = mark
         self.check = check
 
 
-def _strict_loader():
+def _strict_loader() -> tuple[Any, Any]:
     """libyaml's fast safe loader when available. Aliases are caught while constructing: the
     composer hands back the very same node object for *name, so a repeat is an alias."""
     import yaml
@@ -67,7 +71,7 @@ def _strict_loader():
     return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_file(path):
+def load_file(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     """Return (data, issues). data is None when the file could not be read at all."""
     path = str(path)
     if path != "-" and not os.path.exists(path):
@@ -85,7 +89,8 @@ def load_file(path):
     return load_bytes(raw, path)
 
 
-def load_bytes(raw, path="<string>"):
+def load_bytes(raw: bytes, path: str = "<string>") -> tuple[Any, list[Issue]]:
+    """(data, issues) of YAML bytes, as load_file; path names them in issues."""
     if len(raw) > MAX_BYTES:
         return None, [Issue(path, 0, 0, f"more than {MAX_BYTES} bytes", "file-too-large")]
     try:
@@ -117,7 +122,7 @@ def load_bytes(raw, path="<string>"):
             loader.dispose()
     if node is None:
         return None, [Issue(path, 1, 1, "file holds no YAML document", "empty")]
-    issues = []
+    issues: list[Issue] = []
     try:
         data = _construct(node, path, issues, set())
     except _Rejected as error:
@@ -129,14 +134,17 @@ def load_bytes(raw, path="<string>"):
     return data, issues
 
 
-def _issue_at(path, mark, message, check):
+def _issue_at(path: str, mark: Any, message: str, check: str) -> Issue:
     if mark is None:
         return Issue(path, 0, 0, message, check)
     return Issue(path, mark.line + 1, mark.column + 1, message, check)
 
 
-def _construct(node, path, issues, seen):
+def _construct(node: Any, path: str, issues: list[Issue], seen: set[int]) -> Any:
+    """Plain data (LocDict, LocList, scalars) from a YAML node; problems are added to issues."""
     import yaml
+
+    result: LocDict | LocList
 
     if id(node) in seen:
         raise _Rejected("this anchored node is repeated by an alias (*name); aliases are not allowed",
@@ -178,7 +186,7 @@ def _construct(node, path, issues, seen):
     return _scalar(node)
 
 
-def _scalar(node):
+def _scalar(node: Any) -> Any:
     value = node.value
     if node.style:  # quoted or block scalars are always text (plain: None, or "" from libyaml)
         return value

@@ -6,14 +6,19 @@ comma, a quote or any control character (a carriage return would split the row) 
 An empty cell stays empty.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 FORMULA_START = frozenset("=+-@\t\r\n")
 
 
-def _needs_quotes(text):
+def _needs_quotes(text: str) -> bool:
     return any(c in ',"' or c < " " or "\x7f" <= c <= "\x9f" or c in "\u2028\u2029" for c in text)
 
 
-def csv_cell(value):
+def csv_cell(value: object) -> str:
     """One cell: None is empty, a list is joined with '; ', anything else is its text."""
     if value is None:
         text = ""
@@ -26,13 +31,13 @@ def csv_cell(value):
     return '"' + text.replace('"', '""') + '"' if _needs_quotes(text) else text
 
 
-def csv_line(values):
+def csv_line(values: Iterable[object]) -> str:
     """A row of cells, ending with a newline (a row of one empty cell is `""`, not a blank line)."""
     line = ",".join(csv_cell(value) for value in values)
     return (line or '""') + "\n"
 
 
-def csv_text(columns, rows):
+def csv_text(columns: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
     """A header row and the rows (each a sequence of values in column order)."""
     return csv_line(columns) + "".join(csv_line(row) for row in rows)
 
@@ -47,7 +52,7 @@ def header() -> bytes:
     return csv_line(BATCH_COLUMNS).encode("utf-8", "surrogateescape")
 
 
-def rows(record_id, line, body) -> bytes:
+def rows(record_id: object, line: int, body: Mapping[str, Any]) -> bytes:
     """The rows of one record's result (a document without disclaimer, or {"error": ...}). A
     person with no finding still has one row (its summary), so no one is lost."""
     base = {"id": record_id, "line": line}
@@ -66,6 +71,6 @@ def rows(record_id, line, body) -> bytes:
                     for finding in body["findings"]])
 
 
-def _encode(records) -> bytes:
+def _encode(records: Iterable[Mapping[str, Any]]) -> bytes:
     return "".join(csv_line([record.get(column) for column in BATCH_COLUMNS]) for record in records).encode(
         "utf-8", "surrogateescape")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -20,12 +22,18 @@ from rlscheck.errors import RecordError
 COLUMNS = ("person_id", "finding_id", "kind", "certainty", "input", "via", "error")
 VIA_SEPARATOR = " > "  # in CSV, where a cell holds text
 
+if TYPE_CHECKING:
+    from rlscheck.inputs.records import Record
+    from rlscheck.knowledge.store import KnowledgeBase
 
-def rows_of(person_id, document):
+Row = tuple[Any, ...]  # (person_id, finding_id, kind, certainty, input, via: list of text, error), in COLUMNS order
+
+
+def rows_of(person_id: object, document: Mapping[str, Any]) -> list[Row]:
     """Table rows (tuples in COLUMNS order; via a list) of one document or error."""
     if "error" in document:
         return [(person_id, None, None, None, None, [], document["error"])]
-    rows = []
+    rows: list[Row] = []
     for finding in document["findings"]:
         for match in finding["matched"]:
             rows.append((person_id, finding["id"], finding["kind"], finding["certainty"], match["input"],
@@ -35,11 +43,11 @@ def rows_of(person_id, document):
     return rows
 
 
-def csv_header():
+def csv_header() -> bytes:
     return (",".join(COLUMNS) + "\n").encode()
 
 
-def csv_bytes(rows):
+def csv_bytes(rows: Iterable[Row]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
@@ -48,7 +56,7 @@ def csv_bytes(rows):
     return out.getvalue().encode("utf-8")
 
 
-def jsonl_bytes(rows):
+def jsonl_bytes(rows: Iterable[Row]) -> bytes:
     return b"".join(orjson.dumps(dict(zip(COLUMNS, row)), option=orjson.OPT_APPEND_NEWLINE) for row in rows)
 
 
@@ -56,11 +64,11 @@ class Screener(batch.Screener):
     """A batch screener whose output for a record is its rows of the findings table, encoded by
     `encode` (csv_bytes, or jsonl_bytes for a file that becomes Parquet)."""
 
-    def __init__(self, kb, encode=csv_bytes):
+    def __init__(self, kb: KnowledgeBase, encode: Callable[[Iterable[Row]], bytes] = csv_bytes) -> None:
         super().__init__(kb)
         self.encode = encode
 
-    def rows(self, record):
+    def rows(self, record: Record) -> tuple[list[Row], bool, bool]:
         """(rows, had findings, was an error) of one batch Record."""
         if record.error:
             return rows_of(record.record_id, {"error": record.error}), False, True
@@ -70,12 +78,12 @@ class Screener(batch.Screener):
             return rows_of(record.record_id, {"error": str(error)}), False, True
         return rows_of(record.record_id, document), bool(document["findings"]), False
 
-    def line(self, record):
+    def line(self, record: Record) -> tuple[bytes, bool, bool]:
         rows, had_findings, was_error = self.rows(record)
         return self.encode(rows), had_findings, was_error
 
 
-def write_parquet(connection, rows_jsonl, destination):
+def write_parquet(connection: Any, rows_jsonl: str, destination: object) -> None:
     """Turn the table's rows (a JSONL file written by jsonl_bytes) into a Parquet file, every
     column typed explicitly (a column of nulls keeps its type). person_id is BIGINT when every
     id is a whole number (OMOP's person_id), else VARCHAR."""
@@ -93,5 +101,5 @@ def write_parquet(connection, rows_jsonl, destination):
         f"columns = {spec})) TO '{_quote(destination)}' (FORMAT parquet, COMPRESSION zstd)")
 
 
-def _quote(path):
+def _quote(path: object) -> str:
     return str(path).replace("'", "''")

@@ -1,25 +1,36 @@
 """Lists of medications or conditions, and `show` records, as table, CSV or Markdown."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Dict
+
 from rlscheck.render.console import text
 from rlscheck.render.markdown import md
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+Record = Dict[str, Any]  # a listing record (rlscheck.knowledge.catalog) or a `show` record
 
 MEDICATION_COLUMNS = ("name", "classes", "relation", "evidence", "brands")
 CONDITION_COLUMNS = ("name", "kind", "relation", "certainty", "evidence", "icd10")
 
 
-def _cell(value):
+def _cell(value: object) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return "" if value is None else str(value)
 
 
-def csv_text(records, columns):
+def csv_text(records: Iterable[Record], columns: Sequence[str]) -> str:
     from rlscheck.render.csvout import csv_text as rows_text
 
     return rows_text(columns, ([record.get(col) for col in columns] for record in records))
 
 
-def markdown_text(title, records, columns):
+def markdown_text(title: str, records: Iterable[Record], columns: Sequence[str]) -> str:
     lines = [f"# {md(title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for record in records:
         lines.append("| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |")
@@ -31,11 +42,11 @@ RELATION_STYLES = {"cause": "red", "cause-class": "red", "withdrawal": "yellow",
                    "conflict": "dim", "indirect": "dim", "association": "dim", "treatment": "green"}
 
 
-def _header(column):
+def _header(column: str) -> str:
     return HEADERS.get(column, column.replace("_", " ").capitalize())
 
 
-def _styled(column, value):
+def _styled(column: str, value: str) -> Text:
     from rlscheck.render.table import CERTAINTY_STYLES
 
     if column == "relation":
@@ -45,13 +56,13 @@ def _styled(column, value):
     return text(value, "bold" if column == "name" else "")
 
 
-def _stacked(*cells):
+def _stacked(*cells: Text) -> Text:
     from rich.text import Text
 
     return Text("\n").join(cell for cell in cells if cell.plain)
 
 
-def _medication_rows(records, narrow):
+def _medication_rows(records: Iterable[Record], narrow: bool) -> tuple[list[str], list[list[Text]]]:
     """The drug with its brands under it, its classes, its link (under the classes if narrow)."""
     rows = []
     for record in records:
@@ -66,7 +77,7 @@ def _medication_rows(records, narrow):
     return (["Medication", "Class and link"] if narrow else ["Medication", "Class", "Link"]), rows
 
 
-def _condition_rows(records, narrow):
+def _condition_rows(records: Iterable[Record], narrow: bool) -> tuple[list[str], list[list[Text]]]:
     rows = []
     for record in records:
         name = _stacked(text(record["name"], "bold"), text(record["kind"], "dim"))
@@ -78,10 +89,10 @@ def _condition_rows(records, narrow):
     return (["Name", "Link", "ICD-10-CM"] if narrow else ["Name", "Link", "Evidence", "ICD-10-CM"]), rows
 
 
-LAYOUTS = {MEDICATION_COLUMNS: _medication_rows, CONDITION_COLUMNS: _condition_rows}
+LAYOUTS: dict[tuple[str, ...], Callable[..., tuple[list[str], list[list[Text]]]]] = {MEDICATION_COLUMNS: _medication_rows, CONDITION_COLUMNS: _condition_rows}
 
 
-def table(console, title, records, columns, footer=""):
+def table(console: Console, title: str, records: Sequence[Record], columns: Sequence[str], footer: str = "") -> None:
     """A listing as a table as wide as the terminal, fewer columns when it is narrow."""
     layout = LAYOUTS.get(tuple(columns))
     if layout:
@@ -96,11 +107,11 @@ def table(console, title, records, columns, footer=""):
         console.print(text(footer, "italic"))
 
 
-def _words(cell):
+def _words(cell: Text) -> list[int]:
     return [len(word) for line in cell.plain.splitlines() for word in line.split()] or [0]
 
 
-def fitted_widths(headers, rows, width, gaps):
+def fitted_widths(headers: Sequence[str], rows: Sequence[Sequence[Text]], width: int, gaps: int) -> list[int] | None:
     """Column widths in which no word has to be split, the room shared out evenly (a column
     that needs less than its share gives the rest to the others); None when the longest words
     alone do not fit."""
@@ -122,7 +133,8 @@ def fitted_widths(headers, rows, width, gaps):
     return widths
 
 
-def print_table(console, title, headers, rows, show_header=True):
+def print_table(console: Console, title: str, headers: Sequence[str], rows: Sequence[Sequence[Text]],
+                show_header: bool = True) -> None:
     """A table that wraps at word boundaries; when the terminal is too narrow for its longest
     words, each row is printed as a short block instead."""
     from rich.table import Table
@@ -139,7 +151,7 @@ def print_table(console, title, headers, rows, show_header=True):
     console.print(grid)
 
 
-def _blocks(console, title, headers, rows):
+def _blocks(console: Console, title: str, headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> None:
     """Each row as a short block: its first cell, then 'Header  value' lines."""
     from rich.table import Table
 
@@ -156,7 +168,7 @@ def _blocks(console, title, headers, rows):
         console.print(grid)
 
 
-def show_table(console, term, records, disclaimer):
+def show_table(console: Console, term: str, records: Iterable[Record], disclaimer: str) -> None:
     from rlscheck.render.table import References
 
     references = References()

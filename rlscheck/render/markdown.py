@@ -1,6 +1,9 @@
 """The assessment as a Markdown report a person can print and bring to an appointment."""
 
+from __future__ import annotations
+
 import re
+from typing import Any
 
 from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References, checks_to_print
 from rlscheck.textsafe import safe
@@ -10,12 +13,12 @@ from rlscheck.textsafe import safe
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
-def md(value) -> str:
+def md(value: object) -> str:
     """Text with control characters escaped and Markdown punctuation made literal."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", safe(value).replace("\n", " "))
 
 
-def _matched(matched):
+def _matched(matched: dict[str, Any]) -> str:
     line = f"**{md(matched['input'])}**"
     if matched.get("resolved") and matched["resolved"].lower() != matched["input"].lower():
         line += f" → {md(matched['resolved'])}"
@@ -28,10 +31,11 @@ def _matched(matched):
     return line
 
 
-def render(document) -> str:
+def render(document: dict[str, Any]) -> str:
+    """The report for an assessment document (schema_version 1)."""
     references, paragraphs = References(), Paragraphs(document)
     out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
-    inputs = []
+    inputs: list[str] = []
     for finding in document["findings"]:
         inputs += [m["input"] for m in finding["matched"]]
     for section in ("isolated_reports", "notes", "not_linked", "unrecognized"):
@@ -90,13 +94,13 @@ def render(document) -> str:
     return "\n".join(out)
 
 
-def _once(paragraphs, body):
+def _once(paragraphs: Paragraphs, body: str) -> str:
     """A paragraph the report repeats: marked where first printed, referred to after."""
-    mark, body = paragraphs.show(body)
+    mark, body = paragraphs.show(body)  # type: ignore[assignment]  # None: printed before
     return f"{mark}{md(body)}" if body else f"*{mark}*"
 
 
-def _reference(ref):
+def _reference(ref: dict[str, Any]) -> str:
     year = f" ({ref['year']})" if ref.get("year") else ""
     title = md(ref["title"]) + year
     return f"[{title}](<{safe(ref['url']).replace('>', '%3E')}>)" if ref.get("url") else title

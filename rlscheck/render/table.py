@@ -3,10 +3,22 @@
 
 Colour follows meaning and never carries it alone: every certainty is also written out."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Dict
+
 from rlscheck.render.console import text
 from rlscheck.textsafe import safe
 
-def checks_to_print(document):
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+Document = Dict[str, Any]  # an assessment document (rlscheck/schemas/assess.schema.json)
+
+def checks_to_print(document: Document) -> list[dict[str, Any]]:
     """The follow-up checks not already printed word for word as a note (a lab whose rule
     needs a second value is both: one input's note, and the check it asks for)."""
     said = {note["text"] for note in document["notes"]}
@@ -34,7 +46,7 @@ NOTE_STYLES = {"treatment": SAFE_STYLE, "augmentation": "yellow"}
 _CHAIN_STEPS = ("brand of ", "ingredient of ", "listed ingredient")
 
 
-def render(document, console, details=False):
+def render(document: Document, console: Console, details: bool = False) -> None:
     """Print the document on a Rich console."""
     (_details if details else _compact)(document, console)
 
@@ -42,7 +54,7 @@ def render(document, console, details=False):
 # -- compact review -------------------------------------------------------------------------
 
 
-def _compact(document, console):
+def _compact(document: Document, console: Console) -> None:
     from rich.rule import Rule
     from rich.table import Table
 
@@ -86,7 +98,7 @@ def _compact(document, console):
     _disclaimer(console, document)
 
 
-def _compact_list(console, title, rows):
+def _compact_list(console: Console, title: str, rows: Sequence[tuple[str, str, str]]) -> None:
     """One line each: the input in bold, then as much of the text as fits."""
     from rich.text import Text
 
@@ -102,7 +114,7 @@ def _compact_list(console, title, rows):
         console.print(line)
 
 
-def _inputs_left(console, document, details=False):
+def _inputs_left(console: Console, document: Document, details: bool = False) -> None:
     """Skipped, not linked, not covered and not recognised inputs, each named on a line of its
     kind (nothing is dropped)."""
     from rich.text import Text
@@ -127,7 +139,7 @@ def _inputs_left(console, document, details=False):
         console.print(line)
 
 
-def _named(item):
+def _named(item: dict[str, Any]) -> str:
     resolved = item.get("resolved") or ""
     text = item.get("text", "")
     if item.get("kind") == "condition" and ": not in rlscheck" in text:  # a code's official description
@@ -138,7 +150,7 @@ def _named(item):
     return item["input"] if same else f"{item['input']} ({resolved})"
 
 
-def _unrecognized(item):
+def _unrecognized(item: dict[str, Any]) -> str:
     if item.get("reason"):
         return f"{item['input']}: {item['reason']}"
     if item["suggestions"]:
@@ -146,10 +158,10 @@ def _unrecognized(item):
     return f"{item['input']}: no close match, check the spelling"
 
 
-def _matched_summary(finding):
+def _matched_summary(finding: dict[str, Any]) -> str:
     """What matched, input → generic (classes), one group per generic: 'Benadryl, Tylenol PM →
     diphenhydramine'."""
-    groups = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for matched in finding["matched"]:
         resolved = matched.get("resolved") or matched["input"]
         groups.setdefault(resolved, []).append(matched)
@@ -168,13 +180,13 @@ def _matched_summary(finding):
     return "; ".join(parts)
 
 
-def _first_sentence(paragraph):
+def _first_sentence(paragraph: object) -> str:
     paragraph = " ".join(str(paragraph).split())
     end = paragraph.find(". ")
     return paragraph if end < 0 else paragraph[:end + 1]
 
 
-def _shorten(line, width):
+def _shorten(line: str, width: int) -> str:
     """The line cut at a word boundary to fit width, marked with '…' when cut."""
     if len(line) <= width:
         return line
@@ -182,14 +194,14 @@ def _shorten(line, width):
     return (line[:cut] if cut > 0 else line[:width - 1]).rstrip(" ,;:") + "…"
 
 
-def _by_category(findings):
+def _by_category(findings: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     for category, title in CATEGORY_TITLES.items():
         group = [finding for finding in findings if finding["category"] == category]
         if group:
             yield title, group
 
 
-def _bullet(body, indent=0, mark="•"):
+def _bullet(body: str | Text, indent: int = 0, mark: str = "•") -> Table:
     """A bulleted paragraph whose wrapped lines hang under its first word."""
     from rich.table import Table
 
@@ -202,7 +214,7 @@ def _bullet(body, indent=0, mark="•"):
     return grid
 
 
-def _disclaimer(console, document):
+def _disclaimer(console: Console, document: Document) -> None:
     console.print()
     console.print(text(document["disclaimer"], "italic"))
 
@@ -213,13 +225,13 @@ def _disclaimer(console, document):
 class References:
     """Sources numbered in order of first citation; each printed once, below."""
 
-    def __init__(self):
-        self.numbers = {}
+    def __init__(self) -> None:
+        self.numbers: dict[str, tuple[int, dict[str, Any]]] = {}
 
-    def cite(self, refs):
+    def cite(self, refs: Iterable[dict[str, Any]]) -> str:
         return " ".join(f"[{self.numbers.setdefault(ref['id'], (len(self.numbers) + 1, ref))[0]}]" for ref in refs)
 
-    def print(self, console):
+    def print(self, console: Console) -> None:
         from rich.text import Text
 
         if not self.numbers:
@@ -236,7 +248,7 @@ class References:
                               soft_wrap=True, overflow="ignore", crop=False)
 
 
-def _details(document, console):
+def _details(document: Document, console: Console) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
@@ -290,7 +302,7 @@ def _details(document, console):
     _disclaimer(console, document)
 
 
-def _details_matched(console, finding, paragraphs):
+def _details_matched(console: Console, finding: dict[str, Any], paragraphs: Paragraphs) -> None:
     """Each match on its own line; a detail shared by several matches (the same ingredient in
     several products) printed once, after the last of them."""
     from rich.text import Text
@@ -314,14 +326,15 @@ def _details_matched(console, finding, paragraphs):
             _field(console, None, detail, "dim", 4, paragraphs)
 
 
-def _field(console, label, body, style="", indent=2, paragraphs=None):
+def _field(console: Console, label: str | None, body: str, style: str = "", indent: int = 2,
+           paragraphs: Paragraphs | None = None) -> None:
     """'Label: body' (no label: the body alone), indented; a repeated paragraph once."""
     from rich.text import Text
 
     line = Text()
     if label:
         line.append_text(text(label + ": ", "bold " + style if style else "bold"))
-    mark, body = paragraphs.show(body) if paragraphs else ("", body)
+    mark, body = paragraphs.show(body) if paragraphs else ("", body)  # type: ignore[assignment]  # None: printed before
     line.append_text(text(mark, "dim"))
     if body:
         line.append_text(text(body, style))
@@ -332,17 +345,17 @@ class Paragraphs:
     """Long paragraphs the report would repeat (several products with one ingredient, the
     default advice of several findings): marked ¶N where first printed, referred to after."""
 
-    def __init__(self, document):
-        self.counts = {}
+    def __init__(self, document: Document) -> None:
+        self.counts: dict[str, int] = {}
         for finding in document["findings"]:
             details = {item.get("detail") for item in finding["matched"]} - {None, ""}
             for body in [finding["explanation"], finding["advice"], *details]:
                 self.counts[body] = self.counts.get(body, 0) + 1
         for note in document["notes"]:
             self.counts[note["text"]] = self.counts.get(note["text"], 0) + 1
-        self.marks = {}
+        self.marks: dict[str, str] = {}
 
-    def show(self, body):
+    def show(self, body: str) -> tuple[str, str | None]:
         """(mark, body to print, or None when printed before)."""
         if len(body) < 80 or self.counts.get(body, 0) < 2:
             return "", body
@@ -352,7 +365,7 @@ class Paragraphs:
         return self.marks[body] + " ", body
 
 
-def _indented(console, renderable, indent):
+def _indented(console: Console, renderable: RenderableType, indent: int) -> None:
     from rich.padding import Padding
 
     console.print(Padding(renderable, (0, 0, 0, indent), expand=False) if indent else renderable)

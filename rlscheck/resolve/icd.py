@@ -1,11 +1,15 @@
 """ICD-10-CM validity and descriptions from the official tables (simple-icd-10-cm), cached."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
 from rlscheck.resolve.lookupdb import LookupTable
 
-_table = None
+_table: LookupTable | None = None
 
 
-def _rows():
+def _rows() -> Iterator[tuple[str, str, int]]:
     """Codes with their descriptions, and descriptions (as name keys) pointing back to codes."""
     import simple_icd_10_cm as icd
 
@@ -21,7 +25,7 @@ def _rows():
                 yield key[: -len(" unspecified")], code.upper(), 0
 
 
-def table():
+def table() -> LookupTable:
     """The ICD-10-CM lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
@@ -34,15 +38,15 @@ def table():
     return _table
 
 
-def code_for_name(key):
+def code_for_name(key: str) -> tuple[str, str] | None:
     """(code, description) when a name key is exactly an ICD-10-CM description, else None."""
     row = table().get(key)
     if row and row[1] == 0:
-        return row[0], table().get(row[0])[0]
+        return row[0], table().get(row[0])[0]  # type: ignore[index]  # a name row points to a code row
     return None
 
 
-def describe(code):
+def describe(code: str) -> tuple[bool | None, str]:
     """(valid, description): valid is None when the tables are unavailable."""
     codes = table()
     row = codes.get(code)

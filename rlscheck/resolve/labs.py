@@ -2,12 +2,19 @@
 'egfr=>60', 'ferritin: 8,5') into values in each lab's usual unit. Grading them is the rules'
 job (rlscheck.rules.labs)."""
 
+from __future__ import annotations
+
 import math
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rlscheck.errors import UsageError
 from rlscheck.resolve.normalize import fold, name_key
 from rlscheck.textsafe import safe
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
 
 _VALUE = re.compile(
     r"\s*(<=|>=|=<|=>|\u2264|\u2265|<|>)?\s*"  # a comparator, as labs print them: <10, >60, >=90
@@ -25,8 +32,9 @@ class LabValue:
     __slots__ = ("text", "lab_id", "name", "value", "given", "unit", "key", "context", "comparator", "source",
                  "notes")
 
-    def __init__(self, text, lab_id, name, value, given, unit, context=frozenset(), comparator="", source="",
-                 notes=()):
+    def __init__(self, text: str, lab_id: str, name: str, value: float, given: str, unit: str,
+                 context: frozenset[str] = frozenset(), comparator: str = "", source: str = "",
+                 notes: Iterable[str] = ()) -> None:
         self.text, self.lab_id, self.name, self.value, self.given, self.unit = text, lab_id, name, value, given, unit
         self.comparator = comparator  # '<', '<=', '>' or '>=' when the result is a bound ('<10')
         self.source = source  # where it was read (a FHIR Observation)
@@ -34,7 +42,7 @@ class LabValue:
         self.key = (text, lab_id, name, value, given, unit, comparator, source, self.notes)
         self.context = context  # conditions its grading depends on (ferritin: kidney failure on dialysis)
 
-    def shown(self):
+    def shown(self) -> str:
         """'Ferritin <10 ng/mL', 'Magnesium 0.6 mmol/L (1.46 mg/dL)': no more digits than the lab gave."""
         number, _, unit = self.given.partition(" ")
         if unit == "(fraction)":
@@ -44,7 +52,7 @@ class LabValue:
         return f"{self.name} {self.given} ({self.comparator}{rounded(self.value)} {self.unit})"
 
 
-def rounded(value):
+def rounded(value: float) -> str:
     """Three significant digits at most (a converted 1.458 is shown 1.46), no trailing zeros."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
@@ -52,12 +60,12 @@ def rounded(value):
     return f"{round(value, digits):.{digits}f}".rstrip("0").rstrip(".") if digits else f"{round(value):d}"
 
 
-def unit_key(unit) -> str:
+def unit_key(unit: str) -> str:
     text = fold(unit).replace(" ", "").replace("μ", "u").replace("mcg", "ug")
     return text.replace("percent", "%")
 
 
-def split_lab(text):
+def split_lab(text: object) -> tuple[str, str]:
     """'ferritin=40 ug/L', 'ferritin: 40', 'ferritin 40' -> ('ferritin', '40 ug/L').
     Raises UsageError on a bad shape."""
     text = str(text).strip()
@@ -78,7 +86,7 @@ def split_lab(text):
     return name.strip(), value.strip()
 
 
-def _number(text, notes):
+def _number(text: str, notes: list[str]) -> float:
     """A float from '8,5' (decimal comma, noted) or '1,200' (thousands), else from '40'."""
     if "," in text:
         head, _, tail = text.partition(",")
@@ -90,12 +98,16 @@ def _number(text, notes):
     return float(text)
 
 
-def parse_lab(kb, text, name=None, value_text=None):
-    """A LabValue in the lab's usual unit, or UsageError saying what is wrong and what works."""
+def parse_lab(kb: KnowledgeBase, text: object, name: str | None = None, value_text: object = None) -> LabValue:
+    """A LabValue in the lab's usual unit, or UsageError saying what is wrong and what works.
+
+    text: 'NAME=VALUE[ UNIT]' (or 'NAME: VALUE', 'NAME VALUE'); or, with `name` given, the
+    text shown for the value `value_text` ('40 ug/L', '<10')."""
     text = str(text).strip()
     if name is None:
         name, value_text = split_lab(text)
-    notes = []
+    notes: list[str] = []
+    given: re.Match[str] | str | None  # the value's match, then the value as shown
     labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
     if not labs and ("(" in name or "%" in name):  # "Ferritin (ng/mL): 40", "TSAT %: 15": the unit in the name
         unit_in_name = re.search(r"\(([^)]*)\)", name)
@@ -142,7 +154,8 @@ def parse_lab(kb, text, name=None, value_text=None):
     return LabValue(text, lab["id"], lab["name"], converted, given, lab["unit"], context, comparator, notes=notes)
 
 
-def _without_unit(lab, value, low, high, notes):
+def _without_unit(lab: dict[str, Any], value: float, low: float, high: float,
+                  notes: list[str]) -> tuple[float, str]:
     """(factor, unit) for a value given without a unit: the usual unit, a fraction of one for a
     percentage (tsat=0.35), or the one other accepted unit that puts an implausible value in
     the plausible range (haemoglobin=112 is g/L) - each inference stated in a note."""

@@ -7,11 +7,17 @@ only: most inputs are plain names and never come here. Nothing is dropped: every
 either part of a name, or set aside under a category the caller reports.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from rlscheck.resolve.normalize import fold
 
-_VOCABULARY = None
+Phrases = dict[tuple[str, ...], str]  # a sig phrase's tokens -> its category
+
+_VOCABULARY: Phrases | None = None
 _LONGEST = 6  # words in the longest sig phrase tried
 
 # Strength units; a number followed by one of these (and maybe "/unit") is a strength.
@@ -36,7 +42,7 @@ _TOKEN = re.compile(
 _DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?")  # b.i.d. -> bid, p.o. -> po
 
 
-def _load():
+def _load() -> Phrases:
     global _VOCABULARY
     if _VOCABULARY is None:
         import os
@@ -46,7 +52,7 @@ def _load():
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sig.yaml")
         with open(path, encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        phrases = {}
+        phrases: Phrases = {}
         for category, items in data.items():
             for item in items:
                 words = tuple(tokens(str(item)))
@@ -56,7 +62,7 @@ def _load():
     return _VOCABULARY
 
 
-def tokens(text):
+def tokens(text: object) -> list[str]:
     """Folded tokens: words, numbers, times ('8 pm'), intervals ('q4h') and separators."""
     text = fold(text).replace("'", "").replace("\u2019", "")
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
@@ -70,18 +76,19 @@ class Parsed:
 
     __slots__ = ("groups", "aside", "words")
 
-    def __init__(self):
-        self.groups, self.aside = [], []
+    def __init__(self) -> None:
+        self.groups: list[tuple[str, list[str]]] = []
+        self.aside: list[tuple[str, str]] = []
 
     @property
-    def name(self):
+    def name(self) -> str:
         return " ".join(word for _, words in self.groups for word in words)
 
-    def aside_text(self):
+    def aside_text(self) -> str:
         return "; ".join(f"{text} ({category})" for category, text in self.aside)
 
 
-def _phrase(phrases, toks, i):
+def _phrase(phrases: Phrases, toks: list[str], i: int) -> tuple[int, str | None]:
     """(length in tokens, category) of the longest sig phrase at i, hyphens inside it ignored
     ('gastro-resistant'); (0, None) when none starts there."""
     for length in range(min(_LONGEST + 2, len(toks) - i), 0, -1):
@@ -94,18 +101,19 @@ def _phrase(phrases, toks, i):
     return 0, None
 
 
-def _is_number(token):
+def _is_number(token: str) -> bool:
     return token[:1].isdigit()
 
 
-def parse(text):
+def parse(text: object) -> Parsed:
     """The name words of a medication line and what was set aside, in order."""
     phrases = _load()
     toks = tokens(text)
     out = Parsed()
+    words: list[str]
     separator, words = "", []
 
-    def close(next_separator):
+    def close(next_separator: str) -> None:
         nonlocal separator, words
         if words:
             out.groups.append((separator, words))
@@ -114,12 +122,13 @@ def parse(text):
         elif next_separator != " ":
             separator = next_separator
 
-    def set_aside(category, text):
+    def set_aside(category: str, text: str) -> None:
         close(" ")  # directions end a name: what follows is another name, or more directions
         out.aside.append((category, text))
 
     i, n = 0, len(toks)
     seen_name = False
+    category: Any  # what is set aside; None from _phrase when no phrase starts there
     while i < n:
         tok = toks[i]
         if tok[:1] == "q" and tok[1:2].isdigit():  # an interval from the tokenizer: q4h, q4-6h
@@ -214,13 +223,13 @@ def parse(text):
     return out
 
 
-def split_list(text):
+def split_list(text: object) -> list[str]:
     """'Zoloft, metformin; Benadryl' -> three items. A piece with no name in it (', 1 tablet
     daily') stays with the item before it: it is that item's directions."""
     text = str(text)
     if "," not in text and ";" not in text:
         return [text]
-    items = []
+    items: list[str] = []
     for piece in re.split(r"[,;]", text):
         if not piece.strip():
             continue
@@ -231,7 +240,7 @@ def split_list(text):
     return [item.strip() for item in items] or [text]
 
 
-def read_list(lines):
+def read_list(lines: Iterable[str]) -> list[str]:
     """Medication names from a file's lines: one a line (or a list on a line); blank lines and
     '#' comments ignored."""
     items = []

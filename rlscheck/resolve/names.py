@@ -5,7 +5,11 @@ salts, plurals). Nothing is guessed: a misspelling is not corrected but returned
 suggestions.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rlscheck.resolve.normalize import (
     bracket_names,
@@ -17,6 +21,9 @@ from rlscheck.resolve.normalize import (
     snomed_code,
     split_combination,
 )
+
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
 
 # Which name indexes each input kind searches, in order.
 INDEXES = {
@@ -55,11 +62,11 @@ _FILLERS = frozenset("""my i im am is are was has have had a an the of known dia
 _CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associated with|with|in|on)\s+"
 
 
-def _bag(key):
+def _bag(key: str) -> str:
     return " ".join(sorted(key.split()))
 
 
-def negated(text):
+def negated(text: object) -> str | None:
     """The rest of an input that states something is absent ('no diabetes' -> 'diabetes'), else None."""
     text = str(text).strip()
     lowered = text.lower()
@@ -77,7 +84,7 @@ def negated(text):
     return None
 
 
-def weeks_of_pregnancy(text):
+def weeks_of_pregnancy(text: object) -> int:
     """Weeks of gestation when the text states them with a pregnancy word, else 0."""
     lowered = str(text).lower()
     if not any(char.isdigit() for char in lowered) or not any(word in lowered for word in _PREGNANCY_WORDS):
@@ -89,7 +96,7 @@ def weeks_of_pregnancy(text):
     return weeks if 0 < weeks <= 45 else 0
 
 
-def trimester_of(text):
+def trimester_of(text: object) -> int:
     """1-3 from 'third trimester', 'trimester 2', '32 weeks pregnant' or '32/40'; 0 when not stated."""
     lowered = str(text).lower()
     weeks = weeks_of_pregnancy(lowered)
@@ -113,7 +120,7 @@ class Hit:
 
     __slots__ = ("entry_id", "steps")
 
-    def __init__(self, entry_id, steps=None):
+    def __init__(self, entry_id: str, steps: Iterable[str] | None = None) -> None:
         self.entry_id, self.steps = entry_id, list(steps or [])
 
 
@@ -121,23 +128,23 @@ class Resolution:
     """What one input resolved to. outside: a known name with no knowledge-base entry
     (drug vocabulary, ICD-10-CM), with outside_text saying what it is."""
 
-    def __init__(self, hits=None, outside="", outside_text=""):
+    def __init__(self, hits: list[Hit] | None = None, outside: str = "", outside_text: str = "") -> None:
         self.hits = hits or []
         self.outside, self.outside_text = outside, outside_text
-        self.suggestions = []
-        self.unknown_parts = []
+        self.suggestions: list[str] = []
+        self.unknown_parts: list[str] = []
         self.trimester = 0
         self.invalid_code = ""
         self.negated = ""  # what the input says is absent ('no diabetes' -> 'diabetes')
-        self.read_as = []  # how a medication line was read: its name and what was set aside
-        self.outside_parts = []  # further known names without an entry: (name, text)
+        self.read_as: list[str] = []  # how a medication line was read: its name and what was set aside
+        self.outside_parts: list[tuple[str, str]] = []  # further known names without an entry: (name, text)
 
     @property
-    def recognized(self):
+    def recognized(self) -> bool:
         return bool(self.hits or self.outside)
 
 
-def _near_spelling(a, b):
+def _near_spelling(a: str, b: str) -> bool:
     """True when two different keys differ by a few letters (a likely misspelling)."""
     if a == b:
         return False
@@ -151,7 +158,7 @@ _OPPOSITES = (("under", "over"), ("hypo", "hyper"), ("low", "high"), ("decreased
               ("deficiency", "excess"), ("brady", "tachy"))
 
 
-def _opposite(key, name):
+def _opposite(key: str, name: str) -> bool:
     """True when a suggestion differs from what was typed by opposite word parts
     ('underactive thyroid' -> 'overactive thyroid', 'hypothyroidism' -> 'hyperthyroidism')."""
     other = name_key(name)
@@ -163,12 +170,12 @@ def _opposite(key, name):
 
 
 class Resolver:
-    def __init__(self, kb):
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self._cache = {}  # (kind, text) -> Resolution: each distinct input is resolved once per run
-        self._lists = {}  # derived lists of names and entries, built once
+        self._cache: dict[tuple[str, str], Resolution] = {}  # (kind, text) -> Resolution: each distinct input is resolved once per run
+        self._lists: dict[Any, Any] = {}  # derived lists of names and entries, built once
 
-    def resolve(self, kind, text):
+    def resolve(self, kind: str, text: str) -> Resolution:
         """Resolve one input; results are cached per (kind, text) for batch runs."""
         cache_key = (kind, text)
         if cache_key not in self._cache:
@@ -188,7 +195,7 @@ class Resolver:
 
     # -- medications -------------------------------------------------------------------
 
-    def _medication(self, text, allow_split=True):
+    def _medication(self, text: str, allow_split: bool = True) -> Resolution:
         result = self._literal(text)
         if result is not None:
             if result.hits and not self._medication_hits(name_key(text)):
@@ -216,14 +223,14 @@ class Resolver:
         result.suggestions = self.suggest("medication", self._name_part(text) or text)
         return result
 
-    def _note_directions(self, text, result):
+    def _note_directions(self, text: str, result: Resolution) -> None:
         from rlscheck.resolve.medline import parse
 
         parsed = parse(text)
         if parsed.aside:
             result.read_as = [f"Read as '{parsed.name}'; set aside: {parsed.aside_text()}."]
 
-    def _literal(self, text):
+    def _literal(self, text: str) -> Resolution | None:
         """The name as written, without packaging words (doses, forms, salts), or None."""
         for key in iter_medication_keys(text):
             hits = self._medication_hits(key)
@@ -242,7 +249,7 @@ class Resolver:
                 return Resolution(hits=hits)
         return None
 
-    def _known_name(self, text):
+    def _known_name(self, text: str) -> Resolution | None:
         """Knowledge base first, then the drug vocabulary; None when neither knows the name.
         A word of one or two letters left over from a line is never taken for a drug."""
         if len(name_key(text).replace(" ", "")) < 3:
@@ -252,12 +259,12 @@ class Resolver:
             found = self._vocabulary(text)
         return found
 
-    def _name_part(self, text):
+    def _name_part(self, text: str) -> str:
         from rlscheck.resolve.medline import parse
 
         return parse(text).name
 
-    def _line(self, text):
+    def _line(self, text: str) -> Resolution | None:
         """A medication line with directions ('Zoloft 50 mg q.d.', 'CALAN SR 240MG TAKE 1 TABLET
         BY MOUTH EVERY MORNING', 'promethazine with codeine'): the name words are resolved, and
         everything set aside is reported in a note (read_as) and never dropped."""
@@ -294,7 +301,7 @@ class Resolver:
             return whole
         result = self._groups(parsed.groups)
         if result is None and any(separator == "-" for separator, _ in parsed.groups[1:]):
-            merged = []  # a hyphen joins the words of one name as often as two ingredients
+            merged: list[tuple[str, list[str]]] = []  # a hyphen joins the words of one name as often as two ingredients
             for separator, group in parsed.groups:
                 if separator == "-" and merged:
                     merged[-1] = (merged[-1][0], merged[-1][1] + group)
@@ -310,7 +317,7 @@ class Resolver:
             result.outside_parts = more
         return result
 
-    def _groups(self, groups, partial=False):
+    def _groups(self, groups: list[tuple[str, list[str]]], partial: bool = False) -> Resolution | None:
         """Each name of a line resolved; None unless all are (or, with partial, any is)."""
         result = Resolution()
         for separator, group in groups:
@@ -332,7 +339,7 @@ class Resolver:
             return None
         return result
 
-    def _group(self, group):
+    def _group(self, group: list[str]) -> Resolution | None:
         """One name: whole, else the longest run of its words that the knowledge base knows
         (leading runs first), else the longest leading run the drug vocabulary knows. The
         words left over are reported."""
@@ -351,7 +358,7 @@ class Resolver:
                     return found
         return None
 
-    def _medication_hits(self, key):
+    def _medication_hits(self, key: str) -> list[Hit]:
         found = self.kb.lookup("medication", key)
         for variant in [] if found else number_variants(key):
             found = found or self.kb.lookup("medication", variant)
@@ -372,7 +379,7 @@ class Resolver:
                 hits.append(Hit(entry_id, []))
         return hits
 
-    def _brand_hits(self, entry):
+    def _brand_hits(self, entry: dict[str, Any]) -> list[Hit]:
         """A country's brand: its drug, or each of its ingredients."""
         where = ", ".join(entry.get("countries", []))
         if entry.get("drug"):
@@ -381,7 +388,7 @@ class Resolver:
         steps = [f"ingredient of {entry['name']} ({where})"] + ([entry["note"]] if entry.get("note") else [])
         return [Hit(ingredient, steps) for ingredient in entry.get("ingredients", [])]
 
-    def _vocabulary(self, text):
+    def _vocabulary(self, text: str) -> Resolution | None:
         """A name the knowledge base lacks but a drug vocabulary knows."""
         from rlscheck.resolve import vocab
 
@@ -401,7 +408,7 @@ class Resolver:
             return Resolution(outside=canonical, outside_text=text)
         return None
 
-    def _known_parts(self, canonical):
+    def _known_parts(self, canonical: str) -> list[Hit]:
         """Knowledge-base hits for a vocabulary name: itself without salt or form words, or,
         for a combination ('fexofenadine and pseudoephedrine'), each of its parts."""
         for key in iter_medication_keys(canonical):
@@ -419,7 +426,7 @@ class Resolver:
 
     # -- conditions, substances, risk factors -------------------------------------------
 
-    def _other(self, kind, text):
+    def _other(self, kind: str, text: str) -> Resolution:
         """Conditions, substances, risk factors: SNOMED CT id, known name, ICD-10-CM code, or an
         official ICD-10-CM description, in that order. What is stated absent is never matched."""
         snomed = snomed_code(text)
@@ -454,7 +461,7 @@ class Resolver:
         result.suggestions = self.suggest(INDEXES[kind][0], text)
         return result
 
-    def _plain_words(self, kind, text):
+    def _plain_words(self, kind: str, text: str) -> Resolution | None:
         """The input without filler words ('my iron is low' -> 'iron low'), or without how often
         or how much ('haemodialysis three times a week', 'smokes 10 a day'): its first part must
         be known; any other part is reported."""
@@ -488,7 +495,7 @@ class Resolver:
         result.read_as = [f"Read as '{parsed.name}'; set aside: {parsed.aside_text()}."]
         return result
 
-    def _term(self, result):
+    def _term(self, result: Resolution) -> Resolution:
         """A lay term for an ICD-10-CM code with no entry ('underactive thyroid')."""
         for hit in result.hits:
             entry = self.kb.get(hit.entry_id)
@@ -496,7 +503,7 @@ class Resolver:
                 return self._icd10(str(entry["icd10"][0]).upper())
         return result
 
-    def _connected(self, kind, text):
+    def _connected(self, kind: str, text: str) -> Resolution | None:
         """'numb feet from diabetes': each part that is known, when the whole is not; parts not
         known are reported."""
         if text.rstrip().endswith(")"):
@@ -519,7 +526,7 @@ class Resolver:
             return None  # the head names what the input is about; without it, nothing is sure
         return result
 
-    def _named(self, kind, text):
+    def _named(self, kind: str, text: str) -> Resolution:
         result = Resolution()
         if text.rstrip().endswith(")"):  # SNOMED CT display names: "Anemia (disorder)"
             text = re.sub(_SEMANTIC_TAG, "", text, flags=re.IGNORECASE)
@@ -551,23 +558,23 @@ class Resolver:
                 return result
         return result
 
-    def _word_bags(self, index):
+    def _word_bags(self, index: str) -> dict[str, str]:
         """Names of one index keyed by their sorted words (only where that is unambiguous)."""
         key = ("bags", index)
         if key not in self._lists:
-            bags = {}
+            bags: dict[str, set[str]] = {}
             for name, _ in ([] if index == "medication" else self.kb.completions(index)):
                 for entry_id, _how in self.kb.lookup(index, name_key(name)):
                     bags.setdefault(_bag(name_key(name)), set()).add(entry_id)
             self._lists[key] = {bag: ids.pop() for bag, ids in bags.items() if len(ids) == 1}
         return self._lists[key]
 
-    def _trimester_entries(self):
+    def _trimester_entries(self) -> list[dict[str, Any]]:
         if "trimester" not in self._lists:
             self._lists["trimester"] = [e for e in self.kb.entries.values() if e.get("by_trimester")]
         return self._lists["trimester"]
 
-    def _icd10(self, code):
+    def _icd10(self, code: str) -> Resolution:
         from rlscheck.resolve import icd
 
         result = Resolution()
@@ -587,7 +594,7 @@ class Resolver:
 
     # -- suggestions -------------------------------------------------------------------
 
-    def suggest(self, index, text, limit=3):
+    def suggest(self, index: str, text: str, limit: int = 3) -> list[str]:
         """Close names from the knowledge base (and the drug vocabulary for medications)."""
         key = name_key(text)
         if not key or len(key) > 200:
@@ -607,13 +614,13 @@ class Resolver:
             from rlscheck.resolve import vocab
 
             ranked += vocab.suggest(key, limit)
-        out = []
+        out: list[str] = []
         for name in ranked:
             if name_key(name) != key and name.lower() not in (o.lower() for o in out) and not _opposite(key, name):
                 out.append(name)
         return out[:limit]
 
-    def _display_names(self, index):
+    def _display_names(self, index: str) -> list[str]:
         if index not in self._lists:
             self._lists[index] = [name.lower() for name, _ in self.kb.completions(index)]
         return self._lists[index]

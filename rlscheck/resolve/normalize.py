@@ -1,6 +1,9 @@
 """Turn what people type into lookup keys: case, accents, punctuation, doses, forms, salts."""
 
+from __future__ import annotations
+
 import re
+from collections.abc import Collection, Iterator
 
 # Name keys are made with str methods alone: compiling regular expressions at import would cost
 # every run more than making a key. Patterns used only on some paths stay strings below: re
@@ -34,7 +37,7 @@ SALT_WORDS = frozenset(
 )
 
 
-def fold(text) -> str:
+def fold(text: object) -> str:
     """Lower-case text without accents; ß and other special letters folded too."""
     text = str(text)
     if text.isascii():
@@ -46,7 +49,7 @@ def fold(text) -> str:
     return text.casefold()
 
 
-def name_key(text) -> str:
+def name_key(text: object) -> str:
     """The key every name is indexed and looked up by: folded words of letters, digits and %."""
     text = fold(text).translate(_APOSTROPHES)
     if not text.isalnum():  # anything else separates words
@@ -54,11 +57,11 @@ def name_key(text) -> str:
     return " ".join(text.split())
 
 
-def _strip_words(key, words):
+def _strip_words(key: str, words: Collection[str]) -> str:
     return " ".join(token for token in key.split() if token not in words)
 
 
-def iter_medication_keys(text):
+def iter_medication_keys(text: str) -> Iterator[str]:
     """Keys to try for a medication name, from the most literal to the most reduced.
 
     Reductions drop only packaging: doses, dosage forms, release codes and salt names.
@@ -66,7 +69,7 @@ def iter_medication_keys(text):
     """
     seen = set()
 
-    def fresh(key):
+    def fresh(key: str) -> bool:
         if key and key not in seen:
             seen.add(key)
             return True
@@ -86,25 +89,25 @@ def iter_medication_keys(text):
             yield key
 
 
-def medication_keys(text):
+def medication_keys(text: str) -> list[str]:
     return list(iter_medication_keys(text))
 
 
-def bracket_names(text):
+def bracket_names(text: object) -> list[str]:
     """Names in square brackets, as RxNorm writes brands: '... Tablet [Toprol]'."""
     if "[" not in str(text):
         return []
     return [inner for inner in re.findall(r"\[([^\]]+)\]", str(text)) if inner.strip()]
 
 
-def singular(key):
+def singular(key: str) -> str | None:
     """'ssris' -> 'ssri', 'beta blockers' -> 'beta blocker'; None when there is no plural."""
     if len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
         return key[:-1]
     return None
 
 
-def number_variants(key):
+def number_variants(key: str) -> list[str]:
     """The other grammatical number to try when a name is not found as given."""
     other = singular(key)
     if other:
@@ -112,7 +115,7 @@ def number_variants(key):
     return [key + "s"] if len(key) > 3 and key[-1].isalpha() else []
 
 
-def split_combination(text):
+def split_combination(text: object) -> list[str]:
     """Split 'A 325 MG / B 5 MG Oral Tablet' or 'A and B' into its parts (at least two)."""
     parts = [part for part in re.split(r"\s*/\s*|\s+\+\s+|\s+and\s+|\s*,\s*", str(text)) if part.strip()]
     return parts if len(parts) > 1 else []
@@ -121,7 +124,7 @@ def split_combination(text):
 _ICD10 = r"(?i)([A-TV-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z"
 
 
-def icd10_code(text):
+def icd10_code(text: object) -> str | None:
     """'e1142', 'E11.42 ' -> 'E11.42'; None when text is not shaped like an ICD-10-CM code."""
     text = str(text).strip()
     if not (2 < len(text) < 12 and text[0].isalpha() and any(ch.isdigit() for ch in text[1:3])):
@@ -133,6 +136,6 @@ def icd10_code(text):
     return f"{letter}{head}.{tail}" if tail else f"{letter}{head}"
 
 
-def snomed_code(text):
+def snomed_code(text: object) -> str | None:
     text = str(text).strip()
     return text if text.isdigit() and 6 <= len(text) <= 18 else None

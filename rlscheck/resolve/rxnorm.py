@@ -8,7 +8,11 @@ concept the index walks only towards simpler concepts (branded drug -> clinical 
 component -> ingredient), so a shared component never leads to other products' ingredients.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterator
+from typing import Any
 
 from rlscheck.errors import UsageError
 from rlscheck.knowledge import cache
@@ -22,10 +26,10 @@ INGREDIENT = {"IN", "PIN"}
 RELATIONS = {"has_ingredient", "ingredient_of", "has_ingredients", "ingredients_of", "consists_of", "constitutes",
              "tradename_of", "has_tradename", "has_precise_ingredient", "precise_ingredient_of", "contains",
              "contained_in", "isa", "inverse_isa", "has_part", "part_of", "form_of", "has_form"}
-_loaded = None  # the stored index, looked for once per run; False when none was loaded
+_loaded: Any = None  # the stored index, looked for once per run; False when none was loaded
 
 
-def ingredients(rxcui):
+def ingredients(rxcui: object) -> list[str]:
     """Ingredient names for an RxCUI from the loaded release, or [] (none loaded, or unknown)."""
     global _loaded
     if _loaded is None:
@@ -39,11 +43,11 @@ def ingredients(rxcui):
     return section.get(str(rxcui), [])
 
 
-def _section(rxcui):
+def _section(rxcui: object) -> str:
     return str(rxcui)[-3:]
 
 
-def _rows(file_name, directory):
+def _rows(file_name: str, directory: str) -> Iterator[tuple[int, list[str]]]:
     """Fields of each line of an RRF file (pipe-delimited, a trailing pipe), with its number."""
     full = os.path.join(directory, file_name)
     try:
@@ -57,12 +61,13 @@ def _rows(file_name, directory):
                 yield number, line.split("|")
 
 
-def load(directory):
+def load(directory: str) -> tuple[int, int]:
     """Index RXNCONSO.RRF and RXNREL.RRF from directory (or its rrf/ folder) into the cache.
     Returns (concepts, drugs mapped to ingredients)."""
     if not os.path.isfile(os.path.join(directory, "RXNCONSO.RRF")) and os.path.isdir(os.path.join(directory, "rrf")):
         directory = os.path.join(directory, "rrf")
-    names, ttys = {}, {}
+    names: dict[str, str] = {}
+    ttys: dict[str, str] = {}
     for number, fields in _rows("RXNCONSO.RRF", directory):
         if len(fields) < 17:
             raise UsageError(f"RXNCONSO.RRF line {number}: expected 18 '|'-separated fields, found {len(fields)}")
@@ -73,7 +78,7 @@ def load(directory):
             ttys[rxcui] = tty
         if rxcui not in names or tty in INGREDIENT:
             names[rxcui] = text
-    links = {}
+    links: dict[str, set[str]] = {}
     for number, fields in _rows("RXNREL.RRF", directory):
         if len(fields) < 11:
             raise UsageError(f"RXNREL.RRF line {number}: expected 16 '|'-separated fields, found {len(fields)}")
@@ -82,7 +87,8 @@ def load(directory):
             continue
         links.setdefault(first, set()).add(second)
         links.setdefault(second, set()).add(first)
-    sections, mapped = {}, 0
+    sections: dict[str, dict[str, list[str]]] = {}
+    mapped = 0
     for rxcui, tty in ttys.items():
         found = _ingredients_of(rxcui, ttys, links) if tty not in INGREDIENT else ()
         if found:
@@ -92,9 +98,10 @@ def load(directory):
     return len(ttys), mapped
 
 
-def _ingredients_of(start, ttys, links):
+def _ingredients_of(start: str, ttys: dict[str, str], links: dict[str, set[str]]) -> set[str]:
     """Ingredients reached from start through ever simpler concepts; a precise ingredient
     (a salt) only when its base ingredient is not linked."""
+    found: set[str]
     seen, stack, found = {start}, [start], set()
     while stack:
         node = stack.pop()
@@ -112,7 +119,7 @@ def _ingredients_of(start, ttys, links):
     return plain or found
 
 
-def _store(sections):
+def _store(sections: dict[str, dict[str, list[str]]]) -> None:
     """Replace the stored index (in one transaction: never half-written)."""
     global _loaded
     cache.write_owner(KIND, KEY, sections)

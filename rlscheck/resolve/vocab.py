@@ -5,6 +5,10 @@ read once from its data file into a SQLite table in the user's cache. Mappings k
 wrong or ambiguous are left out.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
 from rlscheck.resolve.lookupdb import LookupTable
 from rlscheck.resolve.normalize import name_key
 
@@ -16,7 +20,7 @@ UNRELIABLE = frozenset({
 _FORMAT = 2
 
 
-def _rows():
+def _rows() -> Iterator[tuple[str, str, int]]:
     import bz2
     import importlib.util
     import pickle
@@ -38,7 +42,7 @@ def _rows():
         yield key, canonicals[0], int(is_brand)
 
 
-def _version():
+def _version() -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("drug_named_entity_recognition")
@@ -49,11 +53,11 @@ def _version():
     return f"{_FORMAT}-{int(os.path.getmtime(spec.origin))}"
 
 
-_table = None
-_keys = {}  # vocabulary names by first character, read on demand
+_table: LookupTable | None = None
+_keys: dict[str, list[str]] = {}  # vocabulary names by first character, read on demand
 
 
-def table():
+def table() -> LookupTable:
     """The drug-name lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
@@ -61,7 +65,7 @@ def table():
     return _table
 
 
-def lookup(key):
+def lookup(key: str) -> tuple[str, bool] | None:
     """(canonical name, is brand) for a name key, or None."""
     if not key or len(key) > 300:
         return None
@@ -69,7 +73,7 @@ def lookup(key):
     return (row[0], bool(row[1])) if row else None
 
 
-def suggest(key, limit=3):
+def suggest(key: str, limit: int = 3) -> list[str]:
     """Close vocabulary names; only names with the same first letter are compared (fast, and
     misspellings rarely change the first letter)."""
     if not key or len(key) > 200:

@@ -5,7 +5,11 @@ unrecognized. Findings are grouped by cause: the top-most class that carries the
 (a drug inherits its class's link unless its own relation says otherwise).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, AbstractSet, Any, Dict, Tuple
 
 from rlscheck import document
 from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RELATIONS, ISOLATED_RELATION,
@@ -13,6 +17,12 @@ from rlscheck.knowledge.schema import (CATEGORIES, DEFAULT_CERTAINTY, FINDING_RE
 from rlscheck.model import Input
 from rlscheck.resolve.names import Resolver
 
+if TYPE_CHECKING:
+    from rlscheck.knowledge.store import KnowledgeBase
+    from rlscheck.resolve.labs import LabValue
+    from rlscheck.resolve.names import Hit, Resolution
+
+Entry = Dict[str, Any]  # a knowledge-base entry, rule or record of the document (JSON-shaped)
 FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
                 "substance": "substance", "risk-factor": "risk-factor", "lab-finding": "lab"}
 DEFAULT_ADVICE = {
@@ -29,13 +39,14 @@ class Found:
 
     __slots__ = ("template", "owner", "matched", "certainties", "refs", "final", "entry")
 
-    def __init__(self, template, owner, matched=(), certainties=(), refs=()):
+    def __init__(self, template: Template, owner: Assessment, matched: Iterable[Entry] = (),
+                 certainties: Iterable[str] = (), refs: Iterable[str] = ()) -> None:
         self.template, self.owner = template, owner
         self.matched, self.certainties, self.refs = list(matched), list(certainties), list(refs)
-        self.final = None  # kept once the Found is shared, and so fixed
-        self.entry = None  # its document entry, likewise
+        self.final: Finished | None = None  # kept once the Found is shared, and so fixed
+        self.entry: dict[str, Any] | None = None  # its document entry, likewise
 
-    def finished(self):
+    def finished(self) -> Finished:
         """(self, certainty, source ids, report order): the surest of its matches, and every
         source behind it."""
         if self.final is not None:
@@ -53,17 +64,21 @@ class Found:
         return final
 
 
+# A finished finding: (Found, certainty, source ids, report order).
+Finished = Tuple[Found, str, Tuple[str, ...], Tuple[int, int, str]]
+
+
 class Template:
     """What a finding takes from its knowledge-base entry alone, worked out once."""
 
     __slots__ = ("id", "fields", "base", "refs", "superseded_by", "same_as", "rank")
 
-    def __init__(self, kb, target_id):
+    def __init__(self, kb: KnowledgeBase, target_id: str) -> None:
         entry = kb.get(target_id)
         kind = FINDING_KIND[entry["kind"]]
         title = entry.get("title") or entry["name"]
         self.id = target_id
-        self.fields = {  # in report order; certainty, matched and references are filled in per person
+        self.fields: Entry = {  # in report order; certainty, matched and references are filled in per person
             "id": target_id,
             "kind": kind,
             "category": entry.get("category") or ("withdrawal" if kind == "withdrawal" else "secondary-cause"),
@@ -80,9 +95,9 @@ class Template:
         }
         if entry.get("alternatives_note"):
             self.fields["alternatives_note"] = entry["alternatives_note"]
-        self.base = certainty_of(entry)
-        self.refs = tuple(entry.get("references", []))
-        self.superseded_by = entry.get("superseded_by")
+        self.base: str = certainty_of(entry)
+        self.refs: tuple[str, ...] = tuple(entry.get("references", []))
+        self.superseded_by: str | None = entry.get("superseded_by")
         self.same_as = entry.get("related") if entry["kind"] == "lab-finding" else None  # the condition it shows
         self.rank = CATEGORIES.index(self.fields["category"])
 
@@ -91,26 +106,27 @@ class Assessment:
     __slots__ = ("kb", "resolver", "contributions", "findings", "isolated", "notes", "not_linked", "unrecognized",
                  "checks", "present", "shared", "may_fold", "extras", "_seen")
 
-    def __init__(self, kb, resolver=None, contributions=None):
+    def __init__(self, kb: KnowledgeBase, resolver: Resolver | None = None,
+                 contributions: dict[Hashable, Assessment] | None = None) -> None:
         self.kb = kb
         self.resolver = resolver or Resolver(kb)
         # Batch runs share this: what each distinct input adds to a document, worked out once.
         self.contributions = contributions
-        self.findings = {}
-        self.isolated = []  # single spontaneous reports: shown apart, never counted as findings
-        self.notes = []
-        self.not_linked = []
-        self.unrecognized = []
-        self.checks = {}
-        self.present = set()
+        self.findings: dict[str, Found] = {}
+        self.isolated: list[Entry] = []  # single spontaneous reports: shown apart, never counted as findings
+        self.notes: list[Entry] = []
+        self.not_linked: list[Entry] = []
+        self.unrecognized: list[Entry] = []
+        self.checks: dict[str, Entry] = {}
+        self.present: set[str] = set()
         self.shared = False  # set once this is one input's contribution, reused by many documents
         self.may_fold = False  # holds a finding that a stronger one can absorb
         self.extras = True  # holds more than findings (known once shared)
-        self._seen = {}  # id of a long output list -> (the list, its items' fingerprints, its length then)
+        self._seen: dict[int, tuple[list[Entry], set[str], int]] = {}  # id of a long output list -> (the list, its items' fingerprints, its length then)
 
     # -- output helpers ----------------------------------------------------------------
 
-    def _once(self, items, record):
+    def _once(self, items: list[Entry], record: Entry) -> None:
         """Append record unless an equal one is there. Long lists (a record with thousands of
         inputs) keep a set of fingerprints, so adding stays linear in the input."""
         if len(items) < 16:
@@ -127,13 +143,14 @@ class Assessment:
             seen = (items, seen[1], len(items))
         self._seen[id(items)] = seen
 
-    def _record(self, inp, extra):
+    def _record(self, inp: Input, extra: Entry) -> Entry:
         record = {"input": inp.text, **extra}
         if inp.source:
             record["source"] = inp.source
         return record
 
-    def _note(self, inp, resolved, text, relation=None, references=()):
+    def _note(self, inp: Input, resolved: str, text: str, relation: str | None = None,
+              references: Iterable[str] = ()) -> None:
         note = self._record(inp, {"kind": inp.kind, "resolved": resolved, "text": text})
         if relation:
             note["relation"] = relation
@@ -141,7 +158,7 @@ class Assessment:
             note["references"] = self.kb.references(references)
         self._once(self.notes, note)
 
-    def _not_linked(self, inp, resolved, text="", covered=True):
+    def _not_linked(self, inp: Input, resolved: str, text: str = "", covered: bool = True) -> None:
         """covered: the knowledge base knows it (its sources show no link); False: it is
         outside the knowledge base, so nothing was checked."""
         record = self._record(inp, {"kind": inp.kind, "resolved": resolved})
@@ -150,7 +167,7 @@ class Assessment:
         record["covered"] = covered
         self._once(self.not_linked, record)
 
-    def _isolated(self, inp, entry, text):
+    def _isolated(self, inp: Input, entry: Entry, text: str) -> None:
         """A single spontaneous report: shown with its pharmacovigilance sources only."""
         references = [ref for ref in entry.get("references", [])
                       if self.kb.sources.get(ref, {}).get("type") == "PV"] or entry.get("references", [])
@@ -159,19 +176,19 @@ class Assessment:
                                     "references": self.kb.references(references)})
         self._once(self.isolated, record)
 
-    def _template(self, target_id):
+    def _template(self, target_id: str) -> Template:
         template = self.kb.memo.get(("finding", target_id))
         if template is None:
             template = self.kb.memo[("finding", target_id)] = Template(self.kb, target_id)
         return template
 
-    def _unrecognized(self, inp, suggestions, reason=""):
+    def _unrecognized(self, inp: Input, suggestions: list[str], reason: str = "") -> None:
         record = self._record(inp, {"kind": inp.kind, "suggestions": suggestions})
         if reason:
             record["reason"] = reason
         self._once(self.unrecognized, record)
 
-    def _finding(self, target_id):
+    def _finding(self, target_id: str) -> Found:
         """The Found to add to, copied first if it is shared."""
         found = self.findings.get(target_id)
         if found is None:
@@ -181,7 +198,8 @@ class Assessment:
             found = self.findings[target_id] = Found(found.template, self, found.matched, found.certainties, found.refs)
         return found
 
-    def _match(self, target_id, inp, resolved, via, certainty, extra=None, references=()):
+    def _match(self, target_id: str, inp: Input, resolved: str, via: list[str], certainty: str,
+               extra: Entry | None = None, references: Iterable[str] = ()) -> None:
         found = self._finding(target_id)
         matched = self._record(inp, {"resolved": resolved, "via": via})
         if inp.kind != found.template.fields["kind"]:
@@ -193,20 +211,20 @@ class Assessment:
 
     # -- medications -------------------------------------------------------------------
 
-    def _label(self, entry_id):
+    def _label(self, entry_id: str) -> str:
         entry = self.kb.get(entry_id)
         return entry.get("label") or entry["name"]
 
-    def _resolved(self, entry):
+    def _resolved(self, entry: Entry) -> str:
         """What an input was recognised as: a class by its short label, a drug by its name."""
-        return entry.get("label") if entry["kind"] == "class" and entry.get("label") else entry["name"]
+        return entry["label"] if entry["kind"] == "class" and entry.get("label") else entry["name"]
 
-    def _targets(self, entry_id):
+    def _targets(self, entry_id: str) -> list[tuple[str, int, list[str]]]:
         """(target id, index in path, path) for each distinct cause a drug or class rolls up to."""
         linked = self.kb.topmost(entry_id, lambda entry: entry.get("relation") in FINDING_RELATIONS)
         return [(target, len(path) - 1, path) for target, path in linked]
 
-    def medication(self, inp, hit):
+    def medication(self, inp: Input, hit: Hit) -> None:
         entry = self.kb.get(hit.entry_id)
         relation = self.kb.effective_relation(hit.entry_id)
         resolved = self._resolved(entry)
@@ -243,7 +261,7 @@ class Assessment:
         else:
             self._not_linked_entry(inp, resolved, entry, entry.get("detail") or "No known link to RLS in the knowledge base.")
 
-    def _not_linked_entry(self, inp, resolved, entry, text):
+    def _not_linked_entry(self, inp: Input, resolved: str, entry: Entry, text: str) -> None:
         """An entry that links nothing: covered only when a cited source shows no link; an
         entry without references was never checked against a source, like a code with no entry."""
         if entry.get("references"):
@@ -252,7 +270,7 @@ class Assessment:
             own = entry.get("note") if entry["kind"] not in ("drug", "class") else ""
             self._not_linked(inp, resolved, own or _unchecked_text(resolved), covered=False)
 
-    def _note_source(self, entry_id):
+    def _note_source(self, entry_id: str) -> tuple[str, list[str]]:
         """(text, source ids) of the entry's own detail or note, else of the nearest class note:
         the sources cited are those of the entry that says it (gabapentin's note does not cite
         what its anticonvulsant class cites)."""
@@ -265,7 +283,7 @@ class Assessment:
                 return self.kb.get(step)["note"], self.kb.get(step).get("references", [])
         return "", []
 
-    def withdrawal(self, inp, hit):
+    def withdrawal(self, inp: Input, hit: Hit) -> None:
         entry = self.kb.get(hit.entry_id)
         resolved = self._resolved(entry)
         found = self.kb.withdrawal_block(hit.entry_id)
@@ -279,7 +297,7 @@ class Assessment:
 
     # -- conditions, substances, risk factors -------------------------------------------
 
-    def other(self, inp, hit, trimester=0):
+    def other(self, inp: Input, hit: Hit, trimester: int = 0) -> None:
         entry = self.kb.get(hit.entry_id)
         if entry["kind"] in ("drug", "class"):
             return self.medication(inp, hit)
@@ -313,7 +331,7 @@ class Assessment:
 
     # -- labs ----------------------------------------------------------------------------
 
-    def lab(self, labvalue, given=None):
+    def lab(self, labvalue: LabValue, given: Mapping[str, float] | None = None) -> None:
         """given: {lab id: value} of every lab of this person (rules may need two values)."""
         partners = self._partners(labvalue, given or {})
         if self.contributions is None:
@@ -323,18 +341,18 @@ class Assessment:
         self._contribute((labvalue.key, context, tuple(sorted(partners.items()))), Assessment._lab_in_context,
                          labvalue, context, partners)
 
-    def _partners(self, labvalue, given):
+    def _partners(self, labvalue: LabValue, given: Mapping[str, float]) -> dict[str, float]:
         wanted = self.kb.memo.get(("partners", labvalue.lab_id))
         if wanted is None:
             rules = self.kb.get(labvalue.lab_id).get("rules", [])
             wanted = self.kb.memo[("partners", labvalue.lab_id)] = {r["and_lab"] for r in rules if "and_lab" in r}
         return {lab_id: given[lab_id] for lab_id in wanted if lab_id in given}
 
-    def _lab_in_context(self, labvalue, context, partners):
+    def _lab_in_context(self, labvalue: LabValue, context: AbstractSet[str], partners: Mapping[str, float]) -> None:
         self.present = set(context)
         self._lab(labvalue, partners)
 
-    def _lab(self, labvalue, partners=None):
+    def _lab(self, labvalue: LabValue, partners: Mapping[str, float] | None = None) -> None:
         inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
         resolved = labvalue.shown()
@@ -343,11 +361,12 @@ class Assessment:
             self._note(inp, resolved, f"Read as {resolved}: {text}.", "read-as")
         from rlscheck.rules.labs import grade
 
+        rule: Any  # None only when outcome is None
         rule, outcome = grade(lab, labvalue, self.present, partners)
         if outcome == "missing":
             rule = {"check": rule["if_missing"], "references": rule.get("references", [])}
         elif outcome == "not-met":
-            self._not_linked(inp, resolved, self._unmet_text(rule, partners))
+            self._not_linked(inp, resolved, self._unmet_text(rule, partners or {}))
             return
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
@@ -368,7 +387,7 @@ class Assessment:
         else:
             self._not_linked(inp, resolved, "Within the range not linked to RLS.")
 
-    def _unmet_text(self, rule, partners):
+    def _unmet_text(self, rule: Entry, partners: Mapping[Any, float]) -> str:
         """Why a value in a rule's context is not linked: the rule, and the other value it needed."""
         text = f"Nothing concluded from this value: the rule that applies is {rule['threshold']}"
         other = partners.get(rule.get("and_lab"))
@@ -379,14 +398,15 @@ class Assessment:
 
     # -- the whole assessment --------------------------------------------------------------
 
-    def add(self, inp, trimester=0):
+    def add(self, inp: Input, trimester: int = 0) -> None:
         if self.contributions is None:
             return self._add(inp, trimester)
         self._contribute((inp.key, trimester), Assessment._add, inp, trimester)
 
-    def _contribute(self, key, work_out, *args):
+    def _contribute(self, key: Hashable, work_out: Callable[..., None], *args: Any) -> None:
         """Merge what one input adds: worked out once per key by work_out(part, *args) on a
         part of its own, then shared by every document with that input."""
+        assert self.contributions is not None  # add() and lab() share only when sharing
         part = self.contributions.get(key)
         if part is None:
             part = Assessment(self.kb, self.resolver)
@@ -398,9 +418,10 @@ class Assessment:
             self.contributions[key] = part
         self._merge(part)
 
-    def _merge(self, part):
+    def _merge(self, part: Assessment) -> None:
         """Add what one input contributed (worked out on its own, shared: never modified)."""
         findings = self.findings
+        theirs: Found | list[Entry]  # a finding, then each list of records
         for finding_id, theirs in part.findings.items():
             if finding_id not in findings:
                 findings[finding_id] = theirs  # shared until something is added to it
@@ -423,7 +444,7 @@ class Assessment:
         if part.checks:
             self.checks.update(part.checks)
 
-    def _add(self, inp, trimester=0):
+    def _add(self, inp: Input, trimester: int = 0) -> None:
         if inp.skipped:
             self._note(inp, "", inp.skipped, "skipped")
             return
@@ -484,7 +505,7 @@ class Assessment:
         for text in result.read_as:
             self._note(inp, "", text, "read-as")
 
-    def _as_substance(self, inp):
+    def _as_substance(self, inp: Input) -> Resolution | None:
         """A medication record that names a substance (nicotine replacement) reaches the
         substance rules; only exact names of the substance index count."""
         from rlscheck.resolve.normalize import iter_medication_keys
@@ -497,7 +518,7 @@ class Assessment:
                                         for entry_id, _ in found])
         return None
 
-    def _from_parts(self, inp):
+    def _from_parts(self, inp: Input) -> Resolution | None:
         """A product name nobody knows, resolved through the ingredients its record lists."""
         from rlscheck.resolve.names import Hit, Resolution
 
@@ -507,12 +528,13 @@ class Assessment:
                 hits.append(Hit(hit.entry_id, [f"listed ingredient: {part}"] + hit.steps))
         return Resolution(hits=hits) if hits else None
 
-    def _fold_superseded(self):
+    def _fold_superseded(self) -> None:
         """A weaker finding whose cause is already documented joins the stronger one, and a lab
         finding joins the finding of the condition it shows (N18.4 and an eGFR of 25)."""
         findings = self.findings
         for finding_id in [i for i, found in findings.items() if found.template.same_as in findings]:
             lab = findings.pop(finding_id)
+            assert lab.template.same_as is not None  # chosen above for having one
             condition = self._finding(lab.template.same_as)
             kind = lab.template.fields["kind"]
             condition.matched += [m if "kind" in m else dict(m, kind=kind) for m in lab.matched]
@@ -526,11 +548,11 @@ class Assessment:
                 counted = f"counted with {findings[target].template.fields['title'].lower()}"
                 self._finding(target).matched += [dict(m, via=m["via"] + [counted]) for m in weaker.matched]
 
-    def _reported_elsewhere(self, inp):
+    def _reported_elsewhere(self, inp: Input) -> bool:
         return any(m["input"] == inp.text for f in self.findings.values() for m in f.matched) or any(
             n["input"] == inp.text for n in self.notes + self.isolated)
 
-    def finish(self, labs_given):
+    def finish(self, labs_given: Iterable[str]) -> list[Finished]:
         """Fold and fire checks, then the findings in report order, each as
         (Found, certainty, source ids, report order)."""
         if self.may_fold:
@@ -541,17 +563,17 @@ class Assessment:
             findings.sort(key=itemgetter(3))
         return findings
 
-    def document(self, labs_given):
+    def document(self, labs_given: Iterable[str]) -> dict[str, Any]:
         """The assessment document (rlscheck.document.build)."""
         return document.build(self, self.finish(labs_given))
 
-    def unread(self):
+    def unread(self) -> list[str]:
         """Inputs not recognised, or only partly read, in input order."""
         texts = [item["input"] for item in self.unrecognized]
         texts += [note["input"] for note in self.notes if note.get("relation") == "unrecognized-part"]
         return list(dict.fromkeys(texts))
 
-    def _fire_checks(self, labs_given):
+    def _fire_checks(self, labs_given: Iterable[str]) -> None:
         rules = self.kb.memo.get("check rules")
         if rules is None:  # (entry, entries that call for it, labs that make it unnecessary)
             rules = self.kb.memo["check rules"] = [
@@ -566,7 +588,8 @@ class Assessment:
             self.checks.setdefault(entry["id"], entry)
 
 
-def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
+def assess(kb: KnowledgeBase, inputs: Sequence[Input], labs: Sequence[LabValue] = (), trimester: int = 0,
+           resolver: Resolver | None = None, contributions: dict[Hashable, Assessment] | None = None) -> dict[str, Any]:
     """The assessment document for one person; a trimester (1-3) implies pregnancy. `contributions` (a dict kept across calls)
     lets a batch run work out each distinct input's part of the document only once."""
     assessment = Assessment(kb, resolver, contributions)
@@ -586,10 +609,10 @@ def assess(kb, inputs, labs=(), trimester=0, resolver=None, contributions=None):
     return assessment.document({lv.lab_id for lv in labs})
 
 
-def _last_per_lab(assessment, labs):
+def _last_per_lab(assessment: Assessment, labs: Sequence[LabValue]) -> Sequence[LabValue]:
     """One value per lab: the last given. Each earlier value is set aside with a note saying
     which value was used, so repeated or conflicting results never grade against each other."""
-    last = {}
+    last: dict[str, LabValue] = {}
     for labvalue in labs:
         last[labvalue.lab_id] = labvalue
     if len(last) == len(labs):
@@ -605,14 +628,14 @@ def _last_per_lab(assessment, labs):
     return list(last.values())
 
 
-def _not_covered_text(kind, what):
+def _not_covered_text(kind: str, what: str) -> str:
     """A valid name or code that rlscheck's knowledge base does not hold: nothing was checked,
     which is not the same as the sources showing no link."""
     what = (what or ("A valid ICD-10-CM code" if kind == "condition" else "A known name")).rstrip(". ")
     return f"{what}: not in rlscheck's knowledge base, so its link to RLS was not checked."
 
 
-def _unchecked_text(what):
+def _unchecked_text(what: str) -> str:
     return f"{what}: no source in rlscheck's knowledge base covers it, so its link to RLS was not checked."
 
 

@@ -1,8 +1,19 @@
 """Grade lab values by the knowledge base's rules: thresholds, the conditions a rule applies
 in, and rules that need a second lab (ferritin with TSAT on dialysis)."""
 
+from __future__ import annotations
 
-def grade(lab, labvalue, present_conditions, partners=None):
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, AbstractSet, Any
+
+if TYPE_CHECKING:
+    from rlscheck.resolve.labs import LabValue
+
+Rule = dict[str, Any]  # one of a lab entry's `rules` (docs/knowledge-base.md)
+
+
+def grade(lab: Mapping[str, Any], labvalue: LabValue, present_conditions: AbstractSet[str],
+          partners: Mapping[str, float] | None = None) -> tuple[Rule | None, str | None]:
     """(rule, outcome) for the first rule that decides the value, or (None, None).
 
     outcome: "met" (the rule's finding or check applies); "missing" (the rule also needs
@@ -37,7 +48,7 @@ def grade(lab, labvalue, present_conditions, partners=None):
     return (unmet, "not-met") if unmet else (None, None)
 
 
-def _below(labvalue, bound, strict):
+def _below(labvalue: LabValue, bound: float, strict: bool) -> bool:
     """Whether the result is surely below (or at most) bound. A result given as a bound
     counts only when every value it allows is: '<10' is below 75, '>60' is below nothing."""
     comparator, value = getattr(labvalue, "comparator", ""), labvalue.value
