@@ -83,7 +83,8 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
         names += [f"{safe(note['input'])} (partly: {safe(note['text'])})" for note in partly]
         raise UsageError(f"unrecognized input(s) with --strict: {'; '.join(names)}")
     if output and output != "-":
-        write_whole(output, _document_text(document, output_format, color, details, to_file=True))
+        write_whole(output, _document_text(document, output_format, color, details, to_file=True),
+                    inputs=tuple(meds_files) + tuple(fhir_files))
     elif output_format == "table":
         from rlscheck.render import table
         from rlscheck.render.console import make_console
@@ -115,27 +116,29 @@ def _document_text(document, output_format, color, details, to_file=False):
     return out.getvalue()
 
 
-def write_whole(path, content):
-    """Write content to path through a temporary file in the same folder, renamed over it at
-    the end: the file is never left half-written."""
+def write_whole(path, content, inputs=()):
+    """Write content to path as batch writes its output (`pipeline.Output`): a regular file
+    through a temporary file renamed over it at the end (never half-written, its mode and a
+    link to it kept), a device or pipe directly. Refuses a path that is one of the inputs."""
     import os
-    import tempfile
 
+    from rlscheck.batch import pipeline
     from rlscheck.errors import UsageError
     from rlscheck.textsafe import safe
 
-    folder = os.path.dirname(os.path.abspath(path))
+    for given in inputs:
+        try:
+            if os.path.samefile(given, path):
+                raise UsageError(f"'{safe(path)}' is also an input: choose another output file")
+        except OSError:  # either does not exist (yet)
+            continue
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rlscheck-", suffix=".tmp")
+        out = pipeline.Output(path)
     except OSError as error:
-        raise UsageError(f"cannot write {safe(path)}: {safe(error.strerror or error)}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
-            out.write(content)
-        os.replace(temporary, path)
-    except OSError as error:
-        os.unlink(temporary)
-        raise UsageError(f"cannot write {safe(path)}: {safe(error.strerror or error)}") from None
+        raise UsageError(f"cannot write '{safe(path)}': {error.strerror or error}") from None
+    with out:
+        out.file.write(content.encode("utf-8", "surrogateescape"))
+        out.commit()
 
 
 def _read_meds_files(paths):

@@ -217,7 +217,10 @@ def _bulk_paths(sources, input_format):
         return paths
     if input_format and input_format.lower() == "ndjson" and "-" not in sources:
         return list(sources)
-    if len(sources) > 1 or (sources[0].lower().endswith(".ndjson") and not input_format):
+    if input_format and input_format.lower() in ("jsonl", "csv"):
+        return None  # several such files are refused by the caller
+    several = len(sources) > 1 and any(source.lower().endswith(".ndjson") for source in sources)
+    if several or (sources[0].lower().endswith(".ndjson") and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
         from rlscheck.inputs import bulk

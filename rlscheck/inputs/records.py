@@ -67,8 +67,10 @@ def read_jsonl(lines, start=1):
         except ValueError:
             pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
         else:
-            yield _with_id(number, data)
-            continue
+            if not (isinstance(data, dict) and isinstance(data.get("id"), float)):
+                yield _with_id(number, data)
+                continue
+            # orjson reads an integer beyond 64 bits as a float: the careful path keeps the id exact
         if not raw.strip():  # blank: only ASCII whitespace
             continue
         try:
