@@ -32,11 +32,8 @@ WITHOUT_RXCUI = {
     "drug.clevidipine": NO_PUBLIC_CODE,
     "drug.beclometasone-formoterol": ("a combination sold outside the US (Fostair); its ingredients' own codes "
                                       "would name each ingredient alone, not this entry"),
-    "drug.dibenzepin": NOT_US,
     "drug.piribedil": NOT_US,
     "drug.trimetazidine": NOT_US,
-    "drug.dosulepin": NOT_US,
-    "drug.lofepramine": NOT_US,
     "drug.zotepine": NOT_US,
     "drug.blonanserin": NOT_US,
     "drug.penfluridol": NOT_US,
