@@ -19,10 +19,6 @@ NO_PUBLIC_CODE = ("marketed in the US, but no public table checked lists its RxN
 WITHOUT_RXCUI = {
     "drug.dexchlorpheniramine": NO_PUBLIC_CODE,
     "drug.levocetirizine": NO_PUBLIC_CODE,
-    "drug.asenapine": NO_PUBLIC_CODE,
-    "drug.lurasidone": NO_PUBLIC_CODE,
-    "drug.cariprazine": NO_PUBLIC_CODE,
-    "drug.levomilnacipran": NO_PUBLIC_CODE,
     "drug.gabapentin-enacarbil": NO_PUBLIC_CODE,
     "drug.rotigotine": NO_PUBLIC_CODE,
     "drug.ferric-carboxymaltose": NO_PUBLIC_CODE,
@@ -34,14 +30,10 @@ WITHOUT_RXCUI = {
     "drug.ferric-derisomaltose": NO_PUBLIC_CODE,
     "drug.lumateperone": NO_PUBLIC_CODE,
     "drug.clevidipine": NO_PUBLIC_CODE,
-    "drug.dihydrocodeine": NO_PUBLIC_CODE,
     "drug.beclometasone-formoterol": ("a combination sold outside the US (Fostair); its ingredients' own codes "
                                       "would name each ingredient alone, not this entry"),
-    "drug.dibenzepin": NOT_US,
     "drug.piribedil": NOT_US,
     "drug.trimetazidine": NOT_US,
-    "drug.dosulepin": NOT_US,
-    "drug.lofepramine": NOT_US,
     "drug.zotepine": NOT_US,
     "drug.blonanserin": NOT_US,
     "drug.penfluridol": NOT_US,
@@ -129,6 +121,9 @@ INGREDIENTS = {
     "24947": "ferrous sulfate",
     "25480": "gabapentin",
     "10582": "levothyroxine",
+    "1040028": "lurasidone",
+    "1433212": "levomilnacipran",
+    "23088": "dihydrocodeine",
 }
 
 # Brand name codes: on a drug entry's own list, on a brand_names entry, on a product.
@@ -140,6 +135,8 @@ BRANDS = {
     "38": "bromocriptine",  # Parlodel
     "904871": "buprenorphine",  # BuTrans (brand_names)
     "75038": "bisoprolol",  # Ziac (products)
+    "282381": "meperidine",  # Demerol
+    "197113": "methadone",  # Physeptone (brand_names)
 }
 
 
