@@ -305,12 +305,14 @@ def main():
         fresh = [json.dumps(body(rng, [f"{rng.choice(names)} {rng.randint(1, 500)} MG Oral Tablet"
                                        for _ in range(4)] + [f"zz{uuid.uuid4().hex[:8]}"])).encode()
                  for _ in range(args.fresh_requests)]
-        server = Server(ehr, workdir, args.log_level)
+        server = Server(ehr, workdir, args.log_level) if fresh else None
         try:
-            calls = prepared(server.url, fresh, ehr.tokens(server.url + PATH, len(fresh)))
-            results["fresh_process_unseen_bodies"] = measure(server, calls, 8)
+            if server:
+                calls = prepared(server.url, fresh, ehr.tokens(server.url + PATH, len(fresh)))
+                results["fresh_process_unseen_bodies"] = measure(server, calls, 8)
         finally:
-            server.close()
+            if server:
+                server.close()
     cold, warm, verify = in_process_ms(rng, ehr)
     results["in_process_ms"] = {"assess_record": round(cold, 3), "screener_assess": round(warm, 3),
                                 "es384_jwt_decode_cpu": round(verify, 3)}
