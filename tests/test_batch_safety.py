@@ -257,3 +257,47 @@ def test_a_findings_table_written_to_a_device_leaves_the_device_in_place(tmp_pat
     assert result.exit_code == 0, result.stderr
     after = os.stat("/dev/null")
     assert (after.st_ino, after.st_rdev, after.st_mode) == (before.st_ino, before.st_rdev, before.st_mode)
+
+
+def test_assess_output_file_is_written_as_batch_writes_it(tmp_path):
+    """`assess -o` keeps a link pointing where it did, a new file's mode follows the umask,
+    and a write that fails is exit 5 with the earlier file kept."""
+    target = tmp_path / "target.txt"
+    target.write_text("earlier\n")
+    (tmp_path / "link.txt").symlink_to(target)
+    result = rlscheck_process("assess", "-m", "Paxil", "-o", tmp_path / "link.txt")
+    assert result.exit_code == 0 and (tmp_path / "link.txt").is_symlink()
+    assert "paroxetine" in target.read_text().lower()
+    completed = subprocess.run(f'umask 022; "{RLSCHECK}" assess -m Paxil -o new.txt', shell=True, cwd=tmp_path)
+    assert completed.returncode == 0 and (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+    completed = subprocess.run(f"ulimit -f 1; \"{RLSCHECK}\" assess -m Paxil --details -o target.txt", shell=True,
+                               cwd=tmp_path, capture_output=True, preexec_fn=lambda: signal.signal(signal.SIGXFSZ,
+                                                                                                  signal.SIG_IGN))
+    assert completed.returncode == 5, completed.stderr
+    assert "paroxetine" in target.read_text().lower() and not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_assess_output_to_a_device_writes_to_it_and_never_replaces_it():
+    result = rlscheck_process("assess", "-m", "Paxil", "-o", "/dev/full")
+    assert result.exit_code == 5 and Path("/dev/full").is_char_device()
+
+
+def test_assess_refuses_to_write_over_one_of_its_inputs(tmp_path):
+    meds = tmp_path / "meds.txt"
+    meds.write_text("Zoloft\n")
+    result = rlscheck("assess", "--meds-file", meds, "-o", meds)
+    assert result.exit_code == 2 and "also an input" in result.stderr and meds.read_text() == "Zoloft\n"
+
+
+def test_integer_ids_beyond_64_bits_are_kept_exactly(tmp_path):
+    source = tmp_path / "big.jsonl"
+    source.write_text('{"id": 99999999999999999999, "meds": ["lithium"]}\n{"id": 1.5, "meds": []}\n')
+    lines = rlscheck_process("batch", source, "-q").stdout.splitlines()
+    assert lines[0].startswith(b'{"id":99999999999999999999,') and json.loads(lines[1])["id"] == 1.5
+
+
+def test_several_jsonl_or_csv_inputs_are_refused_not_read_as_fhir(tmp_path, records):
+    for args in ((records, records), ("--input-format", "jsonl", records, records)):
+        result = rlscheck("batch", *args)
+        assert result.exit_code == 2 and "Bulk Data" in result.stderr

@@ -337,3 +337,12 @@ def test_directions_are_always_said_and_never_leave_the_check_incomplete(line):
 def test_a_schedule_written_with_a_slash_is_a_schedule():
     document = assess_json("-c", "haemodialysis 3x/week")
     assert "incomplete" not in document["summary"] and document["findings"]
+
+
+def test_every_drug_a_line_names_is_accounted_for():
+    """Drugs named one by one on a line each appear; one product's unlinked ingredients do not."""
+    listed = assess_json("-m", "Zoloft/acetaminophen")
+    assert [item["resolved"] for item in listed["not_linked"]] == ["acetaminophen"]
+    assert "could not be checked" in listed["summary"]
+    product = assess_json("-m", "Tylenol PM")
+    assert finding_ids(product) and not product["not_linked"]

@@ -138,6 +138,7 @@ class Resolution:
         self.negated = ""  # what the input says is absent ('no diabetes' -> 'diabetes')
         self.read_as: list[str] = []  # how a medication line was read: its name and what was set aside
         self.outside_parts: list[tuple[str, str]] = []  # further known names without an entry: (name, text)
+        self.listed = False  # the input names several drugs itself ("Zoloft/acetaminophen"), not one product
 
     @property
     def recognized(self) -> bool:
@@ -311,6 +312,7 @@ class Resolver:
         if result is None:
             return None
         names = ", ".join("'" + " ".join(group) + "'" for _, group in parsed.groups)
+        result.listed = True
         result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")] + result.read_as
         if not result.hits:  # every part known, none in the knowledge base
             (result.outside, result.outside_text), *more = result.outside_parts

@@ -492,8 +492,9 @@ class Assessment:
         if trimester and result.trimester and trimester != result.trimester:
             self._note(inp, f"trimester {trimester}", f"This says trimester {result.trimester}, but trimester "
                        f"{trimester} was given; trimester {trimester} is used. Check which is right.", "conflict")
-        if len(result.hits) > 1 and self._reported_elsewhere(inp):
-            # A product's ingredients with no link add noise once another ingredient was reported.
+        if len(result.hits) > 1 and not result.listed and self._reported_elsewhere(inp):
+            # A product's ingredients with no link add noise once another ingredient was reported;
+            # drugs the input names one by one ("Zoloft/acetaminophen") are each accounted for.
             del self.not_linked[before:]
         if result.outside:
             text = _not_covered_text(inp.kind, result.outside_text or result.outside)
