@@ -18,12 +18,13 @@ if TYPE_CHECKING:
 
 
 def compile_kb(merged: Merged) -> dict[str, Any]:
-    entries = {}
-    names = {"medication": {}, "condition": {}, "substance": {}, "risk-factor": {}, "lab": {}}
-    completions = {kind: [] for kind in names}
-    icd10 = []
-    snomed = {}
-    codes = {"rxcui": {}, "loinc": {}}  # RxNorm ingredient/brand codes of drugs, LOINC codes of labs
+    entries: dict[str, Any] = {}
+    names: dict[str, dict[str, Any]] = {"medication": {}, "condition": {}, "substance": {}, "risk-factor": {},
+                                        "lab": {}}
+    completions: dict[str, list[Any]] = {kind: [] for kind in names}
+    icd10: list[Any] = []
+    snomed: dict[str, Any] = {}
+    codes: dict[str, dict[str, str]] = {"rxcui": {}, "loinc": {}}  # RxNorm ingredient/brand codes of drugs, LOINC codes of labs
 
     for section, spec in SECTIONS.items():
         if section == "sources":
@@ -68,7 +69,7 @@ def compile_kb(merged: Merged) -> dict[str, Any]:
                 for code in data.get(system, []):
                     table[str(code)] = entry_id
 
-    children = {}
+    children: dict[str, list[str]] = {}
     for entry in entries.values():
         for parent in entry.get("parents", []) + entry.get("classes", []):
             children.setdefault(parent, []).append(entry["id"])
