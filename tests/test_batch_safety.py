@@ -301,3 +301,10 @@ def test_several_jsonl_or_csv_inputs_are_refused_not_read_as_fhir(tmp_path, reco
     for args in ((records, records), ("--input-format", "jsonl", records, records)):
         result = rlscheck("batch", *args)
         assert result.exit_code == 2 and "Bulk Data" in result.stderr
+
+
+def test_a_binary_medication_file_is_refused_not_read_as_names(tmp_path):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 4)
+    result = rlscheck("assess", "--meds-file", junk)
+    assert result.exit_code == 2 and "not text" in result.stderr

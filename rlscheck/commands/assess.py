@@ -148,6 +148,12 @@ def _read_meds_files(paths):
     items = []
     for path in paths:
         raw = read_bounded(path, MAX_MEDS_FILE, "medication file")
+        if b"\x00" in raw:
+            from rlscheck.errors import UsageError
+            from rlscheck.textsafe import safe
+
+            raise UsageError(f"medication file '{safe(path)}' is not text (it holds NUL bytes): "
+                             "give one medication a line")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
