@@ -11,25 +11,10 @@ from conftest import rlscheck
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 NOT_US = "not marketed in the US; no RxNorm code for it was found in the public tables checked"
-NO_PUBLIC_CODE = ("marketed in the US, but no public table checked lists its RxNorm code next to its name; "
-                  "a coding with its clinical drug code maps through a loaded RxNorm release")
 
 # Drug entries with no RxCUI, each with the reason. An entry leaves this list when a code for it
 # has been checked against a public table (see code_references in docs/knowledge-base.md).
 WITHOUT_RXCUI = {
-    "drug.dexchlorpheniramine": NO_PUBLIC_CODE,
-    "drug.levocetirizine": NO_PUBLIC_CODE,
-    "drug.gabapentin-enacarbil": NO_PUBLIC_CODE,
-    "drug.rotigotine": NO_PUBLIC_CODE,
-    "drug.ferric-carboxymaltose": NO_PUBLIC_CODE,
-    "drug.iron-sucrose": NO_PUBLIC_CODE,
-    "drug.ferumoxytol": NO_PUBLIC_CODE,
-    "drug.iron-dextran": NO_PUBLIC_CODE,
-    "drug.ferrous-gluconate": NO_PUBLIC_CODE,
-    "drug.ferrous-fumarate": NO_PUBLIC_CODE,
-    "drug.ferric-derisomaltose": NO_PUBLIC_CODE,
-    "drug.lumateperone": NO_PUBLIC_CODE,
-    "drug.clevidipine": NO_PUBLIC_CODE,
     "drug.beclometasone-formoterol": ("a combination sold outside the US (Fostair); its ingredients' own codes "
                                       "would name each ingredient alone, not this entry"),
     "drug.piribedil": NOT_US,
@@ -42,7 +27,6 @@ WITHOUT_RXCUI = {
     "drug.periciazine": NOT_US,
     "drug.bromopride": NOT_US,
     "drug.metopimazine": NOT_US,
-    "drug.lacidipine": NOT_US,
     "drug.lafutidine": NOT_US,
     "drug.ilaprazole": NOT_US,
     "drug.lormetazepam": NOT_US,
@@ -124,6 +108,12 @@ INGREDIENTS = {
     "1040028": "lurasidone",
     "1433212": "levomilnacipran",
     "23088": "dihydrocodeine",
+    "616739": "rotigotine",
+    "24909": "iron sucrose",
+    "473387": "ferumoxytol",
+    "2275602": "lumateperone",
+    "356887": "levocetirizine",
+    "1101333": "gabapentin enacarbil",
 }
 
 # Brand name codes: on a drug entry's own list, on a brand_names entry, on a product.
@@ -137,6 +127,13 @@ BRANDS = {
     "75038": "bisoprolol",  # Ziac (products)
     "282381": "meperidine",  # Demerol
     "197113": "methadone",  # Physeptone (brand_names)
+    "707892": "rotigotine",  # Neupro
+    "82728": "sertraline",  # Zoloft
+    "83553": "quetiapine",  # Seroquel
+    "1095698": "gabapentin enacarbil",  # Horizant
+    "136209": "iron sucrose",  # Venofer
+    "152951": "ropinirole",  # Requip (brand_names)
+    "220309": "diltiazem",  # Tiazac (brand_names)
 }
 
 
