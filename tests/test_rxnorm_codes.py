@@ -17,19 +17,9 @@ NOT_US = "not marketed in the US; no RxNorm code for it was found in the public 
 WITHOUT_RXCUI = {
     "drug.beclometasone-formoterol": ("a combination sold outside the US (Fostair); its ingredients' own codes "
                                       "would name each ingredient alone, not this entry"),
-    "drug.piribedil": NOT_US,
-    "drug.trimetazidine": NOT_US,
-    "drug.zotepine": NOT_US,
     "drug.blonanserin": NOT_US,
-    "drug.penfluridol": NOT_US,
-    "drug.benperidol": NOT_US,
-    "drug.pipotiazine": NOT_US,
-    "drug.periciazine": NOT_US,
-    "drug.bromopride": NOT_US,
-    "drug.metopimazine": NOT_US,
     "drug.lafutidine": NOT_US,
     "drug.ilaprazole": NOT_US,
-    "drug.lormetazepam": NOT_US,
 }
 
 
@@ -114,6 +104,8 @@ INGREDIENTS = {
     "2275602": "lumateperone",
     "356887": "levocetirizine",
     "1101333": "gabapentin enacarbil",
+    "8353": "piribedil",
+    "28382": "lacidipine",
 }
 
 # Brand name codes: on a drug entry's own list, on a brand_names entry, on a product.
