@@ -126,6 +126,7 @@ BRANDS = {
     "136209": "iron sucrose",  # Venofer
     "152951": "ropinirole",  # Requip (brand_names)
     "220309": "diltiazem",  # Tiazac (brand_names)
+    "1092413": "diphenhydramine",  # Nytol (products)
 }
 
 
