@@ -105,11 +105,12 @@ def matched_evidence(found: Found) -> dict[str, str]:
 
 def _counted_twice(finished: Sequence[Finished]) -> list[tuple[str, int]]:
     """(input, number of findings) for each medication input behind more than one finding."""
-    if len(finished) < 2:
+    medication = [found for found, *_ in finished if found.template.fields["kind"] == "medication"]
+    if len(medication) < 2:
         return []
     counts: dict[str, int] = {}
-    for found, *_ in finished:
-        for given in {m["input"] for m in found.matched if m.get("kind", found.template.fields["kind"]) == "medication"}:
+    for found in medication:
+        for given in {m["input"] for m in found.matched if m.get("kind", "medication") == "medication"}:
             counts[given] = counts.get(given, 0) + 1
     return [(given, times) for given, times in counts.items() if times > 1]
 

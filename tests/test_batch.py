@@ -30,6 +30,7 @@ def test_jsonl_results_in_order_with_id_and_line(tmp_path):
                                                       "lab.iron-deficiency"}
     assert out[2]["findings"] == [] and "disclaimer" not in out[0]
     assert "4 records, 3 with findings, 0 errors" in result.stderr
+    assert "it does not diagnose" in result.stderr  # the disclaimer, said once for all the lines
 
 
 def test_broken_lines_become_error_records_and_exit_4(tmp_path):
@@ -127,7 +128,7 @@ def test_progress_only_on_a_terminal(tmp_path):
     source = tmp_path / "people.jsonl"
     source.write_text("\n".join(json.dumps(dict(RECORDS[0], id=i)) for i in range(2500)))
     piped = rlscheck_process("batch", source)
-    assert b"%" not in piped.stderr and piped.stderr.count(b"\n") == 1  # the summary line only
+    assert b"%" not in piped.stderr and piped.stderr.count(b"\n") == 2  # the summary and the disclaimer
     import shutil
     import subprocess
     import sys

@@ -13,12 +13,12 @@ from rlscheck.resolve.labs import parse_lab
 from rlscheck.resolve.names import Resolver
 
 def _dumps(value) -> bytes:
-    """Compact UTF-8 JSON. What orjson refuses (integers beyond 64 bits, lone surrogates in an
+    """Compact UTF-8 JSON and a newline. What orjson refuses (integers beyond 64 bits, lone surrogates in an
     id) the standard library writes as ASCII with escapes, so the line stays valid UTF-8."""
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return json.dumps(value, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 class Screener:
@@ -112,7 +112,7 @@ class Screener:
             from rlscheck.render import csvout
 
             return csvout.rows(record.record_id, record.line, body), had_findings, was_error
-        return _dumps(_keyed(record) | body) + b"\n", had_findings, was_error
+        return _dumps(_keyed(record) | body), had_findings, was_error
 
 
 def _keyed(record):

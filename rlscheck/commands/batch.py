@@ -172,6 +172,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
     click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
+    click.echo(f"rlscheck batch: {kb.disclaimer}", err=True)  # result lines leave it out (one per person)
     return 4 if errors else 0
 
 
