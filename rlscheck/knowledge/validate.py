@@ -8,14 +8,15 @@ list of issues; an issue names file, line, column, the entry and the check that 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Tuple
 
 from rlscheck.knowledge.issues import Issue
 from rlscheck.knowledge.schema import (ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS,
                                        STRONG_CERTAINTIES, TOP_FIELDS, WITHDRAWAL_FIELDS, certainty_of)
-from rlscheck.knowledge.yamlsafe import load_file
+from rlscheck.knowledge.yamlsafe import LocDict, LocList, load_file
 from rlscheck.resolve.normalize import name_key
 
 
@@ -34,17 +35,20 @@ _TITLE_NOTE = re.compile(
     r"|\(n ?= ?\d", re.IGNORECASE)  # study figures belong in the explanation, not the title
 
 
+Where = Tuple[str, int, int]  # file, line, column
+
+
 class Entry:
     """One merged knowledge-base entry and where each of its fields was written."""
 
-    def __init__(self, section: str, entry_id: str, where: tuple[Any, ...]) -> None:
+    def __init__(self, section: str, entry_id: str, where: Where) -> None:
         self.section = section
         self.id = entry_id
-        self.data = {}
+        self.data: dict[str, Any] = {}
         self.where = where
-        self.field_where = {}
+        self.field_where: dict[str | None, Where] = {}
 
-    def at(self, field: str | None = None) -> tuple[Any, ...]:
+    def at(self, field: str | None = None) -> Where:
         return self.field_where.get(field, self.where)
 
 
@@ -52,24 +56,24 @@ class Merged:
     """Top-level texts and, per section, the merged entries by id."""
 
     def __init__(self) -> None:
-        self.top = {}
-        self.sections = {name: {} for name in SECTIONS}
+        self.top: dict[str, Any] = {}
+        self.sections: dict[str, dict[str, Entry]] = {name: {} for name in SECTIONS}
 
 
-def check_files(paths: Sequence[Any], fail_fast: bool = False) -> tuple[Merged, list[Issue]]:
+def check_files(paths: Sequence[str | os.PathLike[str]], fail_fast: bool = False) -> tuple[Merged, list[Issue]]:
     """Parse, check and merge files in order. Returns (merged, issues).
 
     With fail_fast, a later file that cannot be read at all is reported before the (large)
     first file is parsed, and nothing else is checked.
     """
-    loaded = {}
+    loaded: dict[str | os.PathLike[str], tuple[Any, list[Issue]]] = {}
     if fail_fast:
         for path in paths[1:]:
             loaded[path] = load_file(path)
             if loaded[path][0] is None:
                 return Merged(), loaded[path][1]
     merged = Merged()
-    issues = []
+    issues: list[Issue] = []
     for path in paths:
         data, file_issues = loaded[path] if path in loaded else load_file(path)
         issues.extend(file_issues)
@@ -79,14 +83,14 @@ def check_files(paths: Sequence[Any], fail_fast: bool = False) -> tuple[Merged, 
     return merged, issues
 
 
-def _issue(issues: list[Issue], path: str, where: tuple[Any, ...] | None, message: str, check: str,
+def _issue(issues: list[Issue], path: str, where: tuple[int, int] | None, message: str, check: str,
            entry: str = "") -> None:
     line, col = where if where else (0, 0)
     issues.append(Issue(path, line, col, message, check, entry=entry))
 
 
 def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
-    if not isinstance(data, dict):
+    if not isinstance(data, LocDict):
         _issue(issues, path, (1, 1), "the top level must be a mapping of sections", "type")
         return
     for key, value in data.items():
@@ -99,7 +103,7 @@ def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) 
             else:
                 merged.top[key] = value
         elif key in SECTIONS:
-            if not isinstance(value, list):
+            if not isinstance(value, LocList):
                 _issue(issues, path, where, f"section {key!r} must be a list of entries", "type")
                 continue
             _check_section(key, value, path, merged, issues)
@@ -108,12 +112,12 @@ def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) 
             _issue(issues, path, where, f"unknown top-level key {key!r} (known: {known})", "unknown-field")
 
 
-def _check_section(section: str, items: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
+def _check_section(section: str, items: LocList, path: str, merged: Merged, issues: list[Issue]) -> None:
     spec = SECTIONS[section]
-    seen_here = {}
+    seen_here: dict[str, int] = {}
     for index, item in enumerate(items):
         where = items.where(index)
-        if not isinstance(item, dict):
+        if not isinstance(item, LocDict):
             _issue(issues, path, where, f"each entry of {section!r} must be a mapping", "type")
             continue
         entry_id = item.get("id")
@@ -132,7 +136,7 @@ def _check_section(section: str, items: Any, path: str, merged: Merged, issues: 
         seen_here[entry_id] = item.where("id")[0]
         entry = merged.sections[section].get(entry_id)
         if entry is None:
-            entry = Entry(section, entry_id, (path,) + tuple(item.where()))
+            entry = Entry(section, entry_id, (path, *item.where()))
             merged.sections[section][entry_id] = entry
         for field, value in item.items():
             field_where = item.where(field)
@@ -143,16 +147,16 @@ def _check_section(section: str, items: Any, path: str, merged: Merged, issues: 
                 continue
             if _check_value(value, kind, path, field_where, field, entry_id, issues):
                 entry.data[field] = value
-                entry.field_where[field] = (path,) + tuple(field_where)
+                entry.field_where[field] = (path, *field_where)
 
 
-def _check_value(value: Any, kind: str, path: str, where: tuple[Any, ...], field: str, entry_id: str,
+def _check_value(value: Any, kind: str, path: str, where: tuple[int, int], field: str, entry_id: str,
                  issues: list[Issue]) -> bool:
     """Type-check one field value; nested structures are checked recursively."""
     if kind == "withdrawal":
         return _check_mapping(value, WITHDRAWAL_FIELDS, path, where, field, entry_id, issues, required=("id", "title"))
     if kind == "rules":
-        if not isinstance(value, list):
+        if not isinstance(value, LocList):
             _issue(issues, path, where, f"{field!r} must be a list of rules", "type", entry_id)
             return False
         ok = True
@@ -181,9 +185,9 @@ def _check_value(value: Any, kind: str, path: str, where: tuple[Any, ...], field
     return True
 
 
-def _check_mapping(value: Any, fields: Mapping[str, str], path: str, where: tuple[Any, ...], field: str,
+def _check_mapping(value: Any, fields: Mapping[str, str], path: str, where: tuple[int, int], field: str,
                    entry_id: str, issues: list[Issue], required: Collection[str] = ()) -> bool:
-    if not isinstance(value, dict):
+    if not isinstance(value, LocDict):
         _issue(issues, path, where, f"{field!r} must be a mapping", "type", entry_id)
         return False
     ok = True
@@ -253,9 +257,9 @@ def _describe(kind: str) -> str:
     }.get(base, base)
 
 
-def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[Any]) -> None:
+def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[str | os.PathLike[str]]) -> None:
     """Checks across entries and files: required fields, ids, names, references, cycles."""
-    all_ids = {}
+    all_ids: dict[str, list[Entry]] = {}
     for section, entries in merged.sections.items():
         spec = SECTIONS[section]
         for entry in entries.values():
@@ -328,7 +332,7 @@ def _check_references(merged: Merged, all_ids: dict[str, Entry], issues: list[Is
     def section_ids(name: str) -> dict[str, Entry]:
         return merged.sections[name] if name != "*" else all_ids
 
-    def check(entry: Entry, field: str, value: Any, target: str, where: tuple[Any, ...]) -> None:
+    def check(entry: Entry, field: str, value: Any, target: str, where: Where) -> None:
         for ref in value if isinstance(value, list) else [value]:
             if ref not in section_ids(target):
                 label = "any entry" if target == "*" else target
@@ -409,13 +413,13 @@ def _shipped_hosts() -> set[str]:
     return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
 
 
-def _split(where: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+def _split(where: Where) -> tuple[str, tuple[int, int]]:
     return where[0], where[1:]
 
 
 def _check_names(merged: Merged, issues: list[Issue]) -> None:
     """A name that normalises to two different entries of the same kind is ambiguous."""
-    owners = {}
+    owners: dict[tuple[str, str], Entry] = {}
     for section, entries in merged.sections.items():
         index = SECTIONS[section]["names"]
         if index is None:
@@ -440,12 +444,12 @@ def _check_names(merged: Merged, issues: list[Issue]) -> None:
 _RXCUI = re.compile(r"[1-9][0-9]{0,9}")
 
 
-def _check_rxcui(merged, issues, paths):
+def _check_rxcui(merged: Merged, issues: list[Issue], paths: Sequence[str | os.PathLike[str]]) -> None:
     """An RxCUI is a number, names one entry only (a FHIR coding with nothing but that code is
     read as that entry), and says where it was checked. A shared code is reported where it was
     written last (the later file, else the later line)."""
     order = {str(path): index for index, path in enumerate(paths)}
-    owners = {}
+    owners: dict[str, list[Entry]] = {}
     for section, entries in merged.sections.items():
         for entry in entries.values():
             codes = entry.data.get("rxcui")
@@ -463,11 +467,11 @@ def _check_rxcui(merged, issues, paths):
                 else:
                     _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
                            entry.id)
-    for code, entries in owners.items():
-        entries.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
-        for later in entries[1:]:
+    for code, sharing in owners.items():
+        sharing.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
+        for later in sharing[1:]:
             path, line, col = later.at("rxcui")
-            _issue(issues, path, (line, col), f"rxcui {code} also names {entries[0].id!r}", "code-collision",
+            _issue(issues, path, (line, col), f"rxcui {code} also names {sharing[0].id!r}", "code-collision",
                    later.id)
 
 
@@ -509,7 +513,8 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
                     path, line, col = entry.at(field)
                     _issue(issues, path, (line, col), f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed",
                            "class-fan-out", entry.id)
-    state, depth = {}, {}
+    state: dict[str, str] = {}
+    depth: dict[str, int] = {}
     for start in classes:
         if start in state:
             continue
