@@ -83,10 +83,12 @@ def check_files(paths: Sequence[str | os.PathLike[str]], fail_fast: bool = False
     return merged, issues
 
 
-def _issue(issues: list[Issue], path: str, where: tuple[int, int] | None, message: str, check: str,
-           entry: str = "") -> None:
-    line, col = where if where else (0, 0)
-    issues.append(Issue(path, line, col, message, check, entry=entry))
+def _issue(issues: list[Issue], path: str, where: tuple[int, int], message: str, check: str, entry: str = "") -> None:
+    issues.append(Issue(path, *where, message, check, entry=entry))
+
+
+def _entry_issue(issues: list[Issue], where: Where, message: str, check: str, entry: str = "") -> None:
+    issues.append(Issue(*where, message, check, entry=entry))
 
 
 def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
@@ -263,27 +265,26 @@ def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[str | os.
     for section, entries in merged.sections.items():
         spec = SECTIONS[section]
         for entry in entries.values():
-            path, line, col = entry.where
+            place = entry.where
             for field in spec["required"]:
                 if field not in entry.data:
-                    _issue(issues, path, (line, col), f"entry needs {field!r}", "missing-field", entry.id)
+                    _entry_issue(issues, place, f"entry needs {field!r}", "missing-field", entry.id)
             for ident in [entry.id] + _withdrawal_ids(entry):
                 all_ids.setdefault(ident, []).append(entry)
             _check_links(entry, issues)
             if section == "brand_names":
                 _check_brand(entry, issues)
             if section == "lay_terms" and ("means" in entry.data) == ("icd10" in entry.data):
-                path, line, col = entry.where
-                _issue(issues, path, (line, col), "a lay term needs exactly one of 'means' or 'icd10'",
-                       "missing-field", entry.id)
+                _entry_issue(issues, entry.where, "a lay term needs exactly one of 'means' or 'icd10'",
+                             "missing-field", entry.id)
     order = {str(path): index for index, path in enumerate(paths)}
     for ident, owners in all_ids.items():
         owners.sort(key=lambda e: (order.get(e.where[0], 0), e.where[1]))
         for later in owners[1:]:
             first = owners[0]
-            _issue(issues, later.where[0], later.where[1:],
-                   f"id {ident!r} is already used in {first.section!r} ({first.where[0]}:{first.where[1]})",
-                   "duplicate-id", later.id)
+            _entry_issue(issues, later.where,
+                         f"id {ident!r} is already used in {first.section!r} ({first.where[0]}:{first.where[1]})",
+                         "duplicate-id", later.id)
     _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
     _check_rxcui(merged, issues, paths)
@@ -304,28 +305,26 @@ def _check_brand(entry: Entry, issues: list[Issue]) -> None:
     text; countries are ISO 3166 two-letter codes."""
     given = [field for field in ("drug", "ingredients", "generic") if field in entry.data]
     if len(given) != 1:
-        path, line, col = entry.where
-        _issue(issues, path, (line, col), "a brand needs exactly one of 'drug', 'ingredients' or 'generic'",
-               "missing-field" if not given else "rule", entry.id)
+        _entry_issue(issues, entry.where, "a brand needs exactly one of 'drug', 'ingredients' or 'generic'",
+                     "missing-field" if not given else "rule", entry.id)
     for code in entry.data.get("countries", []):
         if not _COUNTRY.fullmatch(str(code)):
-            path, line, col = entry.at("countries")
-            _issue(issues, path, (line, col), f"country {code!r} is not an ISO 3166 two-letter code (GB, CA, AU)",
-                   "enum", entry.id)
+            _entry_issue(issues, entry.at("countries"),
+                         f"country {code!r} is not an ISO 3166 two-letter code (GB, CA, AU)", "enum", entry.id)
 
 
 def _check_links(entry: Entry, issues: list[Issue]) -> None:
     """Whatever is reported must say why and cite where the claim comes from."""
     relation = entry.data.get("relation")
-    path, line, col = entry.at("relation")
+    place = entry.at("relation")
     if (relation in FINDING_RELATIONS or relation in NOTE_RELATIONS) and not entry.data.get("references"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs 'references'", "missing-reference", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs 'references'", "missing-reference", entry.id)
     if entry.section == "drugs":
         return
     if relation in FINDING_RELATIONS and not entry.data.get("explanation"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs an 'explanation'", "missing-field", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs an 'explanation'", "missing-field", entry.id)
     if relation in NOTE_RELATIONS - {"withdrawal"} and not entry.data.get("note"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
 
 
 def _check_references(merged: Merged, all_ids: dict[str, Entry], issues: list[Issue]) -> None:
@@ -336,8 +335,8 @@ def _check_references(merged: Merged, all_ids: dict[str, Entry], issues: list[Is
         for ref in value if isinstance(value, list) else [value]:
             if ref not in section_ids(target):
                 label = "any entry" if target == "*" else target
-                _issue(issues, where[0], where[1:], f"{field!r} refers to {ref!r}, which is not in {label}",
-                       "missing-reference", entry.id)
+                _entry_issue(issues, where, f"{field!r} refers to {ref!r}, which is not in {label}",
+                             "missing-reference", entry.id)
 
     for section, entries in merged.sections.items():
         fields = SECTIONS[section]["fields"]
@@ -367,28 +366,29 @@ def _check_sources(merged: Merged, issues: list[Issue]) -> None:
     for entry in sources.values():
         data = entry.data
         if "doi" in data and not _DOI.fullmatch(data["doi"]):
-            _issue(issues, *_split(entry.at("doi")), f"doi {data['doi']!r} is not a DOI (10.NNNN/...)", "source",
-                   entry.id)
+            _entry_issue(issues, entry.at("doi"), f"doi {data['doi']!r} is not a DOI (10.NNNN/...)", "source",
+                         entry.id)
         if "pmid" in data and not _PMID.fullmatch(str(data["pmid"])):
-            _issue(issues, *_split(entry.at("pmid")), f"pmid {data['pmid']!r} is not a PubMed id", "source", entry.id)
+            _entry_issue(issues, entry.at("pmid"), f"pmid {data['pmid']!r} is not a PubMed id", "source", entry.id)
         url = data.get("url")
         if url is not None:
             match = _URL.fullmatch(url.strip())
             host = match.group(1).lower() if match else ""
             if match and (_PORT.match(url.strip()) or _IP_HOST.fullmatch(host)):
-                _issue(issues, *_split(entry.at("url")),
-                       f"url {url!r} is not a canonical address (no port numbers or bare IP addresses)", "source",
-                       entry.id)
+                _entry_issue(issues, entry.at("url"),
+                             f"url {url!r} is not a canonical address (no port numbers or bare IP addresses)", "source",
+                             entry.id)
             elif not match or (host not in hosts and host.removeprefix("www.") not in hosts):
-                _issue(issues, *_split(entry.at("url")),
-                       f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
-                       "the publisher's or organisation's own address)", "source", entry.id)
+                _entry_issue(issues, entry.at("url"),
+                             f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
+                             "the publisher's or organisation's own address)", "source", entry.id)
         elif "doi" not in data and "pmid" not in data and data.get("type") != "ART":
-            _issue(issues, *_split(entry.where), "a source needs a doi, a pmid or a url", "source", entry.id)
+            _entry_issue(issues, entry.where, "a source needs a doi, a pmid or a url", "source", entry.id)
         found = _TITLE_NOTE.search(data.get("title", ""))
         if found:
-            _issue(issues, *_split(entry.at("title")),
-                   f"title has a note ({found.group(0)!r}): a title names the publication only", "source", entry.id)
+            _entry_issue(issues, entry.at("title"),
+                         f"title has a note ({found.group(0)!r}): a title names the publication only", "source",
+                         entry.id)
     consumer = {source_id for source_id, e in sources.items() if e.data.get("type") in ("CON", "SEC", "ART")}
     for section, entries in merged.sections.items():
         for entry in entries.values():
@@ -400,9 +400,9 @@ def _check_sources(merged: Merged, issues: list[Issue]) -> None:
                 if not refs or block.get("relation") not in FINDING_RELATIONS | {"withdrawal"}:
                     continue
                 if certainty_of(block) in STRONG_CERTAINTIES and set(refs) <= consumer:
-                    _issue(issues, *_split(where),
-                           f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
-                           "source", entry.id)
+                    _entry_issue(issues, where,
+                                 f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
+                                 "source", entry.id)
 
 
 def _shipped_hosts() -> set[str]:
@@ -411,10 +411,6 @@ def _shipped_hosts() -> set[str]:
     data, _ = load_file(shipped_path())
     hosts = data.get("source_hosts") if isinstance(data, dict) else None
     return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
-
-
-def _split(where: Where) -> tuple[str, tuple[int, int]]:
-    return where[0], where[1:]
 
 
 def _check_names(merged: Merged, issues: list[Issue]) -> None:
@@ -436,9 +432,8 @@ def _check_names(merged: Merged, issues: list[Issue]) -> None:
                         continue
                     owner = owners.setdefault((index, key), entry)
                     if owner is not entry and not _same_drug(owner, entry):
-                        path, line, col = entry.at(field)
-                        _issue(issues, path, (line, col),
-                               f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
+                        _entry_issue(issues, entry.at(field),
+                                     f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
 
 
 _RXCUI = re.compile(r"[1-9][0-9]{0,9}")
@@ -455,24 +450,23 @@ def _check_rxcui(merged: Merged, issues: list[Issue], paths: Sequence[str | os.P
             codes = entry.data.get("rxcui")
             if not codes or entry.data.get("retired"):
                 continue
-            path, line, col = entry.at("rxcui")
+            place = entry.at("rxcui")
             if not entry.data.get("code_references"):
-                _issue(issues, path, (line, col), "'rxcui' needs 'code_references' (the sources the codes were "
-                       "checked against)", "missing-reference", entry.id)
+                _entry_issue(issues, place, "'rxcui' needs 'code_references' (the sources the codes were "
+                             "checked against)", "missing-reference", entry.id)
             for code in codes:
                 text = str(code).strip()
                 if _RXCUI.fullmatch(text):
                     if entry not in owners.setdefault(text, []):
                         owners[text].append(entry)
                 else:
-                    _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
-                           entry.id)
+                    _entry_issue(issues, place, f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
+                                 entry.id)
     for code, sharing in owners.items():
         sharing.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
         for later in sharing[1:]:
-            path, line, col = later.at("rxcui")
-            _issue(issues, path, (line, col), f"rxcui {code} also names {sharing[0].id!r}", "code-collision",
-                   later.id)
+            _entry_issue(issues, later.at("rxcui"), f"rxcui {code} also names {sharing[0].id!r}", "code-collision",
+                         later.id)
 
 
 MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy has four
@@ -510,9 +504,9 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
             for field in ("parents", "classes"):
                 value = entry.data.get(field)
                 if isinstance(value, list) and len(value) > MAX_PARENTS:
-                    path, line, col = entry.at(field)
-                    _issue(issues, path, (line, col), f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed",
-                           "class-fan-out", entry.id)
+                    _entry_issue(issues, entry.at(field),
+                                 f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed", "class-fan-out",
+                                 entry.id)
     state: dict[str, str] = {}
     depth: dict[str, int] = {}
     for start in classes:
@@ -525,9 +519,8 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
             class_id, ups = frames[-1]
             for parent in ups:
                 if state.get(parent) == "active":
-                    path, line, col = classes[parent].at("parents")
                     cycle = " -> ".join(trail[trail.index(parent):] + [parent])
-                    _issue(issues, path, (line, col), f"class cycle: {cycle}", "class-cycle", parent)
+                    _entry_issue(issues, classes[parent].at("parents"), f"class cycle: {cycle}", "class-cycle", parent)
                 elif parent not in state:
                     state[parent] = "active"
                     trail.append(parent)
@@ -540,7 +533,6 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
                 above = [depth[up] for up in _up_links(classes[class_id], "parents", classes) if up in depth]
                 depth[class_id] = 1 + max(above, default=0)
                 if depth[class_id] == MAX_CLASS_DEPTH + 1:  # the first class too deep on its way up
-                    path, line, col = classes[class_id].at("parents")
-                    _issue(issues, path, (line, col),
-                           f"class hierarchy too deep: more than {MAX_CLASS_DEPTH} levels of classes from here up",
-                           "class-depth", class_id)
+                    _entry_issue(issues, classes[class_id].at("parents"),
+                                 f"class hierarchy too deep: more than {MAX_CLASS_DEPTH} levels of classes from "
+                                 "here up", "class-depth", class_id)
