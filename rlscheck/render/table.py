@@ -63,8 +63,7 @@ def _compact(document: Document, console: Console) -> None:
     console.print(Rule(text("rlscheck: restless legs check", "bold")))
     console.print(text(document["summary"]))
     for title, group in _by_category(document["findings"]):
-        console.print()
-        console.print(text(title, "bold underline"))
+        _heading(console, title)
         grid = Table.grid(padding=(0, 1))
         grid.add_column(width=certainty_width, no_wrap=True)
         grid.add_column()
@@ -87,8 +86,7 @@ def _compact(document: Document, console: Console) -> None:
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
     checks = checks_to_print(document)
     if checks:
-        console.print()
-        console.print(text("What to check next", "bold underline"))
+        _heading(console, "What to check next")
         for check in checks:
             console.print(_bullet(check["text"]))
     _inputs_left(console, document)
@@ -104,8 +102,7 @@ def _compact_list(console: Console, title: str, rows: Sequence[tuple[str, str, s
 
     if not rows:
         return
-    console.print()
-    console.print(text(title, "bold underline"))
+    _heading(console, title)
     for name, body, style in rows:
         line = Text()
         line.append_text(text(name, "bold " + style if style else "bold"))
@@ -214,6 +211,11 @@ def _bullet(body: str | Text, indent: int = 0, mark: str = "•") -> Table:
     return grid
 
 
+def _heading(console: Console, title: str) -> None:
+    console.print()
+    console.print(text(title, "bold underline"))
+
+
 def _disclaimer(console: Console, document: Document) -> None:
     console.print()
     console.print(text(document["disclaimer"], "italic"))
@@ -236,8 +238,7 @@ class References:
 
         if not self.numbers:
             return
-        console.print()
-        console.print(text("References", "bold underline"))
+        _heading(console, "References")
         for number, ref in self.numbers.values():
             year = f" ({ref['year']})" if ref.get("year") and str(ref["year"]) not in ref["title"] else ""
             console.print(_bullet(f"{ref['title']}{year}", mark=f"[{number}]"))
@@ -257,8 +258,7 @@ def _details(document: Document, console: Console) -> None:
     console.print(text(document["summary"]))
     paragraphs = Paragraphs(document)
     for title, group in _by_category(document["findings"]):
-        console.print()
-        console.print(text(title, "bold underline"))
+        _heading(console, title)
         for finding in group:
             console.print()
             head = Text()
@@ -278,22 +278,19 @@ def _details(document: Document, console: Console) -> None:
             if finding["references"]:
                 _field(console, "Sources", references.cite(finding["references"]))
     if document["notes"]:
-        console.print()
-        console.print(text("Also worth knowing", "bold underline"))
+        _heading(console, "Also worth knowing")
         for note in document["notes"]:
             body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
             _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0,
                    paragraphs=paragraphs)
     if document.get("isolated_reports"):
-        console.print()
-        console.print(text("Isolated reports, unlikely to matter (not counted as findings)", "bold underline"))
+        _heading(console, "Isolated reports, unlikely to matter (not counted as findings)")
         for item in document["isolated_reports"]:
             body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
             _field(console, item["input"], body, "dim", indent=0)
     checks = checks_to_print(document)
     if checks:
-        console.print()
-        console.print(text("What to check next", "bold underline"))
+        _heading(console, "What to check next")
         for check in checks:
             console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
                                                    if check.get("references") else "")))
