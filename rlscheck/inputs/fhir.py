@@ -113,11 +113,6 @@ class Extract:
         self.notes.append(note)
 
 
-def inputs_from(document, label="FHIR"):
-    """Inputs from one parsed FHIR document; UsageError if it is not FHIR at all."""
-    return extract(None, [(document, label)]).inputs
-
-
 def extract(kb, documents, into=None):
     """Read every (document, label): a parsed JSON value or a list of resources (NDJSON).
     kb (optional) maps RxNorm and LOINC codes; without it Observations are only counted."""
@@ -222,12 +217,7 @@ class _Reader:
 
     def _add(self, kind, text, source, note="", codes=(), parts=()):
         """Collect one record; identical records (same name, kind and status) become one input."""
-        key = (kind, text, note, tuple(codes), tuple(parts))
-        sources = self.groups.get(key)
-        if sources is None:
-            self.groups[key] = [source]
-        else:
-            sources.append(source)
+        self.groups.setdefault((kind, text, note, tuple(codes), tuple(parts)), []).append(source)
 
     # -- medications -----------------------------------------------------------------
 
