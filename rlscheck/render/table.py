@@ -5,6 +5,7 @@ Colour follows meaning and never carries it alone: every certainty is also writt
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Dict
 
@@ -343,18 +344,15 @@ class Paragraphs:
     default advice of several findings): marked ¶N where first printed, referred to after."""
 
     def __init__(self, document: Document) -> None:
-        self.counts: dict[str, int] = {}
+        self.counts: Counter[str] = Counter(note["text"] for note in document["notes"])
         for finding in document["findings"]:
             details = {item.get("detail") for item in finding["matched"]} - {None, ""}
-            for body in [finding["explanation"], finding["advice"], *details]:
-                self.counts[body] = self.counts.get(body, 0) + 1
-        for note in document["notes"]:
-            self.counts[note["text"]] = self.counts.get(note["text"], 0) + 1
+            self.counts.update([finding["explanation"], finding["advice"], *details])
         self.marks: dict[str, str] = {}
 
     def show(self, body: str) -> tuple[str, str | None]:
         """(mark, body to print, or None when printed before)."""
-        if len(body) < 80 or self.counts.get(body, 0) < 2:
+        if len(body) < 80 or self.counts[body] < 2:
             return "", body
         if body in self.marks:
             return f"as {self.marks[body]} above", None
