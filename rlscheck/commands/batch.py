@@ -263,10 +263,9 @@ def _sniff(source, stream):
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
-    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    first, *following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
-    following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[1:]
     opening = first.rstrip()
     if following and (opening == b"{" and following[0].lstrip()[:1] == b'"' or opening == b"[" and following[0].strip()):
         # one indented JSON document (its next line a member or an element), not a record a line
