@@ -44,8 +44,9 @@ class Cli(Group):
         return getattr(importlib.import_module(spec[0]), spec[1]) if spec else None
 
     def make_context(self, info_name, args, parent=None, **extra):
-        # Knowing the width here spares click importing shutil to ask the terminal.
-        extra.setdefault("terminal_width", _terminal_width())
+        from rlscheck.render.console import terminal_width  # the width Rich reports use too
+
+        extra.setdefault("terminal_width", terminal_width())
         return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx):
@@ -85,12 +86,6 @@ def cli():
     rlscheck informs; it does not diagnose. Never stop a medicine without asking your
     doctor or pharmacist.
     """
-
-
-def _terminal_width():
-    from rlscheck.render.console import terminal_width
-
-    return terminal_width()
 
 
 def main():

@@ -113,7 +113,7 @@ def test_batch_reader_keeps_every_non_empty_line(kb, lines):
 @given(json_values)
 def test_fhir_reader_result_or_usage_error(kb, document):
     try:
-        inputs = fhir.inputs_from(document)
+        inputs = fhir.extract(None, [(document, "FHIR")]).inputs
     except UsageError:
         return
     assess(kb, inputs)
@@ -127,7 +127,7 @@ def test_fhir_reader_result_or_usage_error(kb, document):
 def test_fhir_like_resources(kb, resource):
     resource.setdefault("resourceType", "MedicationRequest")
     try:
-        inputs = fhir.inputs_from(resource)
+        inputs = fhir.extract(None, [(resource, "FHIR")]).inputs
     except UsageError:
         return
     assess(kb, inputs)

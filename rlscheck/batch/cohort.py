@@ -66,8 +66,6 @@ class FindingsParquet:
     into the Parquet file that takes the output's place. A failure leaves the earlier file."""
 
     def __init__(self, path):
-        if not path:
-            raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
         self.name = path
         self._final = os.path.realpath(path)  # through a symbolic link: replace its target, keep the link
         if os.path.exists(self._final) and not os.path.isfile(self._final):  # a device or a pipe: never replaced

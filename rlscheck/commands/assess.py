@@ -142,7 +142,7 @@ def write_whole(path, content, inputs=()):
 
 
 def _read_meds_files(paths):
-    from rlscheck.inputs.files import read_bounded
+    from rlscheck.inputs.files import decode, read_bounded
     from rlscheck.resolve.medline import read_list
 
     items = []
@@ -154,11 +154,7 @@ def _read_meds_files(paths):
 
             raise UsageError(f"medication file '{safe(path)}' is not text (it holds NUL bytes): "
                              "give one medication a line")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")  # exports from older systems
-        items += read_list(text.splitlines())
+        items += read_list(decode(raw).splitlines())
     return items
 
 

@@ -1,5 +1,6 @@
 """`rlscheck batch`: many people, one result line each."""
 
+import contextlib
 import itertools
 import os
 import stat
@@ -88,8 +89,10 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     if not sources:
         raise UsageError("give a file to read ('-' for stdin), or --omop DB_OR_FOLDER")
     source = sources[0]
-    if fmt is None and len(sources) == 1 and _parquet(source):
-        fmt = "parquet"
+    if fmt is None and len(sources) == 1:
+        from rlscheck.inputs.parquet import is_parquet
+
+        fmt = "parquet" if is_parquet(source) else None
     output_format = (output_format or "").lower() or None
     if output_format == "findings-parquet" and not output:
         raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
@@ -127,7 +130,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
             raise UsageError("the findings table is written for JSONL, CSV, Parquet and OMOP input; for a FHIR "
                              "Bulk Data export use --output-format jsonl or csv")
     output_format = output_format or cohort.default_output_format(fmt, output)
-    with stream if stream is not None else _nothing():
+    with stream if stream is not None else contextlib.nullcontext():
         if _writes_over_input(stream, bulk_paths, output):
             raise UsageError(f"input and output are the same file ('{safe(output or source)}'); "
                              "write the results elsewhere")
@@ -179,27 +182,29 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
 def _writes_over_input(stream, bulk_paths, output):
     """Whether the results would be written over the input (compared by device and inode, so
     links count too): the file read, or any file of a Bulk Data export."""
-    from rlscheck.batch import pipeline
-
     if stream is not None:
-        return pipeline.same_file(stream, path=output) if output is not None else \
-            pipeline.same_file(stream, fd=_stdout_fd())
+        return _is_output(stream, output)
     for path in bulk_paths or ():
         try:
             with open(path, "rb") as handle:
-                if pipeline.same_file(handle, path=output) if output is not None else \
-                        pipeline.same_file(handle, fd=_stdout_fd()):
+                if _is_output(handle, output):
                     return True
         except OSError:
             continue
     return False
 
 
-def _stdout_fd():
+def _is_output(handle, output):
+    """Whether the open file is the output file (stdout when there is none)."""
+    from rlscheck.batch import pipeline
+
+    if output is not None:
+        return pipeline.same_file(handle, path=output)
     try:
-        return sys.stdout.fileno()
+        fd = sys.stdout.fileno()
     except (OSError, ValueError, AttributeError):
-        return None
+        fd = None
+    return pipeline.same_file(handle, fd=fd)
 
 
 def _bulk_paths(sources, input_format):
@@ -259,10 +264,9 @@ def _sniff(source, stream):
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
-    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    first, *following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
-    following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[1:]
     opening = first.rstrip()
     if following and (opening == b"{" and following[0].lstrip()[:1] == b'"' or opening == b"[" and following[0].strip()):
         # one indented JSON document (its next line a member or an element), not a record a line
@@ -293,29 +297,12 @@ def _csv_header(line):
     return any(cell.strip().strip('"').lower() in FIELD_SET for cell in text.split(sniff_delimiter(text)))
 
 
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _parquet(source):
-    from rlscheck.inputs.parquet import is_parquet
-
-    return is_parquet(source)
-
-
 def _same_as_source(source, output):
     """Whether the results would be written over the input file (by device and inode)."""
-    from rlscheck.batch import pipeline
-
     if source == "-" or not os.path.isfile(source):
         return False
     with open(source, "rb") as stream:
-        return pipeline.same_file(stream, path=output) if output is not None else \
-            pipeline.same_file(stream, fd=_stdout_fd())
+        return _is_output(stream, output)
 
 
 def _size(stream):

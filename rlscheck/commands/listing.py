@@ -48,7 +48,7 @@ def _class_id(kb, class_name):
         for entry_id, _ in kb.lookup("medication", candidate or ""):
             if kb.get(entry_id)["kind"] == "class":
                 return entry_id
-    suggestions = [s for s in Resolver(kb).suggest("medication", class_name)]
+    suggestions = Resolver(kb).suggest("medication", class_name)
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
     raise UsageError(f"'{safe(class_name)}' is not a drug class in the knowledge base.{hint}")
 

@@ -8,7 +8,9 @@ stays flat however large the export. Medication resources (shared, with no patie
 joined to each patient who refers to them. Resources tied to no patient are counted.
 """
 
+import itertools
 import os
+import shutil
 import sqlite3
 import tempfile
 
@@ -97,15 +99,9 @@ class _Store:
         try:
             self._flush()
             self.db.execute("CREATE INDEX by_patient ON lines (patient)")
-            current, lines = None, []
-            for ordinal, raw in self.db.execute("SELECT patient, raw FROM lines ORDER BY patient, rowid"):
-                if ordinal != current and lines:
-                    yield keys[current], lines
-                    lines = []
-                current = ordinal
-                lines.append(raw)
-            if lines:
-                yield keys[current], lines
+            rows = self.db.execute("SELECT patient, raw FROM lines ORDER BY patient, rowid")
+            for ordinal, group in itertools.groupby(rows, key=lambda row: row[0]):
+                yield keys[ordinal], [raw for _, raw in group]
         finally:
             self.close()
 
@@ -113,9 +109,7 @@ class _Store:
         if self.db is not None:
             self.db.close()
             self.db = None
-            for name in os.listdir(self.directory):
-                os.unlink(os.path.join(self.directory, name))
-            os.rmdir(self.directory)
+            shutil.rmtree(self.directory)
             self.directory = None
 
 

@@ -57,14 +57,8 @@ def read_source(path):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
-    import orjson
-
     try:
-        return orjson.loads(text)  # fast; what it refuses, the standard library reads or explains
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(text)
+        return _loads(text)
     except RecursionError:
         raise UsageError(f"FHIR file '{safe(path)}' is nested too deeply") from None
     except ValueError as error:
@@ -75,24 +69,27 @@ def read_source(path):
 
 def read_ndjson(lines, label):
     """NDJSON: one resource a line (blank lines ignored); UsageError names the bad line."""
-    import orjson
-
     resources = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            resources.append(orjson.loads(line))
-            continue
-        except orjson.JSONDecodeError:
-            pass
-        try:
-            resources.append(json.loads(line))
+            resources.append(_loads(line))
         except RecursionError:
             raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: nested too deeply") from None
         except ValueError as error:
             raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not valid JSON: {safe(error)}") from None
     return resources
+
+
+def _loads(text):
+    """orjson first (fast); what it refuses, the standard library reads or explains (ValueError)."""
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class Extract:
@@ -111,11 +108,6 @@ class Extract:
         if source:
             note["source"] = source
         self.notes.append(note)
-
-
-def inputs_from(document, label="FHIR"):
-    """Inputs from one parsed FHIR document; UsageError if it is not FHIR at all."""
-    return extract(None, [(document, label)]).inputs
 
 
 def extract(kb, documents, into=None):
@@ -222,12 +214,7 @@ class _Reader:
 
     def _add(self, kind, text, source, note="", codes=(), parts=()):
         """Collect one record; identical records (same name, kind and status) become one input."""
-        key = (kind, text, note, tuple(codes), tuple(parts))
-        sources = self.groups.get(key)
-        if sources is None:
-            self.groups[key] = [source]
-        else:
-            sources.append(source)
+        self.groups.setdefault((kind, text, note, tuple(codes), tuple(parts)), []).append(source)
 
     # -- medications -----------------------------------------------------------------
 

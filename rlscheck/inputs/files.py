@@ -6,6 +6,14 @@ from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
 
 
+def decode(raw):
+    """Text as people export it: UTF-8 (with or without BOM) first, Latin-1 as the fallback."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def read_bounded(path, limit, what, too_large_hint=""):
     """The bytes of file `path` ('-': standard input), at most `limit` of them; UsageError naming
     `what` ("FHIR file") when it cannot be read or is larger (then adding `too_large_hint`)."""

@@ -280,8 +280,7 @@ class OmopInput:
         return Record(None, data, "", person_id)
 
     def _condition_text(self, item):
-        key = tuple(sorted(item.items()))
-        key = tuple(pair for pair in key if pair[0] != "row_id")
+        key = tuple(sorted(pair for pair in item.items() if pair[0] != "row_id"))
         text = self._conditions.get(key)
         if text is None:
             text = self._conditions[key] = self._choose_condition(item)

@@ -10,6 +10,7 @@ import math
 import orjson
 
 from rlscheck.errors import RecordError, UsageError
+from rlscheck.inputs.files import decode
 from rlscheck.model import Input
 from rlscheck.resolve.labs import parse_lab, split_lab
 from rlscheck.textsafe import clean_input, safe
@@ -29,14 +30,6 @@ class Record:
 
     def __init__(self, line, data=None, error="", record_id=None):
         self.line, self.data, self.error, self.record_id = line, data, error, record_id
-
-
-def _decode(raw):
-    """Lines may mix encodings: UTF-8 (with or without BOM) first, Latin-1 as the fallback."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def _with_id(number, data):
@@ -74,7 +67,7 @@ def read_jsonl(lines, start=1):
         if not raw.strip():  # blank: only ASCII whitespace
             continue
         try:
-            data = json.loads(_decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str)
+            data = json.loads(decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str)
         except (ValueError, RecursionError) as error:
             yield Record(number, error=f"invalid JSON: {safe(error)}")
             continue
@@ -91,7 +84,7 @@ def sniff_delimiter(header_line):
 def read_csv(stream, warn=None):
     """Records from CSV as people export it: headers in any case, extra columns ignored
     (said once through warn), ',' ';' or tab delimiters, short rows padded (they keep their id)."""
-    lines = (_decode(raw) for raw in stream)
+    lines = (decode(raw) for raw in stream)  # lines may mix encodings: each decoded on its own
     first = next(lines, None)
     if first is None:
         return

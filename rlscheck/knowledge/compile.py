@@ -52,15 +52,12 @@ def compile_kb(merged: Merged) -> dict[str, Any]:
                 target = data.get("drug") or data.get("means")
                 if target and any(known == target for known, _ in names[index].get(key, [])):
                     continue  # the entry itself has this name already
-                if data.get("means"):  # a lay term stands for the entry it means
-                    targets = names[index].setdefault(key, [])
-                    if [target, "alias"] not in targets:
-                        targets.append([target, "alias"])
-                    continue
+                named = [target, "alias"] if data.get("means") else [entry_id, how]  # a lay term: what it means
                 targets = names[index].setdefault(key, [])
-                if [entry_id, how] not in targets:
-                    targets.append([entry_id, how])
-                    completions[index].append([name, _completion_help(data, how)])
+                if named not in targets:
+                    targets.append(named)
+                    if not data.get("means"):
+                        completions[index].append([name, _completion_help(data, how)])
             for code in data.get("icd10", []) if spec["kind"] != "term" else ():  # a term's code has no entry
                 icd10.append([str(code).upper().rstrip("-"), entry_id])
             for code in data.get("snomed", []):

@@ -35,12 +35,10 @@ class ClassGraph:
         found = self._walks.get(entry_id)
         if found is not None:
             return found
-        order: list[str]
-        post: list[str]
-        came_from: dict[str, str | None]
-        order, post, came_from = [], [], {entry_id: None}
+        order: list[str] = [entry_id]
+        post: list[str] = []
+        came_from: dict[str, str | None] = {entry_id: None}
         frames = [(entry_id, iter(self._ups(entry_id)))]
-        order.append(entry_id)
         while frames:
             step, ups = frames[-1]
             for parent in ups:

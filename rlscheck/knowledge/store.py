@@ -188,7 +188,7 @@ class KnowledgeBase(ClassGraph):
         cached = self._references.get(key)
         if cached is None:
             cached = []
-            for source_id in dict.fromkeys(ids):
+            for source_id in dict.fromkeys(key):
                 source = self.sources.get(source_id)
                 if source:
                     cached.append({"id": source_id, "title": source["title"], "year": source.get("year"),

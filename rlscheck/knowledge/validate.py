@@ -8,14 +8,15 @@ list of issues; an issue names file, line, column, the entry and the check that 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Tuple
 
 from rlscheck.knowledge.issues import Issue
 from rlscheck.knowledge.schema import (ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS,
                                        STRONG_CERTAINTIES, TOP_FIELDS, WITHDRAWAL_FIELDS, certainty_of)
-from rlscheck.knowledge.yamlsafe import load_file
+from rlscheck.knowledge.yamlsafe import LocDict, LocList, load_file
 from rlscheck.resolve.normalize import name_key
 
 
@@ -34,17 +35,20 @@ _TITLE_NOTE = re.compile(
     r"|\(n ?= ?\d", re.IGNORECASE)  # study figures belong in the explanation, not the title
 
 
+Where = Tuple[str, int, int]  # file, line, column
+
+
 class Entry:
     """One merged knowledge-base entry and where each of its fields was written."""
 
-    def __init__(self, section: str, entry_id: str, where: tuple[Any, ...]) -> None:
+    def __init__(self, section: str, entry_id: str, where: Where) -> None:
         self.section = section
         self.id = entry_id
-        self.data = {}
+        self.data: dict[str, Any] = {}
         self.where = where
-        self.field_where = {}
+        self.field_where: dict[str | None, Where] = {}
 
-    def at(self, field: str | None = None) -> tuple[Any, ...]:
+    def at(self, field: str | None = None) -> Where:
         return self.field_where.get(field, self.where)
 
 
@@ -52,24 +56,24 @@ class Merged:
     """Top-level texts and, per section, the merged entries by id."""
 
     def __init__(self) -> None:
-        self.top = {}
-        self.sections = {name: {} for name in SECTIONS}
+        self.top: dict[str, Any] = {}
+        self.sections: dict[str, dict[str, Entry]] = {name: {} for name in SECTIONS}
 
 
-def check_files(paths: Sequence[Any], fail_fast: bool = False) -> tuple[Merged, list[Issue]]:
+def check_files(paths: Sequence[str | os.PathLike[str]], fail_fast: bool = False) -> tuple[Merged, list[Issue]]:
     """Parse, check and merge files in order. Returns (merged, issues).
 
     With fail_fast, a later file that cannot be read at all is reported before the (large)
     first file is parsed, and nothing else is checked.
     """
-    loaded = {}
+    loaded: dict[str | os.PathLike[str], tuple[Any, list[Issue]]] = {}
     if fail_fast:
         for path in paths[1:]:
             loaded[path] = load_file(path)
             if loaded[path][0] is None:
                 return Merged(), loaded[path][1]
     merged = Merged()
-    issues = []
+    issues: list[Issue] = []
     for path in paths:
         data, file_issues = loaded[path] if path in loaded else load_file(path)
         issues.extend(file_issues)
@@ -79,14 +83,16 @@ def check_files(paths: Sequence[Any], fail_fast: bool = False) -> tuple[Merged, 
     return merged, issues
 
 
-def _issue(issues: list[Issue], path: str, where: tuple[Any, ...] | None, message: str, check: str,
-           entry: str = "") -> None:
-    line, col = where if where else (0, 0)
-    issues.append(Issue(path, line, col, message, check, entry=entry))
+def _issue(issues: list[Issue], path: str, where: tuple[int, int], message: str, check: str, entry: str = "") -> None:
+    issues.append(Issue(path, *where, message, check, entry=entry))
+
+
+def _entry_issue(issues: list[Issue], where: Where, message: str, check: str, entry: str = "") -> None:
+    issues.append(Issue(*where, message, check, entry=entry))
 
 
 def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
-    if not isinstance(data, dict):
+    if not isinstance(data, LocDict):
         _issue(issues, path, (1, 1), "the top level must be a mapping of sections", "type")
         return
     for key, value in data.items():
@@ -99,7 +105,7 @@ def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) 
             else:
                 merged.top[key] = value
         elif key in SECTIONS:
-            if not isinstance(value, list):
+            if not isinstance(value, LocList):
                 _issue(issues, path, where, f"section {key!r} must be a list of entries", "type")
                 continue
             _check_section(key, value, path, merged, issues)
@@ -108,12 +114,12 @@ def _check_structure(data: Any, path: str, merged: Merged, issues: list[Issue]) 
             _issue(issues, path, where, f"unknown top-level key {key!r} (known: {known})", "unknown-field")
 
 
-def _check_section(section: str, items: Any, path: str, merged: Merged, issues: list[Issue]) -> None:
+def _check_section(section: str, items: LocList, path: str, merged: Merged, issues: list[Issue]) -> None:
     spec = SECTIONS[section]
-    seen_here = {}
+    seen_here: dict[str, int] = {}
     for index, item in enumerate(items):
         where = items.where(index)
-        if not isinstance(item, dict):
+        if not isinstance(item, LocDict):
             _issue(issues, path, where, f"each entry of {section!r} must be a mapping", "type")
             continue
         entry_id = item.get("id")
@@ -132,7 +138,7 @@ def _check_section(section: str, items: Any, path: str, merged: Merged, issues: 
         seen_here[entry_id] = item.where("id")[0]
         entry = merged.sections[section].get(entry_id)
         if entry is None:
-            entry = Entry(section, entry_id, (path,) + tuple(item.where()))
+            entry = Entry(section, entry_id, (path, *item.where()))
             merged.sections[section][entry_id] = entry
         for field, value in item.items():
             field_where = item.where(field)
@@ -143,16 +149,16 @@ def _check_section(section: str, items: Any, path: str, merged: Merged, issues: 
                 continue
             if _check_value(value, kind, path, field_where, field, entry_id, issues):
                 entry.data[field] = value
-                entry.field_where[field] = (path,) + tuple(field_where)
+                entry.field_where[field] = (path, *field_where)
 
 
-def _check_value(value: Any, kind: str, path: str, where: tuple[Any, ...], field: str, entry_id: str,
+def _check_value(value: Any, kind: str, path: str, where: tuple[int, int], field: str, entry_id: str,
                  issues: list[Issue]) -> bool:
     """Type-check one field value; nested structures are checked recursively."""
     if kind == "withdrawal":
         return _check_mapping(value, WITHDRAWAL_FIELDS, path, where, field, entry_id, issues, required=("id", "title"))
     if kind == "rules":
-        if not isinstance(value, list):
+        if not isinstance(value, LocList):
             _issue(issues, path, where, f"{field!r} must be a list of rules", "type", entry_id)
             return False
         ok = True
@@ -181,9 +187,9 @@ def _check_value(value: Any, kind: str, path: str, where: tuple[Any, ...], field
     return True
 
 
-def _check_mapping(value: Any, fields: Mapping[str, str], path: str, where: tuple[Any, ...], field: str,
+def _check_mapping(value: Any, fields: Mapping[str, str], path: str, where: tuple[int, int], field: str,
                    entry_id: str, issues: list[Issue], required: Collection[str] = ()) -> bool:
-    if not isinstance(value, dict):
+    if not isinstance(value, LocDict):
         _issue(issues, path, where, f"{field!r} must be a mapping", "type", entry_id)
         return False
     ok = True
@@ -253,33 +259,32 @@ def _describe(kind: str) -> str:
     }.get(base, base)
 
 
-def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[Any]) -> None:
+def _check_merged(merged: Merged, issues: list[Issue], paths: Sequence[str | os.PathLike[str]]) -> None:
     """Checks across entries and files: required fields, ids, names, references, cycles."""
-    all_ids = {}
+    all_ids: dict[str, list[Entry]] = {}
     for section, entries in merged.sections.items():
         spec = SECTIONS[section]
         for entry in entries.values():
-            path, line, col = entry.where
+            place = entry.where
             for field in spec["required"]:
                 if field not in entry.data:
-                    _issue(issues, path, (line, col), f"entry needs {field!r}", "missing-field", entry.id)
+                    _entry_issue(issues, place, f"entry needs {field!r}", "missing-field", entry.id)
             for ident in [entry.id] + _withdrawal_ids(entry):
                 all_ids.setdefault(ident, []).append(entry)
             _check_links(entry, issues)
             if section == "brand_names":
                 _check_brand(entry, issues)
             if section == "lay_terms" and ("means" in entry.data) == ("icd10" in entry.data):
-                path, line, col = entry.where
-                _issue(issues, path, (line, col), "a lay term needs exactly one of 'means' or 'icd10'",
-                       "missing-field", entry.id)
+                _entry_issue(issues, entry.where, "a lay term needs exactly one of 'means' or 'icd10'",
+                             "missing-field", entry.id)
     order = {str(path): index for index, path in enumerate(paths)}
     for ident, owners in all_ids.items():
         owners.sort(key=lambda e: (order.get(e.where[0], 0), e.where[1]))
         for later in owners[1:]:
             first = owners[0]
-            _issue(issues, later.where[0], later.where[1:],
-                   f"id {ident!r} is already used in {first.section!r} ({first.where[0]}:{first.where[1]})",
-                   "duplicate-id", later.id)
+            _entry_issue(issues, later.where,
+                         f"id {ident!r} is already used in {first.section!r} ({first.where[0]}:{first.where[1]})",
+                         "duplicate-id", later.id)
     _check_references(merged, {ident: owners[0] for ident, owners in all_ids.items()}, issues)
     _check_names(merged, issues)
     _check_rxcui(merged, issues, paths)
@@ -300,40 +305,38 @@ def _check_brand(entry: Entry, issues: list[Issue]) -> None:
     text; countries are ISO 3166 two-letter codes."""
     given = [field for field in ("drug", "ingredients", "generic") if field in entry.data]
     if len(given) != 1:
-        path, line, col = entry.where
-        _issue(issues, path, (line, col), "a brand needs exactly one of 'drug', 'ingredients' or 'generic'",
-               "missing-field" if not given else "rule", entry.id)
+        _entry_issue(issues, entry.where, "a brand needs exactly one of 'drug', 'ingredients' or 'generic'",
+                     "missing-field" if not given else "rule", entry.id)
     for code in entry.data.get("countries", []):
         if not _COUNTRY.fullmatch(str(code)):
-            path, line, col = entry.at("countries")
-            _issue(issues, path, (line, col), f"country {code!r} is not an ISO 3166 two-letter code (GB, CA, AU)",
-                   "enum", entry.id)
+            _entry_issue(issues, entry.at("countries"),
+                         f"country {code!r} is not an ISO 3166 two-letter code (GB, CA, AU)", "enum", entry.id)
 
 
 def _check_links(entry: Entry, issues: list[Issue]) -> None:
     """Whatever is reported must say why and cite where the claim comes from."""
     relation = entry.data.get("relation")
-    path, line, col = entry.at("relation")
+    place = entry.at("relation")
     if (relation in FINDING_RELATIONS or relation in NOTE_RELATIONS) and not entry.data.get("references"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs 'references'", "missing-reference", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs 'references'", "missing-reference", entry.id)
     if entry.section == "drugs":
         return
     if relation in FINDING_RELATIONS and not entry.data.get("explanation"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs an 'explanation'", "missing-field", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs an 'explanation'", "missing-field", entry.id)
     if relation in NOTE_RELATIONS - {"withdrawal"} and not entry.data.get("note"):
-        _issue(issues, path, (line, col), f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
+        _entry_issue(issues, place, f"relation {relation!r} needs a 'note'", "missing-field", entry.id)
 
 
 def _check_references(merged: Merged, all_ids: dict[str, Entry], issues: list[Issue]) -> None:
     def section_ids(name: str) -> dict[str, Entry]:
         return merged.sections[name] if name != "*" else all_ids
 
-    def check(entry: Entry, field: str, value: Any, target: str, where: tuple[Any, ...]) -> None:
+    def check(entry: Entry, field: str, value: Any, target: str, where: Where) -> None:
         for ref in value if isinstance(value, list) else [value]:
             if ref not in section_ids(target):
                 label = "any entry" if target == "*" else target
-                _issue(issues, where[0], where[1:], f"{field!r} refers to {ref!r}, which is not in {label}",
-                       "missing-reference", entry.id)
+                _entry_issue(issues, where, f"{field!r} refers to {ref!r}, which is not in {label}",
+                             "missing-reference", entry.id)
 
     for section, entries in merged.sections.items():
         fields = SECTIONS[section]["fields"]
@@ -363,28 +366,29 @@ def _check_sources(merged: Merged, issues: list[Issue]) -> None:
     for entry in sources.values():
         data = entry.data
         if "doi" in data and not _DOI.fullmatch(data["doi"]):
-            _issue(issues, *_split(entry.at("doi")), f"doi {data['doi']!r} is not a DOI (10.NNNN/...)", "source",
-                   entry.id)
+            _entry_issue(issues, entry.at("doi"), f"doi {data['doi']!r} is not a DOI (10.NNNN/...)", "source",
+                         entry.id)
         if "pmid" in data and not _PMID.fullmatch(str(data["pmid"])):
-            _issue(issues, *_split(entry.at("pmid")), f"pmid {data['pmid']!r} is not a PubMed id", "source", entry.id)
+            _entry_issue(issues, entry.at("pmid"), f"pmid {data['pmid']!r} is not a PubMed id", "source", entry.id)
         url = data.get("url")
         if url is not None:
             match = _URL.fullmatch(url.strip())
             host = match.group(1).lower() if match else ""
             if match and (_PORT.match(url.strip()) or _IP_HOST.fullmatch(host)):
-                _issue(issues, *_split(entry.at("url")),
-                       f"url {url!r} is not a canonical address (no port numbers or bare IP addresses)", "source",
-                       entry.id)
+                _entry_issue(issues, entry.at("url"),
+                             f"url {url!r} is not a canonical address (no port numbers or bare IP addresses)", "source",
+                             entry.id)
             elif not match or (host not in hosts and host.removeprefix("www.") not in hosts):
-                _issue(issues, *_split(entry.at("url")),
-                       f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
-                       "the publisher's or organisation's own address)", "source", entry.id)
+                _entry_issue(issues, entry.at("url"),
+                             f"url host {host or url!r} is not on the source_hosts allow-list (use the DOI, PubMed or "
+                             "the publisher's or organisation's own address)", "source", entry.id)
         elif "doi" not in data and "pmid" not in data and data.get("type") != "ART":
-            _issue(issues, *_split(entry.where), "a source needs a doi, a pmid or a url", "source", entry.id)
+            _entry_issue(issues, entry.where, "a source needs a doi, a pmid or a url", "source", entry.id)
         found = _TITLE_NOTE.search(data.get("title", ""))
         if found:
-            _issue(issues, *_split(entry.at("title")),
-                   f"title has a note ({found.group(0)!r}): a title names the publication only", "source", entry.id)
+            _entry_issue(issues, entry.at("title"),
+                         f"title has a note ({found.group(0)!r}): a title names the publication only", "source",
+                         entry.id)
     consumer = {source_id for source_id, e in sources.items() if e.data.get("type") in ("CON", "SEC", "ART")}
     for section, entries in merged.sections.items():
         for entry in entries.values():
@@ -396,9 +400,9 @@ def _check_sources(merged: Merged, issues: list[Issue]) -> None:
                 if not refs or block.get("relation") not in FINDING_RELATIONS | {"withdrawal"}:
                     continue
                 if certainty_of(block) in STRONG_CERTAINTIES and set(refs) <= consumer:
-                    _issue(issues, *_split(where),
-                           f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
-                           "source", entry.id)
+                    _entry_issue(issues, where,
+                                 f"a {certainty_of(block)!r} claim cites only consumer-level or secondary sources",
+                                 "source", entry.id)
 
 
 def _shipped_hosts() -> set[str]:
@@ -409,13 +413,9 @@ def _shipped_hosts() -> set[str]:
     return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
 
 
-def _split(where: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
-    return where[0], where[1:]
-
-
 def _check_names(merged: Merged, issues: list[Issue]) -> None:
     """A name that normalises to two different entries of the same kind is ambiguous."""
-    owners = {}
+    owners: dict[tuple[str, str], Entry] = {}
     for section, entries in merged.sections.items():
         index = SECTIONS[section]["names"]
         if index is None:
@@ -432,43 +432,41 @@ def _check_names(merged: Merged, issues: list[Issue]) -> None:
                         continue
                     owner = owners.setdefault((index, key), entry)
                     if owner is not entry and not _same_drug(owner, entry):
-                        path, line, col = entry.at(field)
-                        _issue(issues, path, (line, col),
-                               f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
+                        _entry_issue(issues, entry.at(field),
+                                     f"name {name!r} also names {owner.id!r}", "name-collision", entry.id)
 
 
 _RXCUI = re.compile(r"[1-9][0-9]{0,9}")
 
 
-def _check_rxcui(merged, issues, paths):
+def _check_rxcui(merged: Merged, issues: list[Issue], paths: Sequence[str | os.PathLike[str]]) -> None:
     """An RxCUI is a number, names one entry only (a FHIR coding with nothing but that code is
     read as that entry), and says where it was checked. A shared code is reported where it was
     written last (the later file, else the later line)."""
     order = {str(path): index for index, path in enumerate(paths)}
-    owners = {}
+    owners: dict[str, list[Entry]] = {}
     for section, entries in merged.sections.items():
         for entry in entries.values():
             codes = entry.data.get("rxcui")
             if not codes or entry.data.get("retired"):
                 continue
-            path, line, col = entry.at("rxcui")
+            place = entry.at("rxcui")
             if not entry.data.get("code_references"):
-                _issue(issues, path, (line, col), "'rxcui' needs 'code_references' (the sources the codes were "
-                       "checked against)", "missing-reference", entry.id)
+                _entry_issue(issues, place, "'rxcui' needs 'code_references' (the sources the codes were "
+                             "checked against)", "missing-reference", entry.id)
             for code in codes:
                 text = str(code).strip()
                 if _RXCUI.fullmatch(text):
                     if entry not in owners.setdefault(text, []):
                         owners[text].append(entry)
                 else:
-                    _issue(issues, path, (line, col), f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
-                           entry.id)
-    for code, entries in owners.items():
-        entries.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
-        for later in entries[1:]:
-            path, line, col = later.at("rxcui")
-            _issue(issues, path, (line, col), f"rxcui {code} also names {entries[0].id!r}", "code-collision",
-                   later.id)
+                    _entry_issue(issues, place, f"rxcui {code!r} is not an RxNorm code (digits only)", "code",
+                                 entry.id)
+    for code, sharing in owners.items():
+        sharing.sort(key=lambda e: (order.get(e.at("rxcui")[0], 0), e.at("rxcui")[1]))
+        for later in sharing[1:]:
+            _entry_issue(issues, later.at("rxcui"), f"rxcui {code} also names {sharing[0].id!r}", "code-collision",
+                         later.id)
 
 
 MAX_CLASS_DEPTH = 20  # levels of classes above an entry; the shipped hierarchy has four
@@ -506,10 +504,11 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
             for field in ("parents", "classes"):
                 value = entry.data.get(field)
                 if isinstance(value, list) and len(value) > MAX_PARENTS:
-                    path, line, col = entry.at(field)
-                    _issue(issues, path, (line, col), f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed",
-                           "class-fan-out", entry.id)
-    state, depth = {}, {}
+                    _entry_issue(issues, entry.at(field),
+                                 f"{len(value)} {field} listed; at most {MAX_PARENTS} are allowed", "class-fan-out",
+                                 entry.id)
+    state: dict[str, str] = {}
+    depth: dict[str, int] = {}
     for start in classes:
         if start in state:
             continue
@@ -520,9 +519,8 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
             class_id, ups = frames[-1]
             for parent in ups:
                 if state.get(parent) == "active":
-                    path, line, col = classes[parent].at("parents")
                     cycle = " -> ".join(trail[trail.index(parent):] + [parent])
-                    _issue(issues, path, (line, col), f"class cycle: {cycle}", "class-cycle", parent)
+                    _entry_issue(issues, classes[parent].at("parents"), f"class cycle: {cycle}", "class-cycle", parent)
                 elif parent not in state:
                     state[parent] = "active"
                     trail.append(parent)
@@ -535,7 +533,6 @@ def _check_cycles(merged: Merged, issues: list[Issue]) -> None:
                 above = [depth[up] for up in _up_links(classes[class_id], "parents", classes) if up in depth]
                 depth[class_id] = 1 + max(above, default=0)
                 if depth[class_id] == MAX_CLASS_DEPTH + 1:  # the first class too deep on its way up
-                    path, line, col = classes[class_id].at("parents")
-                    _issue(issues, path, (line, col),
-                           f"class hierarchy too deep: more than {MAX_CLASS_DEPTH} levels of classes from here up",
-                           "class-depth", class_id)
+                    _entry_issue(issues, classes[class_id].at("parents"),
+                                 f"class hierarchy too deep: more than {MAX_CLASS_DEPTH} levels of classes from "
+                                 "here up", "class-depth", class_id)

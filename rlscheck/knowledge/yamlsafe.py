@@ -63,14 +63,6 @@ class _Rejected(Exception):
         self.check = check
 
 
-def _strict_loader() -> tuple[Any, Any]:
-    """libyaml's fast safe loader when available. Aliases are caught while constructing: the
-    composer hands back the very same node object for *name, so a repeat is an alias."""
-    import yaml
-
-    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_file(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     """Return (data, issues). data is None when the file could not be read at all."""
     path = str(path)
@@ -101,7 +93,9 @@ def load_bytes(raw: bytes, path: str = "<string>") -> tuple[Any, list[Issue]]:
         return None, [Issue(path, line, col, "file is not valid UTF-8 text", "encoding")]
     if not text.strip():
         return None, [Issue(path, 1, 1, "file is empty", "empty")]
-    yaml, loader_class = _strict_loader()
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when available
     loader = None
     try:
         loader = loader_class(text)
@@ -146,7 +140,7 @@ def _construct(node: Any, path: str, issues: list[Issue], seen: set[int]) -> Any
 
     result: LocDict | LocList
 
-    if id(node) in seen:
+    if id(node) in seen:  # the composer hands back the very same node for each *name: a repeat is an alias
         raise _Rejected("this anchored node is repeated by an alias (*name); aliases are not allowed",
                         node.start_mark, "alias")
     if not isinstance(node, yaml.ScalarNode):
@@ -164,14 +158,8 @@ def _construct(node: Any, path: str, issues: list[Issue], seen: set[int]) -> Any
                 continue
             if key in result:
                 first = result.marks[key]
-                issues.append(
-                    _issue_at(
-                        path,
-                        key_node.start_mark,
-                        f"duplicate key {key!r} (first defined at line {first[0]})",
-                        "duplicate-key",
-                    )
-                )
+                issues.append(_issue_at(path, key_node.start_mark,
+                                        f"duplicate key {key!r} (first defined at line {first[0]})", "duplicate-key"))
                 continue
             result.marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _construct(value_node, path, issues, seen)

@@ -5,6 +5,7 @@ Colour follows meaning and never carries it alone: every certainty is also writt
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Dict
 
@@ -63,8 +64,7 @@ def _compact(document: Document, console: Console) -> None:
     console.print(Rule(text("rlscheck: restless legs check", "bold")))
     console.print(text(document["summary"]))
     for title, group in _by_category(document["findings"]):
-        console.print()
-        console.print(text(title, "bold underline"))
+        _heading(console, title)
         grid = Table.grid(padding=(0, 1))
         grid.add_column(width=certainty_width, no_wrap=True)
         grid.add_column()
@@ -87,8 +87,7 @@ def _compact(document: Document, console: Console) -> None:
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
     checks = checks_to_print(document)
     if checks:
-        console.print()
-        console.print(text("What to check next", "bold underline"))
+        _heading(console, "What to check next")
         for check in checks:
             console.print(_bullet(check["text"]))
     _inputs_left(console, document)
@@ -104,8 +103,7 @@ def _compact_list(console: Console, title: str, rows: Sequence[tuple[str, str, s
 
     if not rows:
         return
-    console.print()
-    console.print(text(title, "bold underline"))
+    _heading(console, title)
     for name, body, style in rows:
         line = Text()
         line.append_text(text(name, "bold " + style if style else "bold"))
@@ -214,6 +212,11 @@ def _bullet(body: str | Text, indent: int = 0, mark: str = "•") -> Table:
     return grid
 
 
+def _heading(console: Console, title: str) -> None:
+    console.print()
+    console.print(text(title, "bold underline"))
+
+
 def _disclaimer(console: Console, document: Document) -> None:
     console.print()
     console.print(text(document["disclaimer"], "italic"))
@@ -236,8 +239,7 @@ class References:
 
         if not self.numbers:
             return
-        console.print()
-        console.print(text("References", "bold underline"))
+        _heading(console, "References")
         for number, ref in self.numbers.values():
             year = f" ({ref['year']})" if ref.get("year") and str(ref["year"]) not in ref["title"] else ""
             console.print(_bullet(f"{ref['title']}{year}", mark=f"[{number}]"))
@@ -257,8 +259,7 @@ def _details(document: Document, console: Console) -> None:
     console.print(text(document["summary"]))
     paragraphs = Paragraphs(document)
     for title, group in _by_category(document["findings"]):
-        console.print()
-        console.print(text(title, "bold underline"))
+        _heading(console, title)
         for finding in group:
             console.print()
             head = Text()
@@ -278,22 +279,19 @@ def _details(document: Document, console: Console) -> None:
             if finding["references"]:
                 _field(console, "Sources", references.cite(finding["references"]))
     if document["notes"]:
-        console.print()
-        console.print(text("Also worth knowing", "bold underline"))
+        _heading(console, "Also worth knowing")
         for note in document["notes"]:
             body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
             _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0,
                    paragraphs=paragraphs)
     if document.get("isolated_reports"):
-        console.print()
-        console.print(text("Isolated reports, unlikely to matter (not counted as findings)", "bold underline"))
+        _heading(console, "Isolated reports, unlikely to matter (not counted as findings)")
         for item in document["isolated_reports"]:
             body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
             _field(console, item["input"], body, "dim", indent=0)
     checks = checks_to_print(document)
     if checks:
-        console.print()
-        console.print(text("What to check next", "bold underline"))
+        _heading(console, "What to check next")
         for check in checks:
             console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
                                                    if check.get("references") else "")))
@@ -346,18 +344,15 @@ class Paragraphs:
     default advice of several findings): marked ¶N where first printed, referred to after."""
 
     def __init__(self, document: Document) -> None:
-        self.counts: dict[str, int] = {}
+        self.counts: Counter[str] = Counter(note["text"] for note in document["notes"])
         for finding in document["findings"]:
             details = {item.get("detail") for item in finding["matched"]} - {None, ""}
-            for body in [finding["explanation"], finding["advice"], *details]:
-                self.counts[body] = self.counts.get(body, 0) + 1
-        for note in document["notes"]:
-            self.counts[note["text"]] = self.counts.get(note["text"], 0) + 1
+            self.counts.update([finding["explanation"], finding["advice"], *details])
         self.marks: dict[str, str] = {}
 
     def show(self, body: str) -> tuple[str, str | None]:
         """(mark, body to print, or None when printed before)."""
-        if len(body) < 80 or self.counts.get(body, 0) < 2:
+        if len(body) < 80 or self.counts[body] < 2:
             return "", body
         if body in self.marks:
             return f"as {self.marks[body]} above", None

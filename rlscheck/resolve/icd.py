@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rlscheck.resolve.lookupdb import LookupTable
+from rlscheck.resolve.lookupdb import LookupTable, package_version
 
 _table: LookupTable | None = None
 
@@ -29,12 +29,7 @@ def table() -> LookupTable:
     """The ICD-10-CM lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
-        import importlib.util
-        import os
-
-        spec = importlib.util.find_spec("simple_icd_10_cm")
-        version = f"2-{int(os.path.getmtime(spec.origin))}" if spec and spec.origin else "missing"
-        _table = LookupTable("icd10cm", version, _rows, "the ICD-10-CM tables")
+        _table = LookupTable("icd10cm", package_version("simple_icd_10_cm", 2), _rows, "the ICD-10-CM tables")
     return _table
 
 

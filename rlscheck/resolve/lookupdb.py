@@ -50,7 +50,6 @@ class LookupTable:
             _say(f" done in {time.monotonic() - started:.1f} s.\n", end=True)
         return sections
 
-
     def get(self, key: object) -> tuple[Any, int] | None:
         """(value, flag) for a key, or None."""
         sections = self._open()
@@ -64,6 +63,22 @@ class LookupTable:
         if sections is None or not first:
             return []
         return [key for name in sorted(sections.names) if name[:1] == first for key in sections.get(name)]
+
+
+def package_file(module: str) -> str | None:
+    """The file of an installed module, found without importing it; None when it is missing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    return spec.origin if spec is not None else None
+
+
+def package_version(module: str, table_format: int) -> str:
+    """A table's version: its own format and its package's install time ("missing" without it)."""
+    import os
+
+    origin = package_file(module)
+    return f"{table_format}-{int(os.path.getmtime(origin))}" if origin else "missing"
 
 
 def _say(text: str, end: bool = False) -> bool:

@@ -221,7 +221,9 @@ class Resolver:
                 if result.hits:
                     return result
                 result.unknown_parts, result.read_as = [], []
-        result.suggestions = self.suggest("medication", self._name_part(text) or text)
+        from rlscheck.resolve.medline import parse
+
+        result.suggestions = self.suggest("medication", parse(text).name or text)
         return result
 
     def _note_directions(self, text: str, result: Resolution) -> None:
@@ -255,15 +257,7 @@ class Resolver:
         A word of one or two letters left over from a line is never taken for a drug."""
         if len(name_key(text).replace(" ", "")) < 3:
             return None
-        found = self._literal(text)
-        if found is None:
-            found = self._vocabulary(text)
-        return found
-
-    def _name_part(self, text: str) -> str:
-        from rlscheck.resolve.medline import parse
-
-        return parse(text).name
+        return self._literal(text) or self._vocabulary(text)
 
     def _line(self, text: str) -> Resolution | None:
         """A medication line with directions ('Zoloft 50 mg q.d.', 'CALAN SR 240MG TAKE 1 TABLET
@@ -360,12 +354,16 @@ class Resolver:
                     return found
         return None
 
-    def _medication_hits(self, key: str) -> list[Hit]:
-        found = self.kb.lookup("medication", key)
+    def _lookup(self, index: str, key: str) -> list[tuple[str, str]]:
+        """The knowledge base's lookup, else with the other grammatical number ('ssris')."""
+        found = self.kb.lookup(index, key)
         for variant in [] if found else number_variants(key):
-            found = found or self.kb.lookup("medication", variant)
+            found = found or self.kb.lookup(index, variant)
+        return found
+
+    def _medication_hits(self, key: str) -> list[Hit]:
         hits = []
-        for entry_id, how in found:
+        for entry_id, how in self._lookup("medication", key):
             entry = self.kb.get(entry_id)
             if entry["kind"] == "brand":
                 hits += self._brand_hits(entry)
@@ -544,10 +542,7 @@ class Resolver:
                 if index == "medication":
                     result.hits = self._medication(stripped, allow_split=False).hits
                 else:
-                    found = self.kb.lookup(index, candidate)
-                    for variant in [] if found else number_variants(candidate):
-                        found = found or self.kb.lookup(index, variant)
-                    result.hits = [Hit(entry_id) for entry_id, _ in found]
+                    result.hits = [Hit(entry_id) for entry_id, _ in self._lookup(index, candidate)]
                 if result.hits:
                     return result
         if result.trimester and not name_key(stripped):  # "3rd trimester" alone means pregnancy

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rlscheck.resolve.lookupdb import LookupTable
+from rlscheck.resolve.lookupdb import LookupTable, package_file, package_version
 from rlscheck.resolve.normalize import name_key
 
 # Names the vocabulary maps to the wrong drug, or that cover several different products.
@@ -22,14 +22,13 @@ _FORMAT = 2
 
 def _rows() -> Iterator[tuple[str, str, int]]:
     import bz2
-    import importlib.util
     import pickle
     from pathlib import Path
 
-    spec = importlib.util.find_spec("drug_named_entity_recognition")
-    if spec is None or spec.origin is None:
+    origin = package_file("drug_named_entity_recognition")
+    if origin is None:
         return
-    data_file = Path(spec.origin).parent / "drug_ner_dictionary.pkl.bz2"
+    data_file = Path(origin).parent / "drug_ner_dictionary.pkl.bz2"
     # The package ships its dictionary as a pickle; it is read here once, never our own cache.
     with bz2.open(data_file, "rb") as handle:
         dictionary = pickle.load(handle)
@@ -42,17 +41,6 @@ def _rows() -> Iterator[tuple[str, str, int]]:
         yield key, canonicals[0], int(is_brand)
 
 
-def _version() -> str:
-    import importlib.util
-
-    spec = importlib.util.find_spec("drug_named_entity_recognition")
-    if spec is None or spec.origin is None:
-        return "missing"
-    import os
-
-    return f"{_FORMAT}-{int(os.path.getmtime(spec.origin))}"
-
-
 _table: LookupTable | None = None
 _keys: dict[str, list[str]] = {}  # vocabulary names by first character, read on demand
 
@@ -61,7 +49,8 @@ def table() -> LookupTable:
     """The drug-name lookup table, built into the cache store on first use."""
     global _table
     if _table is None:
-        _table = LookupTable("drugnames", _version(), _rows, "the drug vocabulary")
+        _table = LookupTable("drugnames", package_version("drug_named_entity_recognition", _FORMAT), _rows,
+                             "the drug vocabulary")
     return _table
 
 

@@ -14,7 +14,6 @@ import uuid
 
 from rlscheck.render.markdown import md
 
-HOOKS = ("order-select", "order-sign", "patient-view")
 SUMMARY_MAX = 139  # the specification: "<140-character summary"
 RLS_CODES = {("http://hl7.org/fhir/sid/icd-10-cm", "G25.81"), ("http://snomed.info/sct", "32914008")}
 PATIENT = "{{context.patientId}}"
