@@ -5,7 +5,7 @@ import time
 import pytest
 
 from conftest import rlscheck
-from rlscheck.knowledge.store import shipped_path
+from rlscheck.knowledge import shipped_path
 from rlscheck.knowledge.validate import check_files
 
 GOOD_EXTRA = """

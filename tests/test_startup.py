@@ -56,7 +56,7 @@ def test_knowledge_base_and_schema_ship_with_the_package():
     from importlib import resources
 
     import rlscheck
-    from rlscheck.knowledge.store import shipped_path
+    from rlscheck.knowledge import shipped_path
 
     assert Path(shipped_path()).is_file()
     assert resources.files("rlscheck").joinpath("schemas/assess.schema.json").is_file()

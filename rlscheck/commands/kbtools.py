@@ -24,7 +24,7 @@ def kb_validate(files, standalone):
       rlscheck kb validate
       rlscheck kb validate my-extra.yaml
     """
-    from rlscheck.knowledge.store import shipped_path
+    from rlscheck.knowledge import shipped_path
     from rlscheck.knowledge.validate import check_files
 
     paths = list(files) if standalone and files else [str(shipped_path())] + list(files)

@@ -17,20 +17,12 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rlscheck.knowledge import cache
+from rlscheck.knowledge import cache, shipped_path
 from rlscheck.knowledge.graph import ClassGraph
 
 FORMAT = 13  # of the compiled sections; bump when their layout changes
 _PER_BUCKET = 8  # entries per section: small sections keep the bytes read per lookup small
 BY_ID = ("entries", "sources")
-
-
-def shipped_path() -> str:
-    """data/causes.yaml inside the installed package, or at the top of a source checkout."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the rlscheck package
-    installed = os.path.join(here, "data", "causes.yaml")
-    checkout = os.path.join(os.path.dirname(here), "data", "causes.yaml")
-    return checkout if not os.path.isfile(installed) and os.path.isfile(checkout) else installed
 
 
 def load(extra_files: Iterable[str | os.PathLike[str]] = ()) -> KnowledgeBase:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Tuple
 
+from rlscheck.knowledge import shipped_path
 from rlscheck.knowledge.issues import Issue
 from rlscheck.knowledge.schema import (ENUMS, FINDING_RELATIONS, NOTE_RELATIONS, RULE_FIELDS, SECTIONS,
                                        STRONG_CERTAINTIES, TOP_FIELDS, WITHDRAWAL_FIELDS, certainty_of)
@@ -406,8 +407,6 @@ def _check_sources(merged: Merged, issues: list[Issue]) -> None:
 
 
 def _shipped_hosts() -> set[str]:
-    from rlscheck.knowledge.store import shipped_path
-
     data, _ = load_file(shipped_path())
     hosts = data.get("source_hosts") if isinstance(data, dict) else None
     return {str(host).strip().lower() for host in hosts} if isinstance(hosts, list) else set()
