@@ -82,16 +82,19 @@ def read_ndjson(lines, label):
         if not line.strip():
             continue
         try:
-            resources.append(orjson.loads(line))
-            continue
+            resource = orjson.loads(line)
         except orjson.JSONDecodeError:
-            pass
-        try:
-            resources.append(json.loads(line))
-        except RecursionError:
-            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: nested too deeply") from None
-        except ValueError as error:
-            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not valid JSON: {safe(error)}") from None
+            try:
+                resource = json.loads(line)
+            except RecursionError:
+                raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: nested too deeply") from None
+            except ValueError as error:
+                raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not valid JSON: "
+                                 f"{safe(error)}") from None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not a FHIR resource (no "
+                             "resourceType)")
+        resources.append(resource)
     return resources
 
 
@@ -127,9 +130,9 @@ def extract(kb, documents, into=None):
         if not resources:
             extract.note(safe(label), "The file holds no resources.")
         reader = _Reader(kb, extract, label)
-        for resource in resources:
+        for number, resource in enumerate(resources, start=1):
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                where = "" if resource is document else " (an NDJSON line)"
+                where = "" if resource is document else f", item {number} of its list"
                 raise UsageError(f"{safe(label)}{where} is not a FHIR resource (no resourceType)")
             reader.index(resource, 0)
         for resource in resources:
@@ -206,16 +209,9 @@ class _Reader:
         if not isinstance(ref, str) or not ref or ref in self.patient_refs:
             return
         self.patient_refs.add(ref)
-        ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
-        target = self.by_reference.get(ref)
-        if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
-            ref = f"Patient/{target['id']}"
-        parts = ref.rstrip("/").split("/")
-        if len(parts) >= 2 and parts[-2] == "Patient":
-            self.extract.patients.setdefault("/".join(parts[-2:]), self.label)
-        elif ref.startswith("urn:"):  # a bundled patient not in this file
-            self.extract.patients.setdefault(ref, self.label)
-        # a Group or another subject is not a patient
+        key = _patient_key(ref, self.by_reference)
+        if key:
+            self.extract.patients.setdefault(key, self.label)
 
     def _source(self, resource):
         return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
@@ -283,20 +279,26 @@ class _Reader:
         if medication is None:
             return ref_display.strip() or reference["reference"], (), ""
         code = medication.get("code") if isinstance(medication.get("code"), dict) else {}
-        ingredients = []
+        ingredients, mapped = [], []  # names the record gives; names its RxCUIs map to
         for ingredient in _list(medication.get("ingredient")):
             if not isinstance(ingredient, dict):
                 continue
             item = ingredient.get("itemCodeableConcept")
-            named = (_display(item) or self._from_codes(item)) if isinstance(item, dict) else ""
+            if not isinstance(item, dict):  # R5: item is a CodeableReference
+                item = ingredient.get("item")
+                item = item.get("concept") if isinstance(item, dict) and "concept" in item else None
+            named = _display(item) if isinstance(item, dict) else ""
+            if isinstance(item, dict) and not named:
+                mapped += self._rxnorm_parts(item)
+                named = self._from_codes(item)
             reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
             if not named and isinstance(reference, dict) and isinstance(reference.get("display"), str):
                 named = reference["display"].strip()
             if named:
                 ingredients.append(named)
-        ingredients += self._rxnorm_parts(code)
+        mapped += self._rxnorm_parts(code)
         name = _display(code) or ref_display.strip() or " + ".join(ingredients) or self._from_codes(code)
-        return name, tuple(dict.fromkeys(ingredients)), _absent(code)
+        return name, tuple(dict.fromkeys(ingredients + mapped)), _absent(code)
 
     def _rxnorm_parts(self, concept):
         """Names of knowledge-base drugs (or, from a loaded RxNorm release, ingredients) that the
@@ -310,14 +312,13 @@ class _Reader:
         return tuple(dict.fromkeys(names))
 
     def _from_codes(self, concept):
-        """A name from codes alone: an RxCUI the knowledge base or a loaded RxNorm knows, else
-        the first code labelled with its system ('RxNorm 312938')."""
+        """A name from codes alone, as the record gives it: an RxCUI the knowledge base or a
+        loaded RxNorm knows ('RxNorm 218986', read through the names it maps to: the parts),
+        else the first code labelled with its system ('RxNorm 312938')."""
         codings = _codings(concept)
         for coding in codings:
-            if coding.get("system") == RXNORM and self.kb is not None:
-                names = _rxcui_names(self.kb, coding["code"])
-                if names:
-                    return " + ".join(names)
+            if coding.get("system") == RXNORM and self.kb is not None and _rxcui_names(self.kb, coding["code"]):
+                return f"RxNorm {coding['code'].strip()}"
         for coding in codings:
             return f"{SYSTEM_NAMES.get(coding.get('system'), 'code')} {coding['code'].strip()}"
         return ""
@@ -405,6 +406,53 @@ class _Reader:
                                                                               key=lambda item: (-item[1], item[0])))
             self.extract.note(safe(self.label), f"Not read: {counted} (rlscheck reads medications, conditions and "
                                                 "lab results).", "not-read")
+
+
+def _patient_key(ref, by_reference):
+    """'Patient/id' (or 'urn:uuid:...' for a bundled patient not in the input) that a subject
+    reference names, or None for a Group or another subject."""
+    ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
+    target = by_reference.get(ref)
+    if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
+        ref = f"Patient/{target['id']}"
+    parts = ref.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "Patient":
+        return "/".join(parts[-2:])
+    if ref.startswith("urn:"):
+        return ref
+    return None
+
+
+def patient_ids(resource):
+    """The ids of the patients a FHIR resource or Bundle names (its Patient resources and the
+    subject/patient of its records), in order of appearance: 'Patient/abc' gives 'abc', a
+    'urn:uuid:' reference to a patient not in the Bundle its uuid."""
+    by_reference, resources, stack = {}, [], [(resource, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            break
+        resources.append(item)
+        if item.get("resourceType") == "Bundle":
+            entries = [entry for entry in _list(item.get("entry"))
+                       if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)]
+            for entry in entries:
+                if isinstance(entry.get("fullUrl"), str):
+                    by_reference[entry["fullUrl"]] = entry["resource"]
+            stack += [(entry["resource"], depth + 1) for entry in reversed(entries)]
+    keys = {}
+    for item in resources:
+        if item.get("resourceType") == "Patient" and isinstance(item.get("id"), str):
+            keys[f"Patient/{item['id']}"] = True
+            continue
+        for field in ("subject", "patient"):
+            reference = item.get(field)
+            ref = reference.get("reference") if isinstance(reference, dict) else None
+            key = _patient_key(ref, by_reference) if isinstance(ref, str) and ref else None
+            if key:
+                keys[key] = True
+                break
+    return [key.rsplit(":", 1)[1] if key.startswith("urn:") else key.split("/", 1)[1] for key in keys]
 
 
 def _skip_text(note, count):

@@ -52,8 +52,15 @@ class Observations:
         if value is None:
             self._skip(lab["name"], "no numeric value", source)
             return
+        if value[1] in ("inf", "-inf", "nan"):  # 1e400 in valueQuantity.value reads as infinity
+            self._skip(lab["name"], "valueQuantity.value is not a finite number", source)
+            return
+        date, problem = _date(resource)
+        if problem:  # a result whose date cannot be read cannot be ranked as the most recent
+            self._skip(lab["name"], problem, source)
+            return
         self.order += 1
-        self.latest.setdefault(lab_id, []).append((_date(resource), self.order, value, source))
+        self.latest.setdefault(lab_id, []).append((date, self.order, value, source))
 
     def _labvalue(self, lab, comparator, number, unit, date, source):
         """A LabValue through the same parsing and unit conversion as --lab."""
@@ -73,24 +80,31 @@ class Observations:
         return max((result[0] for results in self.latest.values() for result in results), default="")
 
     def finish(self):
-        """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""
+        """Per lab, the most recent result that can be read is used; every other one is either
+        an older usable result (counted) or unusable (noted with what is wrong with it)."""
         for lab_id, results in self.latest.items():
             lab = self.kb.get(lab_id)
             results.sort(key=lambda result: (result[0], result[1]), reverse=True)
-            labvalue = None
-            for index, (date, _, (comparator, number, unit), source) in enumerate(results):
-                try:
-                    labvalue = self._labvalue(lab, comparator, number, unit, date, source)
-                except UsageError as error:
-                    self._skip(lab["name"], str(error), source)
-                    continue
-                older = len(results) - index - 1
-                self.extract.labs.append(labvalue)
+            used, older = None, 0
+            read = {}  # (comparator, number, unit) -> LabValue or the reason it cannot be used
+            for date, _, value, source in results:
+                if value not in read:
+                    try:
+                        read[value] = self._labvalue(lab, *value, "", "")
+                    except UsageError as error:
+                        comparator, number, unit = value
+                        read[value] = f"value {comparator}{number}{' ' + unit if unit else ''}: {_reason(error)}"
+                if isinstance(read[value], str):
+                    self._skip(lab["name"], read[value], source)
+                elif used is None:
+                    used = self._labvalue(lab, *value, date, source)
+                else:
+                    older += 1
+            if used is not None:
+                self.extract.labs.append(used)
                 if older:
-                    self.extract.note(labvalue.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
-                                                     f"most recent one ({labvalue.text}) is.", "older-result",
-                                      kind="lab")
-                break
+                    self.extract.note(used.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
+                                                 f"most recent one ({used.text}) is.", "older-result", kind="lab")
         for (name, reason), sources in self.skipped.items():
             shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
             count = f"{len(sources)} results" if len(sources) > 1 else "Result"
@@ -126,9 +140,9 @@ def _value(resource):
             return None
         comparator = quantity.get("comparator") if quantity.get("comparator") in COMPARATORS else ""
         unit = quantity.get("code") if quantity.get("system") == "http://unitsofmeasure.org" else None
-        if not isinstance(unit, str) or not unit.strip():
-            unit = quantity.get("unit") if isinstance(quantity.get("unit"), str) else ""
-        return comparator, f"{number:g}" if isinstance(number, float) else str(number), _ucum(unit)
+        if not isinstance(unit, str) or not _ucum(unit):  # none, or only an annotation such as '{cells}'
+            unit = quantity.get("unit") if isinstance(quantity.get("unit"), str) else unit or ""
+        return comparator, f"{number:g}" if isinstance(number, float) else str(number), _ucum(unit) or unit.strip()
     integer = resource.get("valueInteger")
     if isinstance(integer, int) and not isinstance(integer, bool):
         return "", str(integer), ""
@@ -147,13 +161,40 @@ def _ucum(unit):
     return re.sub(r"\{[^}]*\}", "", unit).strip()
 
 
+def _reason(error):
+    """What parse_lab found wrong with a value, without its 'lab NAME=VALUE:' preamble."""
+    text = str(error)
+    return text.split("': ", 1)[1] if text.startswith("lab '") and "': " in text else text
+
+
+# A FHIR date or dateTime: YYYY, YYYY-MM, YYYY-MM-DD, or a date with a time
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?\Z")
+
+
 def _date(resource):
-    for key in ("effectiveDateTime", "effectiveInstant", "issued"):
-        if isinstance(resource.get(key), str):
-            return resource[key][:10]
+    """(YYYY-MM-DD or a shorter partial date, '') or ('', what is wrong with the date given)."""
+    given = [(key, resource.get(key)) for key in ("effectiveDateTime", "effectiveInstant", "issued")]
     period = resource.get("effectivePeriod")
     if isinstance(period, dict):
-        for key in ("end", "start"):
-            if isinstance(period.get(key), str):
-                return period[key][:10]
-    return ""
+        given += [(f"effectivePeriod.{key}", period.get(key)) for key in ("end", "start")]
+    for key, value in given:
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _valid_date(value.strip()):
+            return "", f"{key} '{safe(str(value))[:40]}' is not a valid date"
+        return value.strip()[:10], ""
+    return "", ""
+
+
+def _valid_date(text):
+    if not _DATE.match(text):
+        return False
+    if len(text) >= 10:
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(text[:10])
+        except ValueError:  # 2024-02-30
+            return False
+    return True

@@ -524,9 +524,11 @@ class Assessment:
         from rlscheck.resolve.names import Hit, Resolution
 
         hits = []
+        # A record coded only by RxCUI ("RxNorm 218986") is read through what the code names.
+        step = "RxNorm code of" if inp.text.startswith("RxNorm ") else "listed ingredient:"
         for part in inp.parts:
             for hit in self.resolver.resolve(inp.kind, part).hits:
-                hits.append(Hit(hit.entry_id, [f"listed ingredient: {part}"] + hit.steps))
+                hits.append(Hit(hit.entry_id, [f"{step} {part}"] + hit.steps))
         return Resolution(hits=hits) if hits else None
 
     def _fold_superseded(self) -> None:
