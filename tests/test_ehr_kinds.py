@@ -146,3 +146,90 @@ def test_a_csv_column_given_twice_is_refused(tmp_path):
     source.write_text("id,meds,Meds\np1,Zoloft,Reglan\n")
     result = rlscheck("batch", source)
     assert result.exit_code == 2 and "'meds' appear more than once" in result.stderr
+
+
+# -- B: FHIR written by others ---------------------------------------------------------------
+
+
+def matched_by_source(document):
+    return {m["source"]: (finding["id"], m["input"]) for finding in document["findings"] for m in finding["matched"]}
+
+
+def test_r5_medication_as_codeable_reference_is_read():
+    document = fhir_json(EHR / "r5-medication-codeablereference.json")
+    assert ids(document) == {"drug.lithium", "drug.antidepressant", "drug.neuroleptic",
+                             "drug.dopamine-blocking-antiemetic", "drug.sedating-antihistamine"}
+    sources = {m["source"] for f in document["findings"] for m in f["matched"]}
+    assert {"MedicationStatement/ms-concept", "MedicationStatement/ms-contained", "MedicationRequest/mr-concept",
+            "MedicationAdministration/ma (given 2025-03-01)"} <= sources
+    (skipped,) = [n for n in document["notes"] if n.get("source") == "MedicationStatement/ms-error"]
+    assert "entered-in-error" in skipped["text"]
+    assert not [n for n in document["notes"] if "no medication name" in n["text"]]
+
+
+def test_stu3_statement_taken_n_is_skipped_with_why():
+    document = fhir_json(EHR / "stu3-statement-taken.json")
+    assert ids(document) == {"drug.antidepressant", "condition.kidney-failure"}
+    (note,) = [n for n in document["notes"] if n.get("source") == "MedicationStatement/not-taken"]
+    assert note["input"] == "Metoclopramide 10mg" and "not-taken" in note["text"]
+
+
+def test_lab_panels_sibling_codes_long_names_and_coded_values():
+    document = fhir_json(EHR / "labs-panels-long-names-coded-values.json")
+    used = {m["source"]: m["input"] for f in document["findings"] for m in f["matched"]}
+    assert used["Observation/iron-panel component 1"].startswith("Transferrin saturation 12 %")
+    assert used["Observation/ferritin-immunoassay"].startswith("Ferritin 22")  # LOINC 20567-4
+    assert used["Observation/b12-local"].startswith("Vitamin B12 110 pmol/L")  # a local code, a LOINC long name
+    assert {"lab.iron-deficiency", "lab.b12-deficiency"} <= ids(document)
+    by_source = {n.get("source"): n for n in document["notes"]}
+    assert by_source["Observation/hb-moles"]["input"].startswith("Haemoglobin 6.5 mmol/L")  # LOINC 59260-0
+    assert "coded ('see comment')" in by_source["Observation/egfr-coded"]["text"]
+    assert "no value (Not Performed)" in by_source["Observation/mg-absent"]["text"]
+    (unused,) = [n for n in document["notes"] if n["relation"] == "not-covered" and n["kind"] == "lab"]
+    # red cell folate is another specimen; serum iron has no rule: both counted, neither read as a lab
+    assert "Folate [Mass/volume] in Red Blood Cells" in unused["text"] and "Iron [Mass/volume]" in unused["text"]
+
+
+def test_nicotine_as_ehr_orders_reach_the_substance_rules():
+    document = fhir_json(EHR / "epic-nicotine-orders.json")
+    assert ids(document) == {"substance.nicotine"}
+    (finding,) = document["findings"]
+    assert len(finding["matched"]) == 6
+    assert not document["unrecognized"] and not document["not_linked"]
+
+
+def test_bulk_export_gzip_manifest_uuid_and_absolute_references():
+    folder = EHR / "bulk-gzip-manifest"
+    for source in ([folder], [folder / "manifest.json"],
+                   [folder / "Patient.ndjson.gz", folder / "MedicationRequest.ndjson.gz", folder / "mixed-1.ndjson"]):
+        result, lines = batch_lines(*source)
+        assert result.exit_code == 0, result.stderr
+        assert [line["id"] for line in lines] == ["bk0", "bk1", "bk2"]
+        assert ids(lines[0]) == {"condition.iron-deficiency", "drug.neuroleptic"}
+        assert ids(lines[1]) == {"drug.antidepressant"}  # subject urn:uuid:bk1
+        assert ids(lines[2]) == {"lab.iron-deficiency", "drug.dopamine-blocking-antiemetic"}  # absolute URL
+    result, _ = batch_lines(folder)
+    assert "not read: notes.txt" in result.stderr  # a file the manifest does not list is named
+
+
+def test_manifest_listing_a_missing_file_is_refused(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"transactionTime": "2025-01-01T00:00:00Z", "output": [
+        {"type": "Patient", "url": "https://x.example/Patient.ndjson"}]}))
+    result = rlscheck("batch", tmp_path / "manifest.json")
+    assert result.exit_code == 2 and "https://x.example/Patient.ndjson" in result.stderr
+
+
+def test_gzip_ndjson_of_one_person_with_a_uuid_subject_is_assessed(tmp_path):
+    import gzip
+
+    lines = [{"resourceType": "Patient", "id": "p-77"},
+             {"resourceType": "MedicationRequest", "id": "m", "status": "active", "intent": "order",
+              "subject": {"reference": "urn:uuid:p-77"}, "medicationCodeableConcept": {"text": "sertraline"}}]
+    path = tmp_path / "person.ndjson.gz"
+    path.write_bytes(gzip.compress("".join(json.dumps(line) + "\n" for line in lines).encode()))
+    document = fhir_json(path)  # one patient, named two ways: not refused as two people
+    assert ids(document) == {"drug.antidepressant"}
+    broken = tmp_path / "broken.ndjson.gz"
+    broken.write_bytes(path.read_bytes()[:20])
+    result = rlscheck("assess", "--fhir", broken)
+    assert result.exit_code == 2 and "not a readable gzip file" in result.stderr

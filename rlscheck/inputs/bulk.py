@@ -22,10 +22,71 @@ SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
 INSERT_BATCH = 5000
 
 
-def export_files(directory):
-    """The NDJSON files of an export folder, in name order."""
-    names = sorted(name for name in os.listdir(directory) if name.lower().endswith((".ndjson", ".jsonl")))
-    return patients_first([os.path.join(directory, name) for name in names])
+EXTENSIONS = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+
+
+def export_files(directory, warn=None):
+    """The NDJSON files of an export folder (gzip'd too), in name order; the files its $export
+    manifest lists when it holds one. Other files are named through warn(text): never skipped
+    silently."""
+    names = sorted(os.listdir(directory))
+    for name in names:
+        if name.lower().endswith(".json"):
+            listed = manifest_files(os.path.join(directory, name))
+            if listed is not None:
+                if warn:
+                    used = {os.path.basename(path) for path in listed}
+                    others = [n for n in names if n != name and n not in used]
+                    if others:
+                        warn(f"files not listed in the export manifest '{safe(name)}', not read: "
+                             + ", ".join(safe(n) for n in others[:10]) + (" ..." if len(others) > 10 else ""))
+                return patients_first(listed)
+    paths = [os.path.join(directory, name) for name in names if name.lower().endswith(EXTENSIONS)]
+    others = [name for name in names if not name.lower().endswith(EXTENSIONS)]
+    if others and paths and warn:
+        warn("files that are not NDJSON, not read: " + ", ".join(safe(n) for n in others[:10])
+             + (" ..." if len(others) > 10 else ""))
+    return patients_first(paths)
+
+
+def manifest_files(path):
+    """The local files a Bulk Data $export manifest (JSON with `output`: [{type, url}]) lists,
+    each found beside the manifest by its URL's file name; None when `path` is not a manifest.
+    UsageError when a listed file is missing."""
+    from urllib.parse import unquote, urlparse
+
+    from rlscheck.errors import UsageError
+
+    try:
+        if os.path.getsize(path) > 16 << 20:
+            return None
+        with open(path, "rb") as handle:
+            manifest = orjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list) or \
+            "resourceType" in manifest:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    paths, missing = [], []
+    for item in manifest["output"]:
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or not url.strip():
+            continue
+        name = unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) if "://" in url else url
+        local = os.path.join(folder, name)
+        if os.path.isfile(local):
+            paths.append(local)
+        elif "://" in url and os.path.isfile(local + ".ndjson"):  # saved as the URL's name plus .ndjson
+            paths.append(local + ".ndjson")
+        else:
+            missing.append(url)
+    if missing:
+        raise UsageError(f"the export manifest '{safe(path)}' lists {len(missing)} file(s) not found beside it: "
+                         + ", ".join(safe(url) for url in missing[:5]) + "; download them into its folder")
+    if not paths:
+        raise UsageError(f"the export manifest '{safe(path)}' lists no output files")
+    return paths
 
 
 def patients_first(paths):
@@ -34,13 +95,16 @@ def patients_first(paths):
 
 
 def patient_key(resource):
-    """'Patient/id' the resource belongs to, or None."""
+    """'Patient/id' the resource belongs to, or None. A 'urn:uuid:' reference (as Synthea
+    writes) names the Patient whose id is that uuid."""
     if resource.get("resourceType") == "Patient":
         return f"Patient/{resource['id']}" if isinstance(resource.get("id"), str) else None
     for field in ("subject", "patient", "beneficiary"):
         reference = resource.get(field)
         ref = reference.get("reference") if isinstance(reference, dict) else None
         if isinstance(ref, str):
+            if ref.startswith("urn:uuid:") and len(ref) > 9:
+                return f"Patient/{ref[9:]}"
             parts = ref.split("/_history/", 1)[0].rstrip("/").split("/")
             if len(parts) >= 2 and parts[-2] == "Patient":
                 return f"Patient/{parts[-1]}"

@@ -34,7 +34,7 @@ READ = frozenset(MEDICATIONS + ("Condition", "Observation", "Medication", "Bundl
 # Per resource type: statuses assessed as current; every other status is skipped.
 CURRENT_STATUS = {
     "MedicationRequest": {"active", "on-hold", "unknown", None},
-    "MedicationStatement": {"active", "on-hold", "intended", "unknown", None},
+    "MedicationStatement": {"active", "on-hold", "intended", "unknown", "recorded", None},  # recorded: R5
     "MedicationDispense": {"completed", "in-progress", "on-hold", "preparation", "unknown", None},
     "MedicationAdministration": {"completed", "in-progress", "on-hold", "unknown", None},
 }
@@ -53,6 +53,8 @@ def read_source(path):
     from rlscheck.inputs.files import read_bounded
 
     raw = read_bounded(path, MAX_BYTES, "FHIR file", "; screen large exports with `rlscheck batch`")
+    if raw[:2] == b"\x1f\x8b":  # gzip, as Bulk Data servers may serve NDJSON (.ndjson.gz)
+        raw = _gunzip(raw, path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -71,6 +73,23 @@ def read_source(path):
         if "Extra data" not in str(error):
             raise UsageError(f"FHIR file '{safe(path)}' is not valid JSON: {safe(error)}") from None
     return read_ndjson(text.splitlines(), path)
+
+
+def _gunzip(raw, path):
+    """The bytes a gzip file holds, at most MAX_BYTES of them; UsageError when it is damaged."""
+    import gzip
+    import io
+    import zlib
+
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise UsageError(f"FHIR file '{safe(path)}' is not a readable gzip file: {safe(error)}") from None
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"FHIR file '{safe(path)}' holds more than {MAX_BYTES // (1024 * 1024)} MB once "
+                         "uncompressed; screen large exports with `rlscheck batch`")
+    return data
 
 
 def read_ndjson(lines, label):
@@ -250,6 +269,9 @@ class _Reader:
         if status not in CURRENT_STATUS[kind]:
             self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
             return
+        if kind == "MedicationStatement" and resource.get("taken") == "n":  # FHIR STU3: stated as not taken
+            self._add("medication", name, source, f"skip:{kind}:not-taken", parts=parts)
+            return
         when = _medication_date(resource)
         if when:  # a dispense or administration: current unless long before the latest record
             self.dated.append((name, f"{source} ({when[0]} {when[1]})", when[1], kind, parts))
@@ -268,10 +290,13 @@ class _Reader:
         displays, then the reference's display, then RxCUIs the knowledge base knows; a bare
         code is the last resort."""
         concept = resource.get("medicationCodeableConcept")
+        reference = resource.get("medicationReference")
+        r5 = resource.get("medication")  # FHIR R5: a CodeableReference, a concept or a reference
+        if isinstance(r5, dict) and not isinstance(concept, dict) and not isinstance(reference, dict):
+            concept, reference = r5.get("concept"), r5.get("reference")
         if isinstance(concept, dict):
             absent = _absent(concept)
             return (_display(concept) or self._from_codes(concept)), self._rxnorm_parts(concept), absent
-        reference = resource.get("medicationReference")
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             return "", (), ""
         medication = self._dereference(resource, reference["reference"])
@@ -409,16 +434,19 @@ class _Reader:
 
 
 def _patient_key(ref, by_reference):
-    """'Patient/id' (or 'urn:uuid:...' for a bundled patient not in the input) that a subject
-    reference names, or None for a Group or another subject."""
+    """'Patient/id' that a subject reference names, or None for a Group or another subject. A
+    'urn:uuid:' reference to no resource in the input names the Patient whose id is that uuid
+    (as Synthea and Bulk Data exports write it); another 'urn:' reference is kept as it is."""
     ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
     target = by_reference.get(ref)
     if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
         ref = f"Patient/{target['id']}"
+    elif target is None and ref.startswith("urn:uuid:") and len(ref) > 9:
+        return f"Patient/{ref[9:]}"
     parts = ref.rstrip("/").split("/")
     if len(parts) >= 2 and parts[-2] == "Patient":
         return "/".join(parts[-2:])
-    if ref.startswith("urn:"):
+    if ref.startswith("urn:") and target is None:
         return ref
     return None
 
@@ -452,7 +480,7 @@ def patient_ids(resource):
             if key:
                 keys[key] = True
                 break
-    return [key.rsplit(":", 1)[1] if key.startswith("urn:") else key.split("/", 1)[1] for key in keys]
+    return [key if key.startswith("urn:") else key.split("/", 1)[1] for key in keys]
 
 
 def _skip_text(note, count):
@@ -537,9 +565,10 @@ def _medication_date(resource):
     kind = resource.get("resourceType")
     if kind == "MedicationDispense" and isinstance(resource.get("whenHandedOver"), str):
         return "handed over", resource["whenHandedOver"][:10]
-    if kind == "MedicationAdministration":
-        period = resource.get("effectivePeriod")
-        when = resource.get("effectiveDateTime") or (period.get("start") if isinstance(period, dict) else None)
+    if kind == "MedicationAdministration":  # R5 spells it occurence[x]
+        period = resource.get("effectivePeriod") or resource.get("occurencePeriod")
+        when = resource.get("effectiveDateTime") or resource.get("occurenceDateTime") or \
+            (period.get("start") if isinstance(period, dict) else None)
         if isinstance(when, str):
             return "given", when[:10]
     return None

@@ -18,6 +18,9 @@ USABLE = {"final", "amended", "corrected", "appended"}
 COMPARATORS = {"<", "<=", ">", ">="}
 _STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
 _WIDE = {"≤": "<=", "≥": ">="}
+# component [property] in specimen, for the specimens the lab rules are about
+_LONG_NAME = re.compile(r"\s*([^\[\]]+?)\s*\[[^\]]*\]\s*in (?:Serum or Plasma|Serum, Plasma or Blood|Serum|Plasma|Blood)"
+                        r"\b(?! cells)", re.IGNORECASE)
 
 
 class Observations:
@@ -29,6 +32,16 @@ class Observations:
         self.order = 0
 
     def add(self, resource, source):
+        components = [part for part in resource.get("component") or () if isinstance(part, dict)] \
+            if isinstance(resource.get("component"), list) else []
+        if components:  # a panel (iron studies, a metabolic panel): each component is a result of its own
+            shared = {key: resource[key] for key in ("status", "effectiveDateTime", "effectiveInstant", "issued",
+                                                     "effectivePeriod") if key in resource}
+            for number, part in enumerate(components, start=1):
+                self.add(dict(shared, **{key: value for key, value in part.items() if key != "component"}),
+                         f"{source} component {number}")
+            if not any(key.startswith("value") for key in resource):
+                return  # the panel itself holds no value
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
         lab_id = None
         for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
@@ -40,6 +53,8 @@ class Observations:
         if lab_id is None:  # a local code: a name that is exactly a lab's name or alias ("Ferritin", "eGFR")
             found = self.kb.lookup("lab", name_key(name)) if len(name) < 100 else []
             lab_id = found[0][0] if found else None
+        if lab_id is None:  # a LOINC long name: "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma"
+            lab_id = self._by_loinc_name(code)
         if lab_id is None:
             self.unused[name] = self.unused.get(name, 0) + 1
             return
@@ -50,7 +65,7 @@ class Observations:
             return
         value = _value(resource)
         if value is None:
-            self._skip(lab["name"], "no numeric value", source)
+            self._skip(lab["name"], _no_value(resource), source)
             return
         if value[1] in ("inf", "-inf", "nan"):  # 1e400 in valueQuantity.value reads as infinity
             self._skip(lab["name"], "valueQuantity.value is not a finite number", source)
@@ -61,6 +76,23 @@ class Observations:
             return
         self.order += 1
         self.latest.setdefault(lab_id, []).append((date, self.order, value, source))
+
+    def _by_loinc_name(self, code):
+        """The lab a LOINC long name measures in blood, serum or plasma, from its component
+        (the words before '[', with or without what is in brackets); None for other specimens."""
+        for text in [code.get("text")] + [coding.get("display") for coding in code.get("coding") or ()
+                                           if isinstance(coding, dict)] if isinstance(code.get("coding"), list) \
+                else [code.get("text")]:
+            match = _LONG_NAME.match(text) if isinstance(text, str) and len(text) < 200 else None
+            if not match:
+                continue
+            component = match.group(1)
+            for key in (name_key(component), name_key(re.sub(r"\([^)]*\)", " ", component)),
+                        name_key(" ".join(re.findall(r"\(([^)]*)\)", component)))):
+                found = self.kb.lookup("lab", key) if key else []
+                if found:
+                    return found[0][0]
+        return None
 
     def _labvalue(self, lab, comparator, number, unit, date, source):
         """A LabValue through the same parsing and unit conversion as --lab."""
@@ -159,6 +191,20 @@ def _ucum(unit):
     """UCUM to the unit words the knowledge base lists: annotations dropped, '{1.73_m2}' kept."""
     unit = unit.strip().replace("{1.73_m2}", "1.73m2").replace("1.73.m2", "1.73m2")
     return re.sub(r"\{[^}]*\}", "", unit).strip()
+
+
+def _no_value(resource):
+    """Why a result has no number: absent (dataAbsentReason), coded ('Low'), or not numeric."""
+    absent = resource.get("dataAbsentReason")
+    if isinstance(absent, dict):
+        return f"no value ({safe(_name(absent))})"
+    coded = resource.get("valueCodeableConcept")
+    if isinstance(coded, dict):
+        return f"the value is coded ('{safe(_name(coded))}'), not a number"
+    text = resource.get("valueString")
+    if isinstance(text, str):
+        return f"the value '{safe(text[:60])}' is not a number"
+    return "no numeric value"
 
 
 def _reason(error):
