@@ -4,10 +4,10 @@ and the shapes FHIR written by others takes (fixtures in tests/fixtures/ehr and 
 
 import json
 
-import jsonschema
+import pytest
 
-from conftest import FIXTURES, rlscheck
-from test_ehr import SCHEMA, fhir_json, ids, request, write_bundle, RXNORM
+from conftest import FIXTURES, assess_json, rlscheck
+from test_ehr import fhir_json, ids, request, write_bundle, RXNORM
 
 EHR = FIXTURES / "ehr"
 
@@ -233,3 +233,44 @@ def test_gzip_ndjson_of_one_person_with_a_uuid_subject_is_assessed(tmp_path):
     broken.write_bytes(path.read_bytes()[:20])
     result = rlscheck("assess", "--fhir", broken)
     assert result.exit_code == 2 and "not a readable gzip file" in result.stderr
+
+
+def test_export_errors_and_outcomes_in_an_export_are_said(tmp_path):
+    import shutil
+
+    folder = tmp_path / "export"
+    shutil.copytree(EHR / "bulk-gzip-manifest", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["error"] = [{"type": "OperationOutcome", "url": "https://files.example.org/exports/errors.ndjson"}]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "errors.ndjson").write_text(json.dumps({"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "exception", "diagnostics": "Observation export timed out"}]}) + "\n")
+    with open(folder / "mixed-1.ndjson", "a") as handle:
+        handle.write(json.dumps({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "warning", "code": "too-costly", "details": {"text": "Encounters omitted"}}]}) + "\n")
+    result, lines = batch_lines(folder)
+    assert result.exit_code == 0 and [line["id"] for line in lines] == ["bk0", "bk1", "bk2"]
+    assert "the export reports errors (errors.ndjson): error: Observation export timed out" in result.stderr
+    assert "line 4: the server reported warning: Encounters omitted" in result.stderr
+    assert "errors.ndjson, " not in result.stderr and "not read: notes.txt" in result.stderr
+
+
+def test_code_systems_given_by_oid_are_read_as_their_uri(tmp_path):
+    path = write_bundle(tmp_path,
+                        request("m", {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "36437"}]}),
+                        {"resourceType": "Condition", "id": "c", "code": {"coding": [
+                            {"system": "urn:oid:2.16.840.1.113883.6.90", "code": "T20.21"}]}})
+    document = fhir_json(path, "--strict")
+    assert ids(document) == {"drug.antidepressant"}
+    (not_linked,) = document["not_linked"]
+    assert not_linked["source"] == "Condition/c" and not document["unrecognized"]
+
+
+@pytest.mark.parametrize("unit", ["mL/min/1.73m^2", "mL/min/1.73 sq.m", "mL/min/1,73 m2", "mL/min per 1.73 m2",
+                                  "mL/min/{1.73_m2}", "mL/min/1.73m²"])
+def test_egfr_units_as_labs_spell_them(tmp_path, unit):
+    assert ids(assess_json("--lab", f"egfr=12 {unit}")) == {"lab.kidney-failure"}
+    path = write_bundle(tmp_path, {"resourceType": "Observation", "id": "o", "status": "final",
+                                   "code": {"coding": [{"system": "http://loinc.org", "code": "62238-1"}]},
+                                   "valueQuantity": {"value": 12, "unit": unit}})
+    assert ids(fhir_json(path)) == {"lab.kidney-failure"}

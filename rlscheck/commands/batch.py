@@ -220,7 +220,7 @@ def _bulk_paths(sources, input_format, warn=None):
     if len(sources) == 1 and sources[0].lower().endswith(".json") and not input_format and os.path.isfile(sources[0]):
         from rlscheck.inputs import bulk
 
-        listed = bulk.manifest_files(sources[0])
+        listed = bulk.manifest_files(sources[0], warn)
         if listed is not None:
             return bulk.patients_first(listed)
     if input_format and input_format.lower() == "ndjson" and "-" not in sources:

@@ -32,10 +32,10 @@ def export_files(directory, warn=None):
     names = sorted(os.listdir(directory))
     for name in names:
         if name.lower().endswith(".json"):
-            listed = manifest_files(os.path.join(directory, name))
+            listed = manifest_files(os.path.join(directory, name), warn)
             if listed is not None:
                 if warn:
-                    used = {os.path.basename(path) for path in listed}
+                    used = {os.path.basename(path) for path in listed} | _error_names(os.path.join(directory, name))
                     others = [n for n in names if n != name and n not in used]
                     if others:
                         warn(f"files not listed in the export manifest '{safe(name)}', not read: "
@@ -49,12 +49,11 @@ def export_files(directory, warn=None):
     return patients_first(paths)
 
 
-def manifest_files(path):
+def manifest_files(path, warn=None):
     """The local files a Bulk Data $export manifest (JSON with `output`: [{type, url}]) lists,
     each found beside the manifest by its URL's file name; None when `path` is not a manifest.
-    UsageError when a listed file is missing."""
-    from urllib.parse import unquote, urlparse
-
+    UsageError when a listed file is missing. The errors the export reports (its `error`
+    files of OperationOutcomes) are said through warn(text)."""
     from rlscheck.errors import UsageError
 
     try:
@@ -73,7 +72,7 @@ def manifest_files(path):
         url = item.get("url") if isinstance(item, dict) else None
         if not isinstance(url, str) or not url.strip():
             continue
-        name = unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) if "://" in url else url
+        name = _file_name(url)
         local = os.path.join(folder, name)
         if os.path.isfile(local):
             paths.append(local)
@@ -81,6 +80,8 @@ def manifest_files(path):
             paths.append(local + ".ndjson")
         else:
             missing.append(url)
+    if warn:
+        _export_errors(manifest, folder, path, warn)
     if missing:
         raise UsageError(f"the export manifest '{safe(path)}' lists {len(missing)} file(s) not found beside it: "
                          + ", ".join(safe(url) for url in missing[:5]) + "; download them into its folder")
@@ -92,6 +93,63 @@ def manifest_files(path):
 def patients_first(paths):
     """Patient files first, so that results come in the order the export lists its patients."""
     return sorted(paths, key=lambda path: not os.path.basename(path).lower().startswith("patient"))
+
+
+def _file_name(url):
+    """The name a downloaded export file has: the last part of its URL (a relative url as it is)."""
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) if "://" in url else url
+
+
+def _error_names(path):
+    """The file names of a manifest's `error` entries (read by _export_errors)."""
+    with open(path, "rb") as handle:
+        manifest = orjson.loads(handle.read())
+    urls = [item.get("url") for item in manifest.get("error") or () if isinstance(item, dict)] \
+        if isinstance(manifest.get("error"), list) else []
+    return {_file_name(url)
+            for url in urls if isinstance(url, str)}
+
+
+def _export_errors(manifest, folder, path, warn):
+    """Say what the export's error files report (the server could not export part of the data)."""
+    for item in manifest.get("error") if isinstance(manifest.get("error"), list) else ():
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str):
+            continue
+        name = _file_name(url)
+        local = os.path.join(folder, name)
+        texts = []
+        try:
+            with open(local, "rb") as handle:
+                for raw in handle:
+                    try:
+                        texts += outcome_texts(orjson.loads(raw))
+                    except ValueError:
+                        continue
+        except OSError:
+            warn(f"the export manifest '{safe(path)}' lists an error file not found beside it: {safe(url)}; part "
+                 "of the export may be missing")
+            continue
+        shown = "; ".join(safe(text) for text in texts[:5]) + (f" and {len(texts) - 5} more" if len(texts) > 5 else "")
+        warn(f"the export reports errors ({safe(name)}): {shown or 'no details'}; part of the export may be missing")
+
+
+def outcome_texts(resource):
+    """'severity: text' of each issue of an OperationOutcome; [] for anything else."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+        return []
+    texts = []
+    for issue in resource.get("issue") if isinstance(resource.get("issue"), list) else ():
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+        text = details.get("text") if isinstance(details.get("text"), str) else None
+        text = text or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str) else None)
+        texts.append(f"{issue.get('severity') if isinstance(issue.get('severity'), str) else 'issue'}: "
+                     f"{text or issue.get('code') or 'no details'}")
+    return texts
 
 
 def patient_key(resource):
@@ -211,6 +269,8 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
                 key = patient_key(resource)
                 if key is None:
                     unattached[kind] = unattached.get(kind, 0) + 1
+                    for text in outcome_texts(resource)[:5]:  # what the server said, never only counted
+                        warn(f"'{safe(label)}' line {number}: the server reported {safe(text)}")
                     continue
                 store.add(key, raw)
     except BaseException:

@@ -521,10 +521,17 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
+# The OIDs C-CDA converters and some EHRs write for the same code systems
+SYSTEM_OIDS = {"urn:oid:2.16.840.1.113883.6.88": RXNORM, "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+               "urn:oid:2.16.840.1.113883.6.90": ICD10[0]}
+
+
 def _codings(concept):
+    """The codings that carry a code, their system given by its URI (an OID read as its URI)."""
     if not isinstance(concept, dict):
         return []
-    return [c for c in _list(concept.get("coding"))
+    return [dict(c, system=SYSTEM_OIDS[c["system"]]) if c.get("system") in SYSTEM_OIDS else c
+            for c in _list(concept.get("coding"))
             if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()]
 
 
