@@ -274,3 +274,20 @@ def test_egfr_units_as_labs_spell_them(tmp_path, unit):
                                    "code": {"coding": [{"system": "http://loinc.org", "code": "62238-1"}]},
                                    "valueQuantity": {"value": 12, "unit": unit}})
     assert ids(fhir_json(path)) == {"lab.kidney-failure"}
+
+
+def test_do_not_perform_orders_and_abated_conditions_are_skipped_with_why(tmp_path):
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    path = write_bundle(tmp_path,
+                        request("dnp", {"text": "haloperidol"}, doNotPerform=True),
+                        {"resourceType": "Condition", "id": "abated", "abatementDateTime": "2019-05-01",
+                         "code": {"coding": [{"system": icd, "code": "D50.9"}], "text": "Iron deficiency anemia"}},
+                        {"resourceType": "Condition", "id": "covid", "code": {"coding": [{"system": icd,
+                                                                                           "code": "U07.1"}]}})
+    document = fhir_json(path, "--strict")  # U07.1 (COVID-19) is a valid ICD-10-CM code: not unrecognized
+    assert not document["findings"]
+    by_source = {n.get("source"): n["text"] for n in document["notes"]}
+    assert "doNotPerform" in by_source["MedicationRequest/dnp"]
+    assert "abated 2019-05-01" in by_source["Condition/abated"]
+    (covid,) = document["not_linked"]
+    assert covid["input"] == "U07.1" and "COVID-19" in covid["text"]

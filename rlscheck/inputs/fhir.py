@@ -258,6 +258,9 @@ class _Reader:
         if not name:
             self._add("medication", source, source, "no medication name or code in this record")
             return
+        if resource.get("doNotPerform") is True:  # an order NOT to give it: never a medicine taken
+            self._add("medication", name, source, f"skip:{kind}:do-not-perform", parts=parts)
+            return
         intent = resource.get("intent") if kind == "MedicationRequest" else None
         if kind == "MedicationRequest" and (status == "draft" or intent in ("proposal", "plan")) and \
                 status not in ("cancelled", "entered-in-error", "stopped", "completed"):
@@ -376,6 +379,8 @@ class _Reader:
             skipped = f"verification:{verification}"
         elif clinical not in CURRENT_CLINICAL:
             skipped = f"clinical:{clinical}"
+        elif clinical is None and _abated(resource):  # no status, but an end: FHIR reads it as resolved
+            skipped = f"clinical:resolved, abated {_abated(resource)}"
         codes = _codings(code)
         text = _display(code) or (codes[0]["code"].strip() if codes else "")
         if not text:
@@ -494,6 +499,9 @@ def _skip_text(note, count):
     if family == "skip":
         kind, _, status = rest.partition(":")
         hint = " If it was stopped recently, enter it with --withdrawal." if status in STOPPED else ""
+        if status == "do-not-perform":
+            what = f"{count} orders" if count > 1 else "An order"
+            return f"{what} not to give this (doNotPerform); not assessed as a medicine taken."
         if count == 1:
             return f"Not current (status {status}); not assessed.{hint}"
         return f"{count} {status} {RECORD_NOUN[kind]}s; not assessed.{hint}"
@@ -555,6 +563,19 @@ def _absent(concept):
         if system in (IPS_ABSENT, DATA_ABSENT) or (system == SNOMED and coding["code"] in NO_INFORMATION_SNOMED):
             display = coding.get("display") if isinstance(coding.get("display"), str) else ""
             return display.strip() or _display(concept) or f"no information ({coding['code']})"
+    return ""
+
+
+def _abated(resource):
+    """When (or that) a condition ended: its abatement[x] as text, else ''."""
+    for key, value in resource.items():
+        if key.startswith("abatement") and value not in (None, False, "", {}):
+            if isinstance(value, str):
+                return value[:10]
+            if isinstance(value, dict):
+                when = value.get("end") or value.get("start") or value.get("value")
+                return str(when)[:10] if isinstance(when, (str, int, float)) else "recorded"
+            return "recorded"
     return ""
 
 
