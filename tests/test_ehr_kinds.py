@@ -291,3 +291,31 @@ def test_do_not_perform_orders_and_abated_conditions_are_skipped_with_why(tmp_pa
     assert "abated 2019-05-01" in by_source["Condition/abated"]
     (covid,) = document["not_linked"]
     assert covid["input"] == "U07.1" and "COVID-19" in covid["text"]
+
+
+def test_an_empty_ndjson_file_holds_nothing_to_assess_never_invalid_json(tmp_path):
+    path = tmp_path / "AllergyIntolerance.ndjson"
+    path.write_text("")
+    document = fhir_json(path)
+    assert document["summary"].startswith("The FHIR input held nothing to assess")
+    assert rlscheck("assess", "--fhir", path, "--strict").exit_code == 2
+
+
+def test_an_export_named_jsonl_is_grouped_by_patient(tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_text((EHR / "08-ndjson-bulk-export.ndjson").read_text())
+    result, lines = batch_lines(path)
+    assert result.exit_code == 0 and len(lines) == 1 and lines[0]["id"] == "example-patient-1"
+    assert ids(lines[0]) == {"drug.sedating-antihistamine", "condition.kidney-failure"}
+
+
+def test_names_that_state_there_is_nothing_are_notes_not_unrecognized(tmp_path):
+    path = write_bundle(tmp_path, *[{"resourceType": "MedicationStatement", "id": f"s{number}", "status": "active",
+                                     "medicationCodeableConcept": {"text": text}}
+                                    for number, text in enumerate(["No Known Medications", "no current medications.",
+                                                                   "None", "MEDICATION NOT ON FILE"])],
+                        {"resourceType": "Condition", "id": "c", "code": {"text": "No active problems"}})
+    document = fhir_json(path)
+    stated = {n["source"] for n in document["notes"] if n["relation"] == "no-information"}
+    assert stated == {"MedicationStatement/s0", "MedicationStatement/s1", "MedicationStatement/s2", "Condition/c"}
+    assert [u["input"] for u in document["unrecognized"]] == ["MEDICATION NOT ON FILE"]  # a drug, not named

@@ -265,12 +265,12 @@ def _sniff(source, stream):
     anything else is read as JSON lines (each bad line an error line)."""
     if source.lower().endswith((".csv", ".tsv")):
         return "csv"
-    if source.lower().endswith(".jsonl"):
-        return "jsonl"
     try:
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
+    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
+        return "ndjson" if _first_is_resource(head) else "jsonl"
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
@@ -295,6 +295,20 @@ def _sniff(source, stream):
             return "jsonl" if kind in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
         return "jsonl"
     return "csv" if _csv_header(first) else "jsonl"
+
+
+def _first_is_resource(head):
+    """Whether the first line is a single FHIR resource (not a Bundle, not a batch record)."""
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if b'"resourceType"' not in first:
+        return False
+    try:
+        import orjson
+
+        kind = orjson.loads(first).get("resourceType")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(kind, str) and kind != "Bundle"
 
 
 def _csv_header(line):

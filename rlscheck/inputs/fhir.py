@@ -10,6 +10,7 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 """
 
 import json
+import re
 
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
@@ -59,6 +60,8 @@ def read_source(path):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
+    if not text.strip():  # an empty file: an export of a type with no resources
+        return []
     import orjson
 
     try:
@@ -251,6 +254,7 @@ class _Reader:
         kind = resource["resourceType"]
         status = resource.get("status") if isinstance(resource.get("status"), str) else None
         name, parts, absent = self._medication_name(resource)
+        absent = absent or _says_none(name)
         if absent:
             self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
                               "medication")
@@ -367,7 +371,7 @@ class _Reader:
     def _condition(self, resource):
         source = self._source(resource)
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
-        absent = _absent(code)
+        absent = _absent(code) or _says_none(_display(code))
         if absent:
             self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
                               "condition")
@@ -577,6 +581,19 @@ def _abated(resource):
                 return str(when)[:10] if isinstance(when, (str, int, float)) else "recorded"
             return "recorded"
     return ""
+
+
+# What C-CDA converters and EHRs write as a record's name to say there is nothing to list
+_NONE = re.compile(r"(?:no|none|nil|denies)(?: known| current| active| current or active| reported| documented)?"
+                   r"(?: home| outpatient| prescription| regular)?"
+                   r" (?:medications?|meds|medicines?|drugs?|problems?|conditions?|diagnos[ie]s|medical problems?)"
+                   r"(?: known| reported| documented| on file| at this time)?|none(?: known| reported)?|nkm",
+                   re.IGNORECASE)
+
+
+def _says_none(text):
+    """The text itself, when it states there is nothing ('No known medications'), else ''."""
+    return text if text and len(text) < 80 and _NONE.fullmatch(text.strip(" .")) else ""
 
 
 def _status_code(value):
