@@ -319,3 +319,20 @@ def test_names_that_state_there_is_nothing_are_notes_not_unrecognized(tmp_path):
     stated = {n["source"] for n in document["notes"] if n["relation"] == "no-information"}
     assert stated == {"MedicationStatement/s0", "MedicationStatement/s1", "MedicationStatement/s2", "Condition/c"}
     assert [u["input"] for u in document["unrecognized"]] == ["MEDICATION NOT ON FILE"]  # a drug, not named
+
+
+def test_code_systems_written_loosely_are_read(tmp_path):
+    def lab(rid, system, code, value, unit):
+        return {"resourceType": "Observation", "id": rid, "status": "final",
+                "code": {"coding": [{"system": system, "code": code}]}, "valueQuantity": {"value": value, "unit": unit}}
+    path = write_bundle(tmp_path,
+                        lab("o1", "http://loinc.org/", "2276-4", 9, "ng/mL"),
+                        lab("o2", "LOINC", "33914-3", 9, "mL/min/1.73m2"),
+                        lab("o3", "https://loinc.org", "2502-3", "11", "%"),  # a number written as a string
+                        request("m", {"coding": [{"system": "RxNorm", "code": "36437"}]}),
+                        {"resourceType": "Condition", "id": "c", "code": {"coding": [
+                            {"system": "http://hl7.org/fhir/sid/icd-10-cm/", "code": "T20.21"}]}})
+    document = fhir_json(path, "--strict")
+    sources = {m["source"] for f in document["findings"] for m in f["matched"]}
+    assert {"Observation/o1", "Observation/o2", "Observation/o3", "MedicationRequest/m"} <= sources
+    assert [item["source"] for item in document["not_linked"]] == ["Condition/c"]

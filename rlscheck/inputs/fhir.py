@@ -533,18 +533,42 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-# The OIDs C-CDA converters and some EHRs write for the same code systems
-SYSTEM_OIDS = {"urn:oid:2.16.840.1.113883.6.88": RXNORM, "urn:oid:2.16.840.1.113883.6.96": SNOMED,
-               "urn:oid:2.16.840.1.113883.6.90": ICD10[0]}
+# The other ways exporters write the same code systems: OIDs (C-CDA converters, some EHRs),
+# names, https, a trailing slash
+_SYSTEM_SPELLINGS = {
+    RXNORM: ("urn:oid:2.16.840.1.113883.6.88", "rxnorm", "www.nlm.nih.gov/research/umls/rxnorm"),
+    SNOMED: ("urn:oid:2.16.840.1.113883.6.96", "snomed", "snomed ct", "snomed-ct", "snomedct", "sct",
+             "snomed.info/sct"),
+    ICD10[0]: ("urn:oid:2.16.840.1.113883.6.90", "icd-10-cm", "icd10cm", "icd10-cm", "icd-10cm",
+               "hl7.org/fhir/sid/icd-10-cm"),
+    ICD10[1]: ("icd-10", "icd10", "hl7.org/fhir/sid/icd-10"),
+    "http://loinc.org": ("urn:oid:2.16.840.1.113883.6.1", "loinc", "loinc.org"),
+    "http://hl7.org/fhir/sid/ndc": ("urn:oid:2.16.840.1.113883.6.69", "ndc", "hl7.org/fhir/sid/ndc"),
+}
+_SYSTEMS = {spelling: uri for uri, spellings in _SYSTEM_SPELLINGS.items() for spelling in spellings}
+
+
+def canonical_system(system):
+    """A code system's URI as FHIR names it, from any of the spellings exporters use."""
+    if not isinstance(system, str) or system in SYSTEM_NAMES:
+        return system
+    key = system.strip().rstrip("/").lower()
+    for prefix in ("http://", "https://"):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return _SYSTEMS.get(key, system)
 
 
 def _codings(concept):
-    """The codings that carry a code, their system given by its URI (an OID read as its URI)."""
+    """The codings that carry a code, their system given by its URI (canonical_system)."""
     if not isinstance(concept, dict):
         return []
-    return [dict(c, system=SYSTEM_OIDS[c["system"]]) if c.get("system") in SYSTEM_OIDS else c
-            for c in _list(concept.get("coding"))
-            if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()]
+    codings = []
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"].strip():
+            system = canonical_system(coding.get("system"))
+            codings.append(coding if system == coding.get("system") else dict(coding, system=system))
+    return codings
 
 
 def _display(concept):

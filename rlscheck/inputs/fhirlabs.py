@@ -9,6 +9,7 @@ tests rlscheck has no rule for are counted, by name, in one note.
 import re
 
 from rlscheck.errors import UsageError
+from rlscheck.inputs.fhir import canonical_system
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
@@ -45,7 +46,8 @@ class Observations:
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
         lab_id = None
         for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
-            if isinstance(coding, dict) and coding.get("system") in LOINC and isinstance(coding.get("code"), str):
+            if isinstance(coding, dict) and canonical_system(coding.get("system")) == LOINC[0] and \
+                    isinstance(coding.get("code"), str):
                 lab_id = self.kb.loinc.get(coding["code"].strip())
                 if lab_id:
                     break
@@ -168,7 +170,9 @@ def _value(resource):
     quantity = resource.get("valueQuantity")
     if isinstance(quantity, dict):
         number = quantity.get("value")
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, str) and re.fullmatch(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*", number):
+            number = number.strip()  # a number written as a string, as some exporters do
+        elif isinstance(number, bool) or not isinstance(number, (int, float)):
             return None
         comparator = quantity.get("comparator") if quantity.get("comparator") in COMPARATORS else ""
         unit = quantity.get("code") if quantity.get("system") == "http://unitsofmeasure.org" else None
