@@ -336,3 +336,23 @@ def test_code_systems_written_loosely_are_read(tmp_path):
     sources = {m["source"] for f in document["findings"] for m in f["matched"]}
     assert {"Observation/o1", "Observation/o2", "Observation/o3", "MedicationRequest/m"} <= sources
     assert [item["source"] for item in document["not_linked"]] == ["Condition/c"]
+
+
+def test_a_reference_to_a_medication_not_in_the_input_says_so(tmp_path):
+    path = write_bundle(tmp_path, {"resourceType": "MedicationRequest", "id": "m", "status": "active",
+                                   "intent": "order", "medicationReference": {"reference": "Medication/abc123"}},
+                        request("n", {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0093-7180-56"}]}))
+    reasons = {item["input"]: item["reason"] for item in fhir_json(path)["unrecognized"]}
+    assert "refers to Medication/abc123, which is not in the input" in reasons["Medication/abc123"]
+    assert reasons["NDC 0093-7180-56"].startswith("NDC code 0093-7180-56 with no name in the record")
+
+
+def test_bulk_medication_referenced_by_absolute_url_is_joined(tmp_path):
+    (tmp_path / "Medication.ndjson").write_text(json.dumps(
+        {"resourceType": "Medication", "id": "med-9", "code": {"text": "promethazine 25 mg tablet"}}) + "\n")
+    (tmp_path / "MedicationRequest.ndjson").write_text(json.dumps(
+        {"resourceType": "MedicationRequest", "id": "r", "status": "active", "intent": "order",
+         "subject": {"reference": "Patient/q1"},
+         "medicationReference": {"reference": "https://fhir.example.org/r4/Medication/med-9"}}) + "\n")
+    result, (line,) = batch_lines(tmp_path)
+    assert line["id"] == "q1" and "drug.sedating-antihistamine" in ids(line) and not line["unrecognized"]

@@ -294,6 +294,8 @@ def _records(store, medications):
             if b'"medicationReference"' in raw:
                 reference = orjson.loads(raw).get("medicationReference")
                 ref = reference.get("reference") if isinstance(reference, dict) else None
+                if isinstance(ref, str) and "/" in ref:  # Medication/id, also as an absolute URL
+                    ref = "/".join(ref.split("/_history/", 1)[0].rstrip("/").split("/")[-2:])
                 if isinstance(ref, str) and ref in medications:
                     joined.setdefault(ref, medications[ref])
         yield Record(number, {"resourceType": "Bundle", "type": "collection", NDJSON: lines + list(joined.values())},

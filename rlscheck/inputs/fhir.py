@@ -668,6 +668,9 @@ def read_files(kb, paths):
     return result
 
 
+_REFERENCE = re.compile(r"#\S+|(?:\S+/)?Medication/\S+|urn:(?:uuid|oid):\S+")
+
+
 def annotate(document, extract, other_inputs):
     """Add what the reader noticed to the assessment document: its notes, why code-only
     medications were not recognised, and a summary that never says "nothing found" when the
@@ -675,10 +678,16 @@ def annotate(document, extract, other_inputs):
     document["notes"] = extract.notes + document["notes"]
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
-        if item.get("source") and code and system in SYSTEM_NAMES.values() and code.isdigit():
+        if not item.get("source"):
+            continue
+        if code and system in SYSTEM_NAMES.values() and code.replace("-", "").isdigit():
             item["suggestions"] = []  # names that look like "RxNorm 312938" say nothing about the drug
             item["reason"] = (f"{system} {code}: not in rlscheck's tables" if system == "RxNorm" else
                               f"{system} code {code} with no name in the record; rlscheck cannot look it up")
+        elif _REFERENCE.fullmatch(item["input"]):  # a medicationReference to nothing in the input
+            item["suggestions"] = []
+            item["reason"] = (f"the record refers to {item['input']}, which is not in the input, and gives no "
+                              "name; include the Medication resources (e.g. _include=MedicationRequest:medication)")
     if extract.records == 0:
         said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
         extract.empty_reason = f"The FHIR input held nothing to assess ({said})."
