@@ -1,5 +1,6 @@
-"""Read medications, conditions and lab results from FHIR R4 JSON: a Bundle of any type, one
-resource, or NDJSON (Bulk Data export: one resource a line).
+"""Read medications, conditions and lab results from FHIR R4 JSON (and the STU3 and R5 shapes
+of the same fields): a Bundle of any type, one resource, or NDJSON (Bulk Data export: one
+resource a line), gzip'd or not.
 
 Current medication requests, statements, dispenses and administrations and current
 conditions become inputs; LOINC-coded Observations become lab values (fhirlabs). Records

@@ -1,9 +1,11 @@
 """Lab results from FHIR Observations: LOINC code -> knowledge-base lab (its `loinc` list),
 value with its UCUM unit and comparator -> the same LabValue as `--lab`.
 
-Only final, amended, corrected or appended results are used; per lab the most recent one
-(by effective date, else issued) wins and older ones are counted in a note. Results of
-tests rlscheck has no rule for are counted, by name, in one note.
+Only final, amended, corrected or appended results are used; per lab the most recent usable
+one (by effective date, else issued) wins and older usable ones are counted in a note; a
+result that cannot be used (no number, a unit that does not convert, an invalid date) is
+noted with what is wrong with it. Each component of a panel is a result of its own. Results
+of tests rlscheck has no rule for are counted, by name, in one note.
 """
 
 import re
@@ -82,9 +84,9 @@ class Observations:
     def _by_loinc_name(self, code):
         """The lab a LOINC long name measures in blood, serum or plasma, from its component
         (the words before '[', with or without what is in brackets); None for other specimens."""
-        for text in [code.get("text")] + [coding.get("display") for coding in code.get("coding") or ()
-                                           if isinstance(coding, dict)] if isinstance(code.get("coding"), list) \
-                else [code.get("text")]:
+        codings = code.get("coding") if isinstance(code.get("coding"), list) else []
+        names = [code.get("text")] + [coding.get("display") for coding in codings if isinstance(coding, dict)]
+        for text in names:
             match = _LONG_NAME.match(text) if isinstance(text, str) and len(text) < 200 else None
             if not match:
                 continue
