@@ -212,7 +212,8 @@ def test_bare_rxcui_of_a_knowledge_base_drug_is_recognised(tmp_path):
     path = write_bundle(tmp_path, request("r", {"coding": [{"system": RXNORM, "code": "36437"}]}))
     document = fhir_json(path)
     assert ids(document) == {"drug.antidepressant"}
-    assert document["findings"][0]["matched"][0]["input"] == "sertraline"
+    matched = document["findings"][0]["matched"][0]
+    assert (matched["input"], matched["resolved"]) == ("RxNorm 36437", "sertraline")  # the record's code, mapped
 
 
 def test_unmappable_rxcui_is_reported_as_such_not_as_a_misspelling(tmp_path):
@@ -365,7 +366,8 @@ def test_bundles_one_a_line(tmp_path):
     bundle = json.loads((EHR / "12-dispense-administration-observation-ignored.json").read_text())
     source.write_text(json.dumps(dict(bundle, id="b1")) + "\n" + json.dumps({"id": "p2", "meds": ["Zoloft"]}) + "\n")
     lines = [json.loads(text) for text in rlscheck("batch", source).stdout.splitlines()]
-    assert lines[0]["id"] == "b1" and "lab.iron-deficiency" in ids(lines[0])
+    # the id of the Patient the Bundle names (as a Bulk Data export gives it), not the Bundle's
+    assert lines[0]["id"] == "example-patient-1" and "lab.iron-deficiency" in ids(lines[0])
     assert lines[1]["id"] == "p2" and ids(lines[1]) == {"drug.antidepressant"}
 
 

@@ -51,8 +51,9 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     other columns are ignored); ',' ';' or tab delimited; several values in a cell are
     separated by ';' (labs: ferritin=40;tsat=15%), or by ',' in a ';'-delimited file.
 
-    FHIR Bulk Data export: a folder of NDJSON files (or several .ndjson files), one
-    resource a line; resources are grouped by patient into one result each.
+    FHIR Bulk Data export: a folder of NDJSON files (.ndjson or .ndjson.gz), several
+    such files, or the export's manifest JSON, one resource a line; resources are
+    grouped by patient into one result each.
 
     Parquet (a file, folder or glob; columns named as the JSONL fields) and OMOP CDM
     v5.4 (--omop) are read through DuckDB (pip install 'rlscheck[parquet]'); results
@@ -111,7 +112,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
         if unused:
             warn("columns not read (not record fields): " + ", ".join(f"'{safe(column)}'" for column in unused))
     else:
-        bulk_paths = _bulk_paths(sources, input_format)
+        bulk_paths = _bulk_paths(sources, input_format, warn)
         if bulk_paths is None and len(sources) > 1:
             raise UsageError("several inputs are read only as a FHIR Bulk Data export (.ndjson files); "
                              "give one JSONL or CSV file")
@@ -207,8 +208,9 @@ def _is_output(handle, output):
     return pipeline.same_file(handle, fd=fd)
 
 
-def _bulk_paths(sources, input_format):
-    """The NDJSON files of a Bulk Data export, or None when the input is not one."""
+def _bulk_paths(sources, input_format, warn=None):
+    """The NDJSON files of a Bulk Data export (a folder, files, or its $export manifest), or
+    None when the input is not one."""
     import os
 
     from rlscheck.errors import UsageError
@@ -217,16 +219,23 @@ def _bulk_paths(sources, input_format):
     if len(sources) == 1 and os.path.isdir(sources[0]):
         from rlscheck.inputs import bulk
 
-        paths = bulk.export_files(sources[0])
+        paths = bulk.export_files(sources[0], warn)
         if not paths:
             raise UsageError(f"folder '{safe(sources[0])}' holds no .ndjson files (a FHIR Bulk Data export)")
         return paths
+    if len(sources) == 1 and sources[0].lower().endswith(".json") and not input_format and os.path.isfile(sources[0]):
+        from rlscheck.inputs import bulk
+
+        listed = bulk.manifest_files(sources[0], warn)
+        if listed is not None:
+            return bulk.patients_first(listed)
     if input_format and input_format.lower() == "ndjson" and "-" not in sources:
         return list(sources)
     if input_format and input_format.lower() in ("jsonl", "csv"):
         return None  # several such files are refused by the caller
-    several = len(sources) > 1 and any(source.lower().endswith(".ndjson") for source in sources)
-    if several or (sources[0].lower().endswith(".ndjson") and not input_format):
+    ndjson = (".ndjson", ".ndjson.gz")
+    several = len(sources) > 1 and any(source.lower().endswith(ndjson) for source in sources)
+    if several or (sources[0].lower().endswith(ndjson) and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
         from rlscheck.inputs import bulk
@@ -246,6 +255,10 @@ def _bulk_sources(paths, stream):
     for path in paths:
         try:
             handle = open(path, "rb")
+            if handle.peek(2)[:2] == b"\x1f\x8b":  # gzip'd NDJSON (.ndjson.gz)
+                import gzip
+
+                handle = gzip.GzipFile(fileobj=handle, mode="rb")
         except OSError as error:
             raise UsageError(f"cannot read '{safe(path)}': {error.strerror or error}") from None
         with handle:
@@ -258,12 +271,12 @@ def _sniff(source, stream):
     anything else is read as JSON lines (each bad line an error line)."""
     if source.lower().endswith((".csv", ".tsv")):
         return "csv"
-    if source.lower().endswith(".jsonl"):
-        return "jsonl"
     try:
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
+    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
+        return "ndjson" if _first_is_resource(head) else "jsonl"
     first, *following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
@@ -287,6 +300,20 @@ def _sniff(source, stream):
             return "jsonl" if kind in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
         return "jsonl"
     return "csv" if _csv_header(first) else "jsonl"
+
+
+def _first_is_resource(head):
+    """Whether the first line is a single FHIR resource (not a Bundle, not a batch record)."""
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if b'"resourceType"' not in first:
+        return False
+    try:
+        import orjson
+
+        kind = orjson.loads(first).get("resourceType")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(kind, str) and kind != "Bundle"
 
 
 def _csv_header(line):

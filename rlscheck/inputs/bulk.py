@@ -24,10 +24,72 @@ SPILL_BYTES = 64 << 20  # lines held in memory before spilling to disk
 INSERT_BATCH = 5000
 
 
-def export_files(directory):
-    """The NDJSON files of an export folder, in name order."""
-    names = sorted(name for name in os.listdir(directory) if name.lower().endswith((".ndjson", ".jsonl")))
-    return patients_first([os.path.join(directory, name) for name in names])
+EXTENSIONS = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+
+
+def export_files(directory, warn=None):
+    """The NDJSON files of an export folder (gzip'd too), in name order; the files its $export
+    manifest lists when it holds one. Other files are named through warn(text): never skipped
+    silently."""
+    names = sorted(os.listdir(directory))
+    for name in names:
+        if name.lower().endswith(".json"):
+            listed = manifest_files(os.path.join(directory, name), warn)
+            if listed is not None:
+                if warn:
+                    used = {os.path.basename(path) for path in listed} | _error_names(os.path.join(directory, name))
+                    others = [n for n in names if n != name and n not in used]
+                    if others:
+                        warn(f"files not listed in the export manifest '{safe(name)}', not read: "
+                             + ", ".join(safe(n) for n in others[:10]) + (" ..." if len(others) > 10 else ""))
+                return patients_first(listed)
+    paths = [os.path.join(directory, name) for name in names if name.lower().endswith(EXTENSIONS)]
+    others = [name for name in names if not name.lower().endswith(EXTENSIONS)]
+    if others and paths and warn:
+        warn("files that are not NDJSON, not read: " + ", ".join(safe(n) for n in others[:10])
+             + (" ..." if len(others) > 10 else ""))
+    return patients_first(paths)
+
+
+def manifest_files(path, warn=None):
+    """The local files a Bulk Data $export manifest (JSON with `output`: [{type, url}]) lists,
+    each found beside the manifest by its URL's file name; None when `path` is not a manifest.
+    UsageError when a listed file is missing. The errors the export reports (its `error`
+    files of OperationOutcomes) are said through warn(text)."""
+    from rlscheck.errors import UsageError
+
+    try:
+        if os.path.getsize(path) > 16 << 20:
+            return None
+        with open(path, "rb") as handle:
+            manifest = orjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list) or \
+            "resourceType" in manifest:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    paths, missing = [], []
+    for item in manifest["output"]:
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or not url.strip():
+            continue
+        name = _file_name(url)
+        local = os.path.join(folder, name)
+        if os.path.isfile(local):
+            paths.append(local)
+        elif "://" in url and os.path.isfile(local + ".ndjson"):  # saved as the URL's name plus .ndjson
+            paths.append(local + ".ndjson")
+        else:
+            missing.append(url)
+    if warn:
+        _export_errors(manifest, folder, path, warn)
+    if missing:
+        raise UsageError(f"the export manifest '{safe(path)}' lists {len(missing)} file(s) not found beside it: "
+                         + ", ".join(safe(url) for url in missing[:5]) + "; download them into its folder")
+    if not paths:
+        raise UsageError(f"the export manifest '{safe(path)}' lists no output files")
+    return paths
 
 
 def patients_first(paths):
@@ -35,14 +97,74 @@ def patients_first(paths):
     return sorted(paths, key=lambda path: not os.path.basename(path).lower().startswith("patient"))
 
 
+def _file_name(url):
+    """The name a downloaded export file has: the last part of its URL (a relative url as it is)."""
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) if "://" in url else url
+
+
+def _error_names(path):
+    """The file names of a manifest's `error` entries (read by _export_errors)."""
+    with open(path, "rb") as handle:
+        manifest = orjson.loads(handle.read())
+    urls = [item.get("url") for item in manifest.get("error") or () if isinstance(item, dict)] \
+        if isinstance(manifest.get("error"), list) else []
+    return {_file_name(url)
+            for url in urls if isinstance(url, str)}
+
+
+def _export_errors(manifest, folder, path, warn):
+    """Say what the export's error files report (the server could not export part of the data)."""
+    for item in manifest.get("error") if isinstance(manifest.get("error"), list) else ():
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str):
+            continue
+        name = _file_name(url)
+        local = os.path.join(folder, name)
+        texts = []
+        try:
+            with open(local, "rb") as handle:
+                for raw in handle:
+                    try:
+                        texts += outcome_texts(orjson.loads(raw))
+                    except ValueError:
+                        continue
+        except OSError:
+            warn(f"the export manifest '{safe(path)}' lists an error file not found beside it: {safe(url)}; part "
+                 "of the export may be missing")
+            continue
+        shown = "; ".join(safe(text) for text in texts[:5]) + (f" and {len(texts) - 5} more" if len(texts) > 5 else "")
+        warn(f"the export reports errors ({safe(name)}): {shown or 'no details'}; part of the export may be missing")
+
+
+def outcome_texts(resource):
+    """'severity: text' of each issue of an OperationOutcome; [] for anything else."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+        return []
+    texts = []
+    for issue in resource.get("issue") if isinstance(resource.get("issue"), list) else ():
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+        text = details.get("text") if isinstance(details.get("text"), str) else None
+        text = text or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str) else None)
+        texts.append(f"{issue.get('severity') if isinstance(issue.get('severity'), str) else 'issue'}: "
+                     f"{text or issue.get('code') or 'no details'}")
+    return texts
+
+
 def patient_key(resource):
-    """'Patient/id' the resource belongs to, or None."""
+    """'Patient/id' the resource belongs to, or None. A 'urn:uuid:' reference (as Synthea
+    writes) names the Patient whose id is that uuid."""
     if resource.get("resourceType") == "Patient":
         return f"Patient/{resource['id']}" if isinstance(resource.get("id"), str) else None
     for field in ("subject", "patient", "beneficiary"):
         reference = resource.get(field)
         ref = reference.get("reference") if isinstance(reference, dict) else None
         if isinstance(ref, str):
+            if ref.startswith("urn:uuid:") and len(ref) > 9:
+                return f"Patient/{ref[9:]}"
             parts = ref.split("/_history/", 1)[0].rstrip("/").split("/")
             if len(parts) >= 2 and parts[-2] == "Patient":
                 return f"Patient/{parts[-1]}"
@@ -141,6 +263,8 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
                 key = patient_key(resource)
                 if key is None:
                     unattached[kind] = unattached.get(kind, 0) + 1
+                    for text in outcome_texts(resource)[:5]:  # what the server said, never only counted
+                        warn(f"'{safe(label)}' line {number}: the server reported {safe(text)}")
                     continue
                 store.add(key, raw)
     except BaseException:
@@ -164,6 +288,8 @@ def _records(store, medications):
             if b'"medicationReference"' in raw:
                 reference = orjson.loads(raw).get("medicationReference")
                 ref = reference.get("reference") if isinstance(reference, dict) else None
+                if isinstance(ref, str) and "/" in ref:  # Medication/id, also as an absolute URL
+                    ref = "/".join(ref.split("/_history/", 1)[0].rstrip("/").split("/")[-2:])
                 if isinstance(ref, str) and ref in medications:
                     joined.setdefault(ref, medications[ref])
         yield Record(number, {"resourceType": "Bundle", "type": "collection", NDJSON: lines + list(joined.values())},

@@ -1,5 +1,6 @@
-"""Read medications, conditions and lab results from FHIR R4 JSON: a Bundle of any type, one
-resource, or NDJSON (Bulk Data export: one resource a line).
+"""Read medications, conditions and lab results from FHIR R4 JSON (and the STU3 and R5 shapes
+of the same fields): a Bundle of any type, one resource, or NDJSON (Bulk Data export: one
+resource a line), gzip'd or not.
 
 Current medication requests, statements, dispenses and administrations and current
 conditions become inputs; LOINC-coded Observations become lab values (fhirlabs). Records
@@ -10,6 +11,7 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 """
 
 import json
+import re
 
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
@@ -34,7 +36,7 @@ READ = frozenset(MEDICATIONS + ("Condition", "Observation", "Medication", "Bundl
 # Per resource type: statuses assessed as current; every other status is skipped.
 CURRENT_STATUS = {
     "MedicationRequest": {"active", "on-hold", "unknown", None},
-    "MedicationStatement": {"active", "on-hold", "intended", "unknown", None},
+    "MedicationStatement": {"active", "on-hold", "intended", "unknown", "recorded", None},  # recorded: R5
     "MedicationDispense": {"completed", "in-progress", "on-hold", "preparation", "unknown", None},
     "MedicationAdministration": {"completed", "in-progress", "on-hold", "unknown", None},
 }
@@ -53,10 +55,14 @@ def read_source(path):
     from rlscheck.inputs.files import read_bounded
 
     raw = read_bounded(path, MAX_BYTES, "FHIR file", "; screen large exports with `rlscheck batch`")
+    if raw[:2] == b"\x1f\x8b":  # gzip, as Bulk Data servers may serve NDJSON (.ndjson.gz)
+        raw = _gunzip(raw, path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"FHIR file '{safe(path)}' is not UTF-8 text") from None
+    if not text.strip():  # an empty file: an export of a type with no resources
+        return []
     try:
         return _loads(text)
     except RecursionError:
@@ -67,6 +73,23 @@ def read_source(path):
     return read_ndjson(text.splitlines(), path)
 
 
+def _gunzip(raw, path):
+    """The bytes a gzip file holds, at most MAX_BYTES of them; UsageError when it is damaged."""
+    import gzip
+    import io
+    import zlib
+
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise UsageError(f"FHIR file '{safe(path)}' is not a readable gzip file: {safe(error)}") from None
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"FHIR file '{safe(path)}' holds more than {MAX_BYTES // (1024 * 1024)} MB once "
+                         "uncompressed; screen large exports with `rlscheck batch`")
+    return data
+
+
 def read_ndjson(lines, label):
     """NDJSON: one resource a line (blank lines ignored); UsageError names the bad line."""
     resources = []
@@ -74,11 +97,15 @@ def read_ndjson(lines, label):
         if not line.strip():
             continue
         try:
-            resources.append(_loads(line))
+            resource = _loads(line)
         except RecursionError:
             raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: nested too deeply") from None
         except ValueError as error:
             raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not valid JSON: {safe(error)}") from None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise UsageError(f"FHIR NDJSON file '{safe(label)}', line {number}: not a FHIR resource (no "
+                             "resourceType)")
+        resources.append(resource)
     return resources
 
 
@@ -119,9 +146,9 @@ def extract(kb, documents, into=None):
         if not resources:
             extract.note(safe(label), "The file holds no resources.")
         reader = _Reader(kb, extract, label)
-        for resource in resources:
+        for number, resource in enumerate(resources, start=1):
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                where = "" if resource is document else " (an NDJSON line)"
+                where = "" if resource is document else f", item {number} of its list"
                 raise UsageError(f"{safe(label)}{where} is not a FHIR resource (no resourceType)")
             reader.index(resource, 0)
         for resource in resources:
@@ -198,16 +225,9 @@ class _Reader:
         if not isinstance(ref, str) or not ref or ref in self.patient_refs:
             return
         self.patient_refs.add(ref)
-        ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
-        target = self.by_reference.get(ref)
-        if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
-            ref = f"Patient/{target['id']}"
-        parts = ref.rstrip("/").split("/")
-        if len(parts) >= 2 and parts[-2] == "Patient":
-            self.extract.patients.setdefault("/".join(parts[-2:]), self.label)
-        elif ref.startswith("urn:"):  # a bundled patient not in this file
-            self.extract.patients.setdefault(ref, self.label)
-        # a Group or another subject is not a patient
+        key = _patient_key(ref, self.by_reference)
+        if key:
+            self.extract.patients.setdefault(key, self.label)
 
     def _source(self, resource):
         return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
@@ -223,12 +243,16 @@ class _Reader:
         kind = resource["resourceType"]
         status = resource.get("status") if isinstance(resource.get("status"), str) else None
         name, parts, absent = self._medication_name(resource)
+        absent = absent or _says_none(name)
         if absent:
             self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
                               "medication")
             return
         if not name:
             self._add("medication", source, source, "no medication name or code in this record")
+            return
+        if resource.get("doNotPerform") is True:  # an order NOT to give it: never a medicine taken
+            self._add("medication", name, source, f"skip:{kind}:do-not-perform", parts=parts)
             return
         intent = resource.get("intent") if kind == "MedicationRequest" else None
         if kind == "MedicationRequest" and (status == "draft" or intent in ("proposal", "plan")) and \
@@ -240,6 +264,9 @@ class _Reader:
             return
         if status not in CURRENT_STATUS[kind]:
             self._add("medication", name, source, f"skip:{kind}:{status}", parts=parts)
+            return
+        if kind == "MedicationStatement" and resource.get("taken") == "n":  # FHIR STU3: stated as not taken
+            self._add("medication", name, source, f"skip:{kind}:not-taken", parts=parts)
             return
         when = _medication_date(resource)
         if when:  # a dispense or administration: current unless long before the latest record
@@ -259,10 +286,13 @@ class _Reader:
         displays, then the reference's display, then RxCUIs the knowledge base knows; a bare
         code is the last resort."""
         concept = resource.get("medicationCodeableConcept")
+        reference = resource.get("medicationReference")
+        r5 = resource.get("medication")  # FHIR R5: a CodeableReference, a concept or a reference
+        if isinstance(r5, dict) and not isinstance(concept, dict) and not isinstance(reference, dict):
+            concept, reference = r5.get("concept"), r5.get("reference")
         if isinstance(concept, dict):
             absent = _absent(concept)
             return (_display(concept) or self._from_codes(concept)), self._rxnorm_parts(concept), absent
-        reference = resource.get("medicationReference")
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             return "", (), ""
         medication = self._dereference(resource, reference["reference"])
@@ -270,20 +300,26 @@ class _Reader:
         if medication is None:
             return ref_display.strip() or reference["reference"], (), ""
         code = medication.get("code") if isinstance(medication.get("code"), dict) else {}
-        ingredients = []
+        ingredients, mapped = [], []  # names the record gives; names its RxCUIs map to
         for ingredient in _list(medication.get("ingredient")):
             if not isinstance(ingredient, dict):
                 continue
             item = ingredient.get("itemCodeableConcept")
-            named = (_display(item) or self._from_codes(item)) if isinstance(item, dict) else ""
+            if not isinstance(item, dict):  # R5: item is a CodeableReference
+                item = ingredient.get("item")
+                item = item.get("concept") if isinstance(item, dict) and "concept" in item else None
+            named = _display(item) if isinstance(item, dict) else ""
+            if isinstance(item, dict) and not named:
+                mapped += self._rxnorm_parts(item)
+                named = self._from_codes(item)
             reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
             if not named and isinstance(reference, dict) and isinstance(reference.get("display"), str):
                 named = reference["display"].strip()
             if named:
                 ingredients.append(named)
-        ingredients += self._rxnorm_parts(code)
+        mapped += self._rxnorm_parts(code)
         name = _display(code) or ref_display.strip() or " + ".join(ingredients) or self._from_codes(code)
-        return name, tuple(dict.fromkeys(ingredients)), _absent(code)
+        return name, tuple(dict.fromkeys(ingredients + mapped)), _absent(code)
 
     def _rxnorm_parts(self, concept):
         """Names of knowledge-base drugs (or, from a loaded RxNorm release, ingredients) that the
@@ -297,14 +333,13 @@ class _Reader:
         return tuple(dict.fromkeys(names))
 
     def _from_codes(self, concept):
-        """A name from codes alone: an RxCUI the knowledge base or a loaded RxNorm knows, else
-        the first code labelled with its system ('RxNorm 312938')."""
+        """A name from codes alone, as the record gives it: an RxCUI the knowledge base or a
+        loaded RxNorm knows ('RxNorm 218986', read through the names it maps to: the parts),
+        else the first code labelled with its system ('RxNorm 312938')."""
         codings = _codings(concept)
         for coding in codings:
-            if coding.get("system") == RXNORM and self.kb is not None:
-                names = _rxcui_names(self.kb, coding["code"])
-                if names:
-                    return " + ".join(names)
+            if coding.get("system") == RXNORM and self.kb is not None and _rxcui_names(self.kb, coding["code"]):
+                return f"RxNorm {coding['code'].strip()}"
         for coding in codings:
             return f"{SYSTEM_NAMES.get(coding.get('system'), 'code')} {coding['code'].strip()}"
         return ""
@@ -325,7 +360,7 @@ class _Reader:
     def _condition(self, resource):
         source = self._source(resource)
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
-        absent = _absent(code)
+        absent = _absent(code) or _says_none(_display(code))
         if absent:
             self.extract.note(absent, "The record states this; nothing to assess.", "no-information", source,
                               "condition")
@@ -337,6 +372,8 @@ class _Reader:
             skipped = f"verification:{verification}"
         elif clinical not in CURRENT_CLINICAL:
             skipped = f"clinical:{clinical}"
+        elif clinical is None and _abated(resource):  # no status, but an end: FHIR reads it as resolved
+            skipped = f"clinical:resolved, abated {_abated(resource)}"
         codes = _codings(code)
         text = _display(code) or (codes[0]["code"].strip() if codes else "")
         if not text:
@@ -394,6 +431,56 @@ class _Reader:
                                                 "lab results).", "not-read")
 
 
+def _patient_key(ref, by_reference):
+    """'Patient/id' that a subject reference names, or None for a Group or another subject. A
+    'urn:uuid:' reference to no resource in the input names the Patient whose id is that uuid
+    (as Synthea and Bulk Data exports write it); another 'urn:' reference is kept as it is."""
+    ref = ref.split("/_history/", 1)[0]  # a versioned reference names the same patient
+    target = by_reference.get(ref)
+    if isinstance(target, dict) and target.get("resourceType") == "Patient" and isinstance(target.get("id"), str):
+        ref = f"Patient/{target['id']}"
+    elif target is None and ref.startswith("urn:uuid:") and len(ref) > 9:
+        return f"Patient/{ref[9:]}"
+    parts = ref.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "Patient":
+        return "/".join(parts[-2:])
+    if ref.startswith("urn:") and target is None:
+        return ref
+    return None
+
+
+def patient_ids(resource):
+    """The ids of the patients a FHIR resource or Bundle names (its Patient resources and the
+    subject/patient of its records), in order of appearance: 'Patient/abc' gives 'abc', a
+    'urn:uuid:' reference to a patient not in the Bundle its uuid."""
+    by_reference, resources, stack = {}, [], [(resource, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            break
+        resources.append(item)
+        if item.get("resourceType") == "Bundle":
+            entries = [entry for entry in _list(item.get("entry"))
+                       if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)]
+            for entry in entries:
+                if isinstance(entry.get("fullUrl"), str):
+                    by_reference[entry["fullUrl"]] = entry["resource"]
+            stack += [(entry["resource"], depth + 1) for entry in reversed(entries)]
+    keys = {}
+    for item in resources:
+        if item.get("resourceType") == "Patient" and isinstance(item.get("id"), str):
+            keys[f"Patient/{item['id']}"] = True
+            continue
+        for field in ("subject", "patient"):
+            reference = item.get(field)
+            ref = reference.get("reference") if isinstance(reference, dict) else None
+            key = _patient_key(ref, by_reference) if isinstance(ref, str) and ref else None
+            if key:
+                keys[key] = True
+                break
+    return [key if key.startswith("urn:") else key.split("/", 1)[1] for key in keys]
+
+
 def _skip_text(note, count):
     """Why records were skipped, with their number when there are several."""
     family, _, rest = note.partition(":")
@@ -405,6 +492,9 @@ def _skip_text(note, count):
     if family == "skip":
         kind, _, status = rest.partition(":")
         hint = " If it was stopped recently, enter it with --withdrawal." if status in STOPPED else ""
+        if status == "do-not-perform":
+            what = f"{count} orders" if count > 1 else "An order"
+            return f"{what} not to give this (doNotPerform); not assessed as a medicine taken."
         if count == 1:
             return f"Not current (status {status}); not assessed.{hint}"
         return f"{count} {status} {RECORD_NOUN[kind]}s; not assessed.{hint}"
@@ -432,11 +522,42 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
+# The other ways exporters write the same code systems: OIDs (C-CDA converters, some EHRs),
+# names, https, a trailing slash
+_SYSTEM_SPELLINGS = {
+    RXNORM: ("urn:oid:2.16.840.1.113883.6.88", "rxnorm", "www.nlm.nih.gov/research/umls/rxnorm"),
+    SNOMED: ("urn:oid:2.16.840.1.113883.6.96", "snomed", "snomed ct", "snomed-ct", "snomedct", "sct",
+             "snomed.info/sct"),
+    ICD10[0]: ("urn:oid:2.16.840.1.113883.6.90", "icd-10-cm", "icd10cm", "icd10-cm", "icd-10cm",
+               "hl7.org/fhir/sid/icd-10-cm"),
+    ICD10[1]: ("icd-10", "icd10", "hl7.org/fhir/sid/icd-10"),
+    "http://loinc.org": ("urn:oid:2.16.840.1.113883.6.1", "loinc", "loinc.org"),
+    "http://hl7.org/fhir/sid/ndc": ("urn:oid:2.16.840.1.113883.6.69", "ndc", "hl7.org/fhir/sid/ndc"),
+}
+_SYSTEMS = {spelling: uri for uri, spellings in _SYSTEM_SPELLINGS.items() for spelling in spellings}
+
+
+def canonical_system(system):
+    """A code system's URI as FHIR names it, from any of the spellings exporters use."""
+    if not isinstance(system, str) or system in SYSTEM_NAMES:
+        return system
+    key = system.strip().rstrip("/").lower()
+    for prefix in ("http://", "https://"):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return _SYSTEMS.get(key, system)
+
+
 def _codings(concept):
+    """The codings that carry a code, their system given by its URI (canonical_system)."""
     if not isinstance(concept, dict):
         return []
-    return [c for c in _list(concept.get("coding"))
-            if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()]
+    codings = []
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"].strip():
+            system = canonical_system(coding.get("system"))
+            codings.append(coding if system == coding.get("system") else dict(coding, system=system))
+    return codings
 
 
 def _display(concept):
@@ -462,6 +583,32 @@ def _absent(concept):
     return ""
 
 
+def _abated(resource):
+    """When (or that) a condition ended: its abatement[x] as text, else ''."""
+    for key, value in resource.items():
+        if key.startswith("abatement") and value not in (None, False, "", {}):
+            if isinstance(value, str):
+                return value[:10]
+            if isinstance(value, dict):
+                when = value.get("end") or value.get("start") or value.get("value")
+                return str(when)[:10] if isinstance(when, (str, int, float)) else "recorded"
+            return "recorded"
+    return ""
+
+
+# What C-CDA converters and EHRs write as a record's name to say there is nothing to list
+_NONE = re.compile(r"(?:no|none|nil|denies)(?: known| current| active| current or active| reported| documented)?"
+                   r"(?: home| outpatient| prescription| regular)?"
+                   r" (?:medications?|meds|medicines?|drugs?|problems?|conditions?|diagnos[ie]s|medical problems?)"
+                   r"(?: known| reported| documented| on file| at this time)?|none(?: known| reported)?|nkm",
+                   re.IGNORECASE)
+
+
+def _says_none(text):
+    """The text itself, when it states there is nothing ('No known medications'), else ''."""
+    return text if text and len(text) < 80 and _NONE.fullmatch(text.strip(" .")) else ""
+
+
 def _status_code(value):
     """A status as a code: a CodeableConcept's first code, or (FHIR STU3) a plain string."""
     if isinstance(value, str):
@@ -476,9 +623,10 @@ def _medication_date(resource):
     kind = resource.get("resourceType")
     if kind == "MedicationDispense" and isinstance(resource.get("whenHandedOver"), str):
         return "handed over", resource["whenHandedOver"][:10]
-    if kind == "MedicationAdministration":
-        period = resource.get("effectivePeriod")
-        when = resource.get("effectiveDateTime") or (period.get("start") if isinstance(period, dict) else None)
+    if kind == "MedicationAdministration":  # R5 spells it occurence[x]
+        period = resource.get("effectivePeriod") or resource.get("occurencePeriod")
+        when = resource.get("effectiveDateTime") or resource.get("occurenceDateTime") or \
+            (period.get("start") if isinstance(period, dict) else None)
         if isinstance(when, str):
             return "given", when[:10]
     return None
@@ -509,6 +657,9 @@ def read_files(kb, paths):
     return result
 
 
+_REFERENCE = re.compile(r"#\S+|(?:\S+/)?Medication/\S+|urn:(?:uuid|oid):\S+")
+
+
 def annotate(document, extract, other_inputs):
     """Add what the reader noticed to the assessment document: its notes, why code-only
     medications were not recognised, and a summary that never says "nothing found" when the
@@ -516,10 +667,16 @@ def annotate(document, extract, other_inputs):
     document["notes"] = extract.notes + document["notes"]
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
-        if item.get("source") and code and system in SYSTEM_NAMES.values() and code.isdigit():
+        if not item.get("source"):
+            continue
+        if code and system in SYSTEM_NAMES.values() and code.replace("-", "").isdigit():
             item["suggestions"] = []  # names that look like "RxNorm 312938" say nothing about the drug
             item["reason"] = (f"{system} {code}: not in rlscheck's tables" if system == "RxNorm" else
                               f"{system} code {code} with no name in the record; rlscheck cannot look it up")
+        elif _REFERENCE.fullmatch(item["input"]):  # a medicationReference to nothing in the input
+            item["suggestions"] = []
+            item["reason"] = (f"the record refers to {item['input']}, which is not in the input, and gives no "
+                              "name; include the Medication resources (e.g. _include=MedicationRequest:medication)")
     if extract.records == 0:
         said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
         extract.empty_reason = f"The FHIR input held nothing to assess ({said})."

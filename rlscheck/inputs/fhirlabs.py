@@ -1,14 +1,17 @@
 """Lab results from FHIR Observations: LOINC code -> knowledge-base lab (its `loinc` list),
 value with its UCUM unit and comparator -> the same LabValue as `--lab`.
 
-Only final, amended, corrected or appended results are used; per lab the most recent one
-(by effective date, else issued) wins and older ones are counted in a note. Results of
-tests rlscheck has no rule for are counted, by name, in one note.
+Only final, amended, corrected or appended results are used; per lab the most recent usable
+one (by effective date, else issued) wins and older usable ones are counted in a note; a
+result that cannot be used (no number, a unit that does not convert, an invalid date) is
+noted with what is wrong with it. Each component of a panel is a result of its own. Results
+of tests rlscheck has no rule for are counted, by name, in one note.
 """
 
 import re
 
 from rlscheck.errors import UsageError
+from rlscheck.inputs.fhir import canonical_system
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
@@ -18,6 +21,9 @@ USABLE = {"final", "amended", "corrected", "appended"}
 COMPARATORS = {"<", "<=", ">", ">="}
 _STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
 _WIDE = {"≤": "<=", "≥": ">="}
+# component [property] in specimen, for the specimens the lab rules are about
+_LONG_NAME = re.compile(r"\s*([^\[\]]+?)\s*\[[^\]]*\]\s*in (?:Serum or Plasma|Serum, Plasma or Blood|Serum|Plasma|Blood)"
+                        r"\b(?! cells)", re.IGNORECASE)
 
 
 class Observations:
@@ -29,10 +35,21 @@ class Observations:
         self.order = 0
 
     def add(self, resource, source):
+        components = [part for part in resource.get("component") or () if isinstance(part, dict)] \
+            if isinstance(resource.get("component"), list) else []
+        if components:  # a panel (iron studies, a metabolic panel): each component is a result of its own
+            shared = {key: resource[key] for key in ("status", "effectiveDateTime", "effectiveInstant", "issued",
+                                                     "effectivePeriod") if key in resource}
+            for number, part in enumerate(components, start=1):
+                self.add(dict(shared, **{key: value for key, value in part.items() if key != "component"}),
+                         f"{source} component {number}")
+            if not any(key.startswith("value") for key in resource):
+                return  # the panel itself holds no value
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
         lab_id = None
         for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
-            if isinstance(coding, dict) and coding.get("system") in LOINC and isinstance(coding.get("code"), str):
+            if isinstance(coding, dict) and canonical_system(coding.get("system")) == LOINC[0] and \
+                    isinstance(coding.get("code"), str):
                 lab_id = self.kb.loinc.get(coding["code"].strip())
                 if lab_id:
                     break
@@ -40,6 +57,8 @@ class Observations:
         if lab_id is None:  # a local code: a name that is exactly a lab's name or alias ("Ferritin", "eGFR")
             found = self.kb.lookup("lab", name_key(name)) if len(name) < 100 else []
             lab_id = found[0][0] if found else None
+        if lab_id is None:  # a LOINC long name: "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma"
+            lab_id = self._by_loinc_name(code)
         if lab_id is None:
             self.unused[name] = self.unused.get(name, 0) + 1
             return
@@ -50,10 +69,34 @@ class Observations:
             return
         value = _value(resource)
         if value is None:
-            self._skip(lab["name"], "no numeric value", source)
+            self._skip(lab["name"], _no_value(resource), source)
+            return
+        if value[1] in ("inf", "-inf", "nan"):  # 1e400 in valueQuantity.value reads as infinity
+            self._skip(lab["name"], "valueQuantity.value is not a finite number", source)
+            return
+        date, problem = _date(resource)
+        if problem:  # a result whose date cannot be read cannot be ranked as the most recent
+            self._skip(lab["name"], problem, source)
             return
         self.order += 1
-        self.latest.setdefault(lab_id, []).append((_date(resource), self.order, value, source))
+        self.latest.setdefault(lab_id, []).append((date, self.order, value, source))
+
+    def _by_loinc_name(self, code):
+        """The lab a LOINC long name measures in blood, serum or plasma, from its component
+        (the words before '[', with or without what is in brackets); None for other specimens."""
+        codings = code.get("coding") if isinstance(code.get("coding"), list) else []
+        names = [code.get("text")] + [coding.get("display") for coding in codings if isinstance(coding, dict)]
+        for text in names:
+            match = _LONG_NAME.match(text) if isinstance(text, str) and len(text) < 200 else None
+            if not match:
+                continue
+            component = match.group(1)
+            for key in (name_key(component), name_key(re.sub(r"\([^)]*\)", " ", component)),
+                        name_key(" ".join(re.findall(r"\(([^)]*)\)", component)))):
+                found = self.kb.lookup("lab", key) if key else []
+                if found:
+                    return found[0][0]
+        return None
 
     def _labvalue(self, lab, comparator, number, unit, date, source):
         """A LabValue through the same parsing and unit conversion as --lab."""
@@ -73,24 +116,31 @@ class Observations:
         return max((result[0] for results in self.latest.values() for result in results), default="")
 
     def finish(self):
-        """Per lab, the most recent result that can be read (only it is parsed); the rest counted."""
+        """Per lab, the most recent result that can be read is used; every other one is either
+        an older usable result (counted) or unusable (noted with what is wrong with it)."""
         for lab_id, results in self.latest.items():
             lab = self.kb.get(lab_id)
             results.sort(key=lambda result: (result[0], result[1]), reverse=True)
-            labvalue = None
-            for index, (date, _, (comparator, number, unit), source) in enumerate(results):
-                try:
-                    labvalue = self._labvalue(lab, comparator, number, unit, date, source)
-                except UsageError as error:
-                    self._skip(lab["name"], str(error), source)
-                    continue
-                older = len(results) - index - 1
-                self.extract.labs.append(labvalue)
+            used, older = None, 0
+            read = {}  # (comparator, number, unit) -> LabValue or the reason it cannot be used
+            for date, _, value, source in results:
+                if value not in read:
+                    try:
+                        read[value] = self._labvalue(lab, *value, "", "")
+                    except UsageError as error:
+                        comparator, number, unit = value
+                        read[value] = f"value {comparator}{number}{' ' + unit if unit else ''}: {_reason(error)}"
+                if isinstance(read[value], str):
+                    self._skip(lab["name"], read[value], source)
+                elif used is None:
+                    used = self._labvalue(lab, *value, date, source)
+                else:
+                    older += 1
+            if used is not None:
+                self.extract.labs.append(used)
                 if older:
-                    self.extract.note(labvalue.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
-                                                     f"most recent one ({labvalue.text}) is.", "older-result",
-                                      kind="lab")
-                break
+                    self.extract.note(used.name, f"{older} older result{'s' if older > 1 else ''} not used; the "
+                                                 f"most recent one ({used.text}) is.", "older-result", kind="lab")
         for (name, reason), sources in self.skipped.items():
             shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
             count = f"{len(sources)} results" if len(sources) > 1 else "Result"
@@ -122,13 +172,15 @@ def _value(resource):
     quantity = resource.get("valueQuantity")
     if isinstance(quantity, dict):
         number = quantity.get("value")
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, str) and re.fullmatch(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*", number):
+            number = number.strip()  # a number written as a string, as some exporters do
+        elif isinstance(number, bool) or not isinstance(number, (int, float)):
             return None
         comparator = quantity.get("comparator") if quantity.get("comparator") in COMPARATORS else ""
         unit = quantity.get("code") if quantity.get("system") == "http://unitsofmeasure.org" else None
-        if not isinstance(unit, str) or not unit.strip():
-            unit = quantity.get("unit") if isinstance(quantity.get("unit"), str) else ""
-        return comparator, f"{number:g}" if isinstance(number, float) else str(number), _ucum(unit)
+        if not isinstance(unit, str) or not _ucum(unit):  # none, or only an annotation such as '{cells}'
+            unit = quantity.get("unit") if isinstance(quantity.get("unit"), str) else unit or ""
+        return comparator, f"{number:g}" if isinstance(number, float) else str(number), _ucum(unit) or unit.strip()
     integer = resource.get("valueInteger")
     if isinstance(integer, int) and not isinstance(integer, bool):
         return "", str(integer), ""
@@ -147,13 +199,54 @@ def _ucum(unit):
     return re.sub(r"\{[^}]*\}", "", unit).strip()
 
 
+def _no_value(resource):
+    """Why a result has no number: absent (dataAbsentReason), coded ('Low'), or not numeric."""
+    absent = resource.get("dataAbsentReason")
+    if isinstance(absent, dict):
+        return f"no value ({safe(_name(absent))})"
+    coded = resource.get("valueCodeableConcept")
+    if isinstance(coded, dict):
+        return f"the value is coded ('{safe(_name(coded))}'), not a number"
+    text = resource.get("valueString")
+    if isinstance(text, str):
+        return f"the value '{safe(text[:60])}' is not a number"
+    return "no numeric value"
+
+
+def _reason(error):
+    """What parse_lab found wrong with a value, without its 'lab NAME=VALUE:' preamble."""
+    text = str(error)
+    return text.split("': ", 1)[1] if text.startswith("lab '") and "': " in text else text
+
+
+# A FHIR date or dateTime: YYYY, YYYY-MM, YYYY-MM-DD, or a date with a time
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?\Z")
+
+
 def _date(resource):
-    for key in ("effectiveDateTime", "effectiveInstant", "issued"):
-        if isinstance(resource.get(key), str):
-            return resource[key][:10]
+    """(YYYY-MM-DD or a shorter partial date, '') or ('', what is wrong with the date given)."""
+    given = [(key, resource.get(key)) for key in ("effectiveDateTime", "effectiveInstant", "issued")]
     period = resource.get("effectivePeriod")
     if isinstance(period, dict):
-        for key in ("end", "start"):
-            if isinstance(period.get(key), str):
-                return period[key][:10]
-    return ""
+        given += [(f"effectivePeriod.{key}", period.get(key)) for key in ("end", "start")]
+    for key, value in given:
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _valid_date(value.strip()):
+            return "", f"{key} '{safe(str(value))[:40]}' is not a valid date"
+        return value.strip()[:10], ""
+    return "", ""
+
+
+def _valid_date(text):
+    if not _DATE.match(text):
+        return False
+    if len(text) >= 10:
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(text[:10])
+        except ValueError:  # 2024-02-30
+            return False
+    return True

@@ -6,6 +6,7 @@ import csv
 import itertools
 import json
 import math
+import re
 
 import orjson
 
@@ -39,6 +40,16 @@ def _with_id(number, data):
     record_id = data.pop("id", None)
     if not _plain_id(record_id):
         return Record(number, error="'id' must be text or a number")
+    if isinstance(data.get("resourceType"), str):  # a FHIR Bundle a line: its patient's id, as Bulk Data has
+        from rlscheck.inputs.fhir import patient_ids
+
+        patients = patient_ids(data)
+        if len(patients) > 1:
+            named = ", ".join(safe(str(patient)) for patient in patients[:5])
+            return Record(number, error=f"the FHIR {safe(data['resourceType'])} names {len(patients)} different "
+                                        f"patients ({named}); a line is one person's record", record_id=record_id)
+        if patients:
+            record_id = patients[0]
     return Record(number, data, "", record_id)
 
 
@@ -49,8 +60,31 @@ def _finite_or_text(text):
     return value if math.isfinite(value) else text
 
 
+_KEY = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def _may_repeat_a_key(raw):
+    """Whether some key text occurs twice in the line (cheap; a false alarm only costs the
+    careful parse that finds duplicate keys for sure)."""
+    keys = _KEY.findall(raw)
+    return len(keys) != len(set(keys))
+
+
+def _noting_duplicates(found):
+    """An object_pairs_hook that builds each object as JSON does (the last value of a key
+    wins) and adds to `found` every key an object gives twice."""
+    def hook(pairs):
+        data = dict(pairs)
+        if len(data) != len(pairs):
+            seen = set()
+            found.extend(key for key, _ in pairs if key in seen or seen.add(key))
+        return data
+    return hook
+
+
 def read_jsonl(lines, start=1):
-    """Records from raw lines (bytes), numbered from `start`."""
+    """Records from raw lines (bytes), numbered from `start`. A record that gives a key twice
+    is an error record: JSON readers keep only the last value, and a value is never dropped."""
     for number, raw in enumerate(lines, start=start):
         if len(raw) > MAX_LINE:
             yield Record(number, error=f"line is longer than {MAX_LINE} bytes")
@@ -60,16 +94,27 @@ def read_jsonl(lines, start=1):
         except ValueError:
             pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
         else:
-            if not (isinstance(data, dict) and isinstance(data.get("id"), float)):
+            if not (isinstance(data, dict) and (isinstance(data.get("id"), float) or
+                                                "resourceType" not in data and _may_repeat_a_key(raw))):
                 yield _with_id(number, data)
                 continue
-            # orjson reads an integer beyond 64 bits as a float: the careful path keeps the id exact
+            # orjson reads an integer beyond 64 bits as a float, and keeps the last of repeated
+            # keys: the careful path keeps the id exact and finds the repeated keys
         if not raw.strip():  # blank: only ASCII whitespace
             continue
+        repeated = []
         try:
-            data = json.loads(decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str)
+            data = json.loads(decode(raw).strip(), parse_float=_finite_or_text, parse_constant=str,
+                              object_pairs_hook=_noting_duplicates(repeated))
         except (ValueError, RecursionError) as error:
             yield Record(number, error=f"invalid JSON: {safe(error)}")
+            continue
+        if repeated and isinstance(data, dict) and "resourceType" not in data:
+            names = ", ".join(f"'{safe(str(key))}'" for key in dict.fromkeys(repeated))
+            record_id = data.get("id") if _plain_id(data.get("id")) else None
+            yield Record(number, error=f"key {names} given more than once in one object; JSON keeps only the "
+                                       "last value, so the record is not read: give each key once (a list "
+                                       "holds several values)", record_id=record_id)
             continue
         yield _with_id(number, data)
 
@@ -98,6 +143,10 @@ def read_csv(stream, warn=None):
         raise UsageError(f"cannot read the CSV header: {safe(error)}") from None
     header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
     known = [name for name in header if name in FIELD_SET]
+    twice = [name for name in dict.fromkeys(known) if known.count(name) > 1]
+    if twice:  # one value would silently replace the other
+        raise UsageError(f"CSV column(s) {', '.join(repr(name) for name in twice)} appear more than once in the "
+                         "header; give each column once (a cell holds several values separated by ';')")
     unknown = [name for name in header if name not in FIELD_SET]
     if not [name for name in known if name != "id"]:
         names = ", ".join(f"'{safe(name)}'" for name in unknown)

@@ -61,7 +61,12 @@ def rounded(value: float) -> str:
 
 
 def unit_key(unit: str) -> str:
-    text = fold(unit).replace(" ", "").replace("μ", "u").replace("mcg", "ug")
+    """A unit as compared: case, spaces, micro signs and the spellings of 'per 1.73 m2' folded
+    ('mL/min/1.73m^2', 'mL/min/1,73 sq.m', 'mL/min/{1.73_m2}', 'mL/min per 1.73 m2')."""
+    text = fold(unit).replace(" per ", "/").replace(" ", "").replace("μ", "u").replace("mcg", "ug")
+    if "1.73" in text or "1,73" in text:
+        text = text.replace("1,73", "1.73").replace("{1.73_m2}", "1.73m2").replace("{1.73m2}", "1.73m2")
+        text = text.replace("m^2", "m2").replace("m*2", "m2").replace("sq.m", "m2").replace("sqm", "m2")
     return text.replace("percent", "%")
 
 

@@ -121,7 +121,7 @@ def split_combination(text: object) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-_ICD10 = r"(?i)([A-TV-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z"
+_ICD10 = r"(?i)([A-Z])\s*([0-9][0-9A-Z])\s*\.?\s*([0-9A-Z]{0,4})\Z"
 
 
 def icd10_code(text: object) -> str | None:

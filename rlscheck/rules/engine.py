@@ -512,11 +512,15 @@ class Assessment:
         from rlscheck.resolve.normalize import iter_medication_keys
         from rlscheck.resolve.names import Hit, Resolution
 
-        for key in iter_medication_keys(inp.text):
-            found = self.kb.lookup("substance", key)
-            if found:
-                return Resolution(hits=[Hit(entry_id, ["a substance written as a medication"])
-                                        for entry_id, _ in found])
+        from rlscheck.resolve import medline
+
+        # the name as written, then as a medication line reads it (NICOTINE 21 MG/24HR TD PT24)
+        for text in (inp.text, medline.parse(inp.text).name):
+            for key in iter_medication_keys(text):
+                found = self.kb.lookup("substance", key)
+                if found:
+                    return Resolution(hits=[Hit(entry_id, ["a substance written as a medication"])
+                                            for entry_id, _ in found])
         return None
 
     def _from_parts(self, inp: Input) -> Resolution | None:
@@ -524,9 +528,11 @@ class Assessment:
         from rlscheck.resolve.names import Hit, Resolution
 
         hits = []
+        # A record coded only by RxCUI ("RxNorm 218986") is read through what the code names.
+        step = "RxNorm code of" if inp.text.startswith("RxNorm ") else "listed ingredient:"
         for part in inp.parts:
             for hit in self.resolver.resolve(inp.kind, part).hits:
-                hits.append(Hit(hit.entry_id, [f"listed ingredient: {part}"] + hit.steps))
+                hits.append(Hit(hit.entry_id, [f"{step} {part}"] + hit.steps))
         return Resolution(hits=hits) if hits else None
 
     def _fold_superseded(self) -> None:
