@@ -13,23 +13,17 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 import json
 import re
 
+from rlscheck.inputs.codesystems import ICD10, RXNORM, SNOMED, SYSTEM_NAMES, canonical_system
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"  # IPS 1.x
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 # "No information available" (the general form in IPS 2), "No current problems or disability"
 NO_INFORMATION_SNOMED = {"1287211007", "160245001"}
-SYSTEM_NAMES = {RXNORM: "RxNorm", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC",
-                "urn:oid:2.16.840.1.113883.6.253": "Medi-Span", "urn:oid:2.16.840.1.113883.6.162": "Multum",
-                "urn:oid:2.16.840.1.113883.6.69": "NDC", "http://loinc.org": "LOINC",
-                **{system: "ICD-10-CM" for system in ICD10}}
 MEDICATIONS = ("MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration")
 # Resource types read (or used to read others); every other type is counted in a note.
 READ = frozenset(MEDICATIONS + ("Condition", "Observation", "Medication", "Bundle", "OperationOutcome", "Patient"))
@@ -520,32 +514,6 @@ def _rxcui_names(kb, code):
 
 def _list(value):
     return value if isinstance(value, list) else []
-
-
-# The other ways exporters write the same code systems: OIDs (C-CDA converters, some EHRs),
-# names, https, a trailing slash
-_SYSTEM_SPELLINGS = {
-    RXNORM: ("urn:oid:2.16.840.1.113883.6.88", "rxnorm", "www.nlm.nih.gov/research/umls/rxnorm"),
-    SNOMED: ("urn:oid:2.16.840.1.113883.6.96", "snomed", "snomed ct", "snomed-ct", "snomedct", "sct",
-             "snomed.info/sct"),
-    ICD10[0]: ("urn:oid:2.16.840.1.113883.6.90", "icd-10-cm", "icd10cm", "icd10-cm", "icd-10cm",
-               "hl7.org/fhir/sid/icd-10-cm"),
-    ICD10[1]: ("icd-10", "icd10", "hl7.org/fhir/sid/icd-10"),
-    "http://loinc.org": ("urn:oid:2.16.840.1.113883.6.1", "loinc", "loinc.org"),
-    "http://hl7.org/fhir/sid/ndc": ("urn:oid:2.16.840.1.113883.6.69", "ndc", "hl7.org/fhir/sid/ndc"),
-}
-_SYSTEMS = {spelling: uri for uri, spellings in _SYSTEM_SPELLINGS.items() for spelling in spellings}
-
-
-def canonical_system(system):
-    """A code system's URI as FHIR names it, from any of the spellings exporters use."""
-    if not isinstance(system, str) or system in SYSTEM_NAMES:
-        return system
-    key = system.strip().rstrip("/").lower()
-    for prefix in ("http://", "https://"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    return _SYSTEMS.get(key, system)
 
 
 def _codings(concept):

@@ -11,7 +11,7 @@ of tests rlscheck has no rule for are counted, by name, in one note.
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.inputs.fhir import canonical_system
+from rlscheck.inputs.codesystems import canonical_system
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, parse_lab
 from rlscheck.textsafe import safe
