@@ -6,7 +6,6 @@ import csv
 import itertools
 import json
 import math
-import re
 
 import orjson
 
@@ -60,14 +59,21 @@ def _finite_or_text(text):
     return value if math.isfinite(value) else text
 
 
-_KEY = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
+def _may_repeat_a_key(raw, data):
+    """Whether the line may give a key twice: every key written is followed by a colon, so a
+    line with no more colons than the keys read gives none twice. More colons (a repeated key,
+    or a colon inside a text such as a URL) only cost the careful parse that finds out."""
+    colons = raw.count(b":")
+    if colons == len(data) or colons == len(data) + sum(len(v) for v in data.values() if isinstance(v, dict)):
+        return False  # the keys of the record and of its labs object: the usual record, counted quickly
+    return colons != _keys_in(data)
 
 
-def _may_repeat_a_key(raw):
-    """Whether some key text occurs twice in the line (cheap; a false alarm only costs the
-    careful parse that finds duplicate keys for sure)."""
-    keys = _KEY.findall(raw)
-    return len(keys) != len(set(keys))
+def _keys_in(value):
+    """The number of object keys in a parsed JSON value, nested ones included."""
+    if isinstance(value, dict):
+        return len(value) + sum(_keys_in(item) for item in value.values() if isinstance(item, (dict, list)))
+    return sum(_keys_in(item) for item in value if isinstance(item, (dict, list)))
 
 
 def _noting_duplicates(found):
@@ -95,7 +101,7 @@ def read_jsonl(lines, start=1):
             pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
         else:
             if not (isinstance(data, dict) and (isinstance(data.get("id"), float) or
-                                                "resourceType" not in data and _may_repeat_a_key(raw))):
+                                                "resourceType" not in data and _may_repeat_a_key(raw, data))):
                 yield _with_id(number, data)
                 continue
             # orjson reads an integer beyond 64 bits as a float, and keeps the last of repeated
