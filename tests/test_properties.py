@@ -222,3 +222,25 @@ def test_jsonl_blocks_keep_every_line_and_its_number(lines, size, most_bytes):
     assert all(0 < len(block) <= size for _, block in blocks)
     starts = [start for start, _ in blocks]
     assert starts == [1 + sum(len(block) for _, block in blocks[:index]) for index in range(len(blocks))]
+
+
+def _with_a_key_twice(value):
+    """The JSON text of a non-empty object with its first key written twice."""
+    key = json.dumps(next(iter(value)))
+    return json.dumps(value).replace("{" + key + ":", "{" + key + ": 0, " + key + ":", 1)
+
+
+@SETTINGS
+@given(st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=5), st.booleans())
+def test_a_record_line_giving_a_key_twice_is_always_found(value, indent):
+    """The quick colon count never lets a repeated key through, and never refuses a line that
+    gives each key once, whatever colons its texts hold."""
+    value.pop("id", None)
+    if not value or "resourceType" in value:
+        return
+    plain = json.dumps(value, indent=1 if indent else None).replace("\n", " ").encode()
+    (record,) = readers.read_jsonl([plain])
+    assert "more than once" not in (record.error or "")
+    twice = _with_a_key_twice(value).encode()
+    (record,) = readers.read_jsonl([twice])
+    assert "more than once" in record.error
