@@ -75,7 +75,9 @@ class Screener:
         if not isinstance(record, Mapping):
             raise RecordError("a record must be a mapping (JSON object)")
         data = {key: value for key, value in record.items() if value not in (None, [], ())}
-        record_id = data.pop("id", None)
+        from rlscheck.inputs.records import patient_of
+
+        record_id = patient_of(data, data.pop("id", None))
         document: Document = self._sharing.document(data, fhir_extract)
         if record_id is not None:
             document = {"id": record_id, **document}

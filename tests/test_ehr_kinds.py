@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+import rlscheck as rlscheck_api
+
 from conftest import FIXTURES, assess_json, rlscheck
 from test_ehr import fhir_json, ids, request, write_bundle, RXNORM
 
@@ -356,3 +358,14 @@ def test_bulk_medication_referenced_by_absolute_url_is_joined(tmp_path):
          "medicationReference": {"reference": "https://fhir.example.org/r4/Medication/med-9"}}) + "\n")
     result, (line,) = batch_lines(tmp_path)
     assert line["id"] == "q1" and "drug.sedating-antihistamine" in ids(line) and not line["unrecognized"]
+
+
+def test_the_python_api_keys_a_bundle_by_its_patient_as_batch_does(tmp_path):
+    screener = rlscheck_api.Screener()
+    rows = [dict(_bundle("pb", "urn:uuid:pb"), id="bundle-77"), _bundle("px", "Patient/py")]
+    documents = list(screener.assess_many(rows))
+    source = tmp_path / "bundles.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    _, lines = batch_lines(source)
+    assert [document["id"] for document in documents] == [line["id"] for line in lines] == ["pb", None]
+    assert "names 2 different patients (px, py)" in documents[1]["error"]

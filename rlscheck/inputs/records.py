@@ -39,17 +39,26 @@ def _with_id(number, data):
     record_id = data.pop("id", None)
     if not _plain_id(record_id):
         return Record(number, error="'id' must be text or a number")
-    if isinstance(data.get("resourceType"), str):  # a FHIR Bundle a line: its patient's id, as Bulk Data has
-        from rlscheck.inputs.fhir import patient_ids
-
-        patients = patient_ids(data)
-        if len(patients) > 1:
-            named = ", ".join(safe(str(patient)) for patient in patients[:5])
-            return Record(number, error=f"the FHIR {safe(data['resourceType'])} names {len(patients)} different "
-                                        f"patients ({named}); a line is one person's record", record_id=record_id)
-        if patients:
-            record_id = patients[0]
+    try:
+        record_id = patient_of(data, record_id)
+    except RecordError as error:
+        return Record(number, error=str(error), record_id=record_id)
     return Record(number, data, "", record_id)
+
+
+def patient_of(data, record_id=None):
+    """A record's id: for a FHIR resource or Bundle given as a record, the id of the patient it
+    names (as a Bulk Data export is keyed), else `record_id`. RecordError when it names several."""
+    if not isinstance(data.get("resourceType"), str):
+        return record_id
+    from rlscheck.inputs.fhir import patient_ids
+
+    patients = patient_ids(data)
+    if len(patients) > 1:
+        named = ", ".join(safe(str(patient)) for patient in patients[:5])
+        raise RecordError(f"the FHIR {safe(data['resourceType'])} names {len(patients)} different patients "
+                          f"({named}); a record is one person's")
+    return patients[0] if patients else record_id
 
 
 def _finite_or_text(text):
