@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rlscheck.rules.engine import Assessment, Finished, Found
 
 SCHEMA_VERSION = 1
-_NOTHING_GIVEN = "Nothing to assess: the record holds no medication, condition, habit, risk factor or lab result."
+NOTHING_GIVEN = "Nothing to assess: the record holds no medication, condition, habit, risk factor or lab result."
 _FOLLOW_UP = ("No known secondary cause was found, but a result you gave needs a follow-up test before primary "
               "RLS can be assumed: see what to check next.")
 
@@ -65,7 +65,7 @@ def summary(assessment: Assessment, count: int, counted_twice: Sequence[tuple[st
     elif any(note.get("relation") == "check" for note in assessment.notes):  # low haemoglobin, grey-zone ferritin
         text = _FOLLOW_UP
     elif not (assessment.notes or assessment.not_linked or assessment.isolated):
-        text = _NOTHING_GIVEN
+        text = NOTHING_GIVEN
     elif any(item.get("covered") is False for item in assessment.not_linked):
         text = "No known secondary cause among the inputs that could be checked."
     else:

@@ -52,6 +52,11 @@ def test_an_invalid_date_is_never_shown_as_the_date_of_the_result_used(tmp_path)
     assert not document["findings"]
     (note,) = notes_about(document, "Ferritin")
     assert note["text"] == "Result not used: effectiveDateTime '2024-13-45' is not a valid date."
+    # never the primary-RLS reassurance when a lab result given was not read
+    assert document["summary"] == ("No known secondary cause among the inputs that were read. The check is "
+                                   "incomplete: no Ferritin result could be used (see the notes).")
+    with_finding = fhir_json(path, "--med", "Zoloft")
+    assert with_finding["findings"] and with_finding["summary"].endswith("no Ferritin result could be used (see the notes).")
 
 
 # -- A2: an NDJSON line that is not a resource is named by file and line ---------------------

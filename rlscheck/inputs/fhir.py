@@ -628,11 +628,22 @@ def read_files(kb, paths):
 _REFERENCE = re.compile(r"#\S+|(?:\S+/)?Medication/\S+|urn:(?:uuid|oid):\S+")
 
 
-def annotate(document, extract, other_inputs):
+def annotate(document, extract, other_inputs, nothing_found=()):
     """Add what the reader noticed to the assessment document: its notes, why code-only
     medications were not recognised, and a summary that never says "nothing found" when the
-    FHIR input held nothing to assess."""
+    FHIR input held nothing to assess or a lab's results could not be used. `nothing_found`: the
+    headlines that say nothing was found or given, replaced when part of the input was not read."""
     document["notes"] = extract.notes + document["notes"]
+    used = {labvalue.name for labvalue in extract.labs}
+    unusable = [note["input"] for note in extract.notes
+                if note["relation"] == "skipped" and note["kind"] == "lab" and note["input"] not in used]
+    if unusable:
+        incomplete = (f" The check is incomplete: no {' or '.join(dict.fromkeys(unusable))} result could be used "
+                      "(see the notes).")
+        if document["summary"] in nothing_found:
+            document["summary"] = "No known secondary cause among the inputs that were read." + incomplete
+        else:
+            document["summary"] += incomplete
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
         if not item.get("source"):
