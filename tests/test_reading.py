@@ -135,6 +135,23 @@ def test_negation_is_never_matched_as_the_condition(text):
     assert "absent" in document["not_linked"][0]["text"]
 
 
+@pytest.mark.parametrize("text, kind, present", [
+    ("Pregnant: No", "-c", None), ("pregnant (no)", "-c", None), ("Pregnant? N", "-c", None),
+    ("kidney failure - never", "-c", None), ("Tobacco use: Never", "-s", None), ("Smoker? no", "-s", None),
+    ("Pregnant: Yes", "-c", "condition.pregnancy"), ("pregnant (y)", "-c", "condition.pregnancy"),
+    ("ESRD? yes", "-c", "condition.kidney-failure"), ("Current smoker: yes", "-s", "substance.nicotine"),
+])
+def test_a_forms_answered_question_is_read_by_its_answer(text, kind, present):
+    """Intake forms and EHR questionnaires write the answer after the question: a 'no' is never
+    the condition (it once read 'pregnant (no)' as pregnancy), a 'yes' is."""
+    document = assess_json(kind, text)
+    assert document["unrecognized"] == []
+    if present is None:
+        assert document["findings"] == [] and "absent" in document["not_linked"][0]["text"]
+    else:
+        assert finding_ids(document) == {present}
+
+
 def test_underactive_thyroid_is_hypothyroidism_never_suggested_as_overactive():
     document = assess_json("-c", "underactive thyroid")
     assert document["findings"] == [] and document["not_linked"][0]["resolved"] == "E03.9"

@@ -52,6 +52,13 @@ _NEGATED_AFTER = r"(?i)[\s,:-]+(?:negative|absent|denied|ruled out|excluded|reso
 _NEGATION_FIRST = frozenset("""no not denies denied never without negative free nil none absence ex former
     formerly quit stopped gave r/o rule ruled""".split())
 _NEGATION_LAST = ("negative", "absent", "denied", "ruled out", "excluded", "resolved", "none")
+# A form's answer after the question ("Pregnant: No", "smoker? y", "Tobacco use - never",
+# "pregnant (yes)"): a one-letter answer needs punctuation before it, a word a space at least.
+_ANSWER = (r"(?i)^(.*?[^\s:?=(-])(?:\s*[:?=(-]\s*(y|n|yes|no|never|none|true|false|current|present|absent|"
+           r"positive|negative)|\s+(yes|no|never|none|current|present|absent))\s*\)?\s*\.?\s*$")
+_ANSWER_WORDS = frozenset({"y", "n", "yes", "no", "never", "none", "true", "false", "current", "present", "absent",
+                           "positive", "negative"})
+_NO_ANSWERS = frozenset({"n", "no", "never", "none", "false", "absent", "negative"})
 _PRODUCT_NAME = r"(?i)^\s*product containing\b|\((?:medicinal product|clinical drug|product)\)\s*$"
 _LONGEST_LINE = 400  # characters: longer inputs are not taken apart word by word
 # Words around a condition that say nothing about which one it is ("my iron is low").
@@ -64,6 +71,21 @@ _CONNECTORS = r"(?i)\s+(?:due to|secondary to|caused by|from|because of|associat
 
 def _bag(key: str) -> str:
     return " ".join(sorted(key.split()))
+
+
+def form_answer(text: str) -> tuple[str, bool] | None:
+    """(the question, whether the answer is yes) for a form's answered line ('Pregnant: No' ->
+    ('Pregnant', False)), else None."""
+    ending = last = text.rstrip(" .)").lower()
+    for separator in " :?=(-":
+        last = last.rsplit(separator, 1)[-1]
+    if last == ending or last not in _ANSWER_WORDS:
+        return None  # most inputs: no pattern needs compiling
+    match = re.match(_ANSWER, text)
+    if not match:
+        return None
+    answer = (match.group(2) or match.group(3)).lower()
+    return match.group(1).strip(), answer not in _NO_ANSWERS
 
 
 def negated(text: object) -> str | None:
@@ -438,6 +460,14 @@ class Resolver:
             product = self._medication(text)
             if product.hits:
                 return product
+        answered = form_answer(text)
+        if answered is not None:  # before known names: "pregnant (no)" is not pregnancy
+            question, yes = answered
+            if not yes:
+                result = Resolution()
+                result.negated = question
+                return result
+            text = question
         result = self._named(kind, text)
         if result.hits:  # a known name first: "non-insulin-dependent diabetes" is not a negation
             return self._term(result)
