@@ -374,3 +374,36 @@ def test_the_python_api_keys_a_bundle_by_its_patient_as_batch_does(tmp_path):
     _, lines = batch_lines(source)
     assert [document["id"] for document in documents] == [line["id"] for line in lines] == ["pb", None]
     assert "names 2 different patients (px, py)" in documents[1]["error"]
+
+
+def test_a_bulk_file_cut_short_is_named_and_refused_never_taken_for_ctrl_c(tmp_path):
+    import gzip
+
+    lines = "".join(json.dumps({"resourceType": "MedicationRequest", "id": f"m{i}", "status": "active",
+                                "intent": "order", "subject": {"reference": f"Patient/p{i}"},
+                                "medicationCodeableConcept": {"text": "Zoloft"}}) + "\n" for i in range(200))
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "MedicationRequest.ndjson.gz").write_bytes(gzip.compress(lines.encode())[:300])  # a download cut short
+    result = rlscheck("batch", export, "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 2 and "MedicationRequest.ndjson.gz' to its end" in result.stderr
+    assert "Aborted" not in result.stderr and not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_ndjson_file_opening_with_a_byte_order_mark_is_read(tmp_path):
+    source = tmp_path / "MedicationRequest.ndjson"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps({"resourceType": "MedicationRequest", "id": "m", "status": "active",
+                                                     "intent": "order", "subject": {"reference": "Patient/p"},
+                                                     "medicationCodeableConcept": {"text": "Reglan"}}).encode() + b"\r\n")
+    result, lines = batch_lines(source)
+    assert result.exit_code == 0 and lines[0]["id"] == "p"
+    assert ids(lines[0]) == {"drug.dopamine-blocking-antiemetic"}
+
+
+def test_a_bundle_line_giving_a_key_twice_is_refused_as_a_record_is(tmp_path):
+    bundle = json.dumps(_bundle("pa", "Patient/pa")).replace('"status": "active"',
+                                                              '"status": "stopped", "status": "active"')
+    source = tmp_path / "bundles.jsonl"
+    source.write_text(bundle + "\n")
+    result, lines = batch_lines(source)
+    assert result.exit_code == 4 and lines[0]["id"] == "pa" and "'status' given more than once" in lines[0]["error"]

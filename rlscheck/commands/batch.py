@@ -175,7 +175,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
                     pipeline.finished()  # not when called within another program, e.g. a test runner
     if show_progress:
         sys.stderr.write("\r" + " " * 79 + "\r")
-    click.echo(f"rlscheck batch: {total} records, {found} with findings, {errors} errors", err=True)
+    click.echo(f"rlscheck batch: {total} record{'s' if total != 1 else ''}, {found} with findings, {errors} "
+               f"error{'s' if errors != 1 else ''}", err=True)
     click.echo(f"rlscheck batch: {kb.disclaimer}", err=True)  # result lines leave it out (one per person)
     return 4 if errors else 0
 
@@ -262,7 +263,23 @@ def _bulk_sources(paths, stream):
         except OSError as error:
             raise UsageError(f"cannot read '{safe(path)}': {error.strerror or error}") from None
         with handle:
-            yield path, handle
+            yield path, _lines_of(path, handle)
+
+
+def _lines_of(path, handle):
+    """The file's lines; UsageError naming the file when it cannot be read to its end (a gzip
+    file cut short by an interrupted download, a damaged disk)."""
+    import zlib
+
+    from rlscheck.errors import UsageError
+    from rlscheck.textsafe import safe
+
+    try:
+        yield from handle
+    except (OSError, EOFError, zlib.error) as error:
+        reason = "the gzip file is damaged or cut short" if isinstance(error, (EOFError, zlib.error)) or \
+            "gzip" in type(error).__name__.lower() else error.strerror or str(error)
+        raise UsageError(f"cannot read '{safe(path)}' to its end: {safe(reason)}") from None
 
 
 def _sniff(source, stream):

@@ -246,6 +246,8 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
     try:
         for label, lines in sources:
             for number, raw in enumerate(lines, start=1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark opening the file
+                    raw = raw[3:]
                 if not raw.strip():
                     continue
                 try:

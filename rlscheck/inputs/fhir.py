@@ -638,12 +638,14 @@ def annotate(document, extract, other_inputs, nothing_found=()):
     unusable = [note["input"] for note in extract.notes
                 if note["relation"] == "skipped" and note["kind"] == "lab" and note["input"] not in used]
     if unusable:
-        incomplete = (f" The check is incomplete: no {' or '.join(dict.fromkeys(unusable))} result could be used "
-                      "(see the notes).")
+        labs = " or ".join(dict.fromkeys(unusable))
         if document["summary"] in nothing_found:
-            document["summary"] = "No known secondary cause among the inputs that were read." + incomplete
+            document["summary"] = ("No known secondary cause among the inputs that were read. The check is "
+                                   f"incomplete: no {labs} result could be used (see the notes).")
+        elif "The check is incomplete" in document["summary"]:  # said once already
+            document["summary"] += f" No {labs} result could be used either (see the notes)."
         else:
-            document["summary"] += incomplete
+            document["summary"] += f" The check is incomplete: no {labs} result could be used (see the notes)."
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
         if not item.get("source"):

@@ -110,7 +110,7 @@ def read_jsonl(lines, start=1):
             pass  # blank, a BOM, Latin-1, or broken: the careful path below decides
         else:
             if not (isinstance(data, dict) and (isinstance(data.get("id"), float) or
-                                                "resourceType" not in data and _may_repeat_a_key(raw, data))):
+                                                _may_repeat_a_key(raw, data))):
                 yield _with_id(number, data)
                 continue
             # orjson reads an integer beyond 64 bits as a float, and keeps the last of repeated
@@ -124,9 +124,13 @@ def read_jsonl(lines, start=1):
         except (ValueError, RecursionError) as error:
             yield Record(number, error=f"invalid JSON: {safe(error)}")
             continue
-        if repeated and isinstance(data, dict) and "resourceType" not in data:
+        if repeated and isinstance(data, dict):
             names = ", ".join(f"'{safe(str(key))}'" for key in dict.fromkeys(repeated))
             record_id = data.get("id") if _plain_id(data.get("id")) else None
+            try:
+                record_id = patient_of(data, record_id)  # a Bundle's line is keyed by its patient
+            except RecordError:
+                pass
             yield Record(number, error=f"key {names} given more than once in one object; JSON keeps only the "
                                        "last value, so the record is not read: give each key once (a list "
                                        "holds several values)", record_id=record_id)
