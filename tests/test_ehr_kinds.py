@@ -215,8 +215,9 @@ def test_bulk_export_gzip_manifest_uuid_and_absolute_references():
         assert ids(lines[0]) == {"condition.iron-deficiency", "drug.neuroleptic"}
         assert ids(lines[1]) == {"drug.antidepressant"}  # subject urn:uuid:bk1
         assert ids(lines[2]) == {"lab.iron-deficiency", "drug.dopamine-blocking-antiemetic"}  # absolute URL
-    result, _ = batch_lines(folder)
-    assert "not read: notes.txt" in result.stderr  # a file the manifest does not list is named
+    for given in (folder, folder / "manifest.json"):  # the folder, or its manifest given directly
+        result, _ = batch_lines(given)
+        assert "not read: notes.txt" in result.stderr  # a file the manifest does not list is named
 
 
 def test_manifest_listing_a_missing_file_is_refused(tmp_path):

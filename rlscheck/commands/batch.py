@@ -227,9 +227,9 @@ def _bulk_paths(sources, input_format, warn=None):
     if len(sources) == 1 and sources[0].lower().endswith(".json") and not input_format and os.path.isfile(sources[0]):
         from rlscheck.inputs import bulk
 
-        listed = bulk.manifest_files(sources[0], warn)
+        listed = bulk.manifest_export(sources[0], warn)
         if listed is not None:
-            return bulk.patients_first(listed)
+            return listed
     if input_format and input_format.lower() == "ndjson" and "-" not in sources:
         return list(sources)
     if input_format and input_format.lower() in ("jsonl", "csv"):

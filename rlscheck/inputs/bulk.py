@@ -34,21 +34,31 @@ def export_files(directory, warn=None):
     names = sorted(os.listdir(directory))
     for name in names:
         if name.lower().endswith(".json"):
-            listed = manifest_files(os.path.join(directory, name), warn)
+            listed = manifest_export(os.path.join(directory, name), warn)
             if listed is not None:
-                if warn:
-                    used = {os.path.basename(path) for path in listed} | _error_names(os.path.join(directory, name))
-                    others = [n for n in names if n != name and n not in used]
-                    if others:
-                        warn(f"files not listed in the export manifest '{safe(name)}', not read: "
-                             + ", ".join(safe(n) for n in others[:10]) + (" ..." if len(others) > 10 else ""))
-                return patients_first(listed)
+                return listed
     paths = [os.path.join(directory, name) for name in names if name.lower().endswith(EXTENSIONS)]
     others = [name for name in names if not name.lower().endswith(EXTENSIONS)]
     if others and paths and warn:
         warn("files that are not NDJSON, not read: " + ", ".join(safe(n) for n in others[:10])
              + (" ..." if len(others) > 10 else ""))
     return patients_first(paths)
+
+
+def manifest_export(path, warn=None):
+    """The files a $export manifest lists, patients first, with the other files of its folder
+    named through warn(text) as not read; None when `path` is not a manifest."""
+    listed = manifest_files(path, warn)
+    if listed is None:
+        return None
+    if warn:
+        folder, name = os.path.split(os.path.abspath(path))
+        used = {os.path.basename(listed_path) for listed_path in listed} | _error_names(path)
+        others = [n for n in sorted(os.listdir(folder)) if n != name and n not in used]
+        if others:
+            warn(f"files not listed in the export manifest '{safe(name)}', not read: "
+                 + ", ".join(safe(n) for n in others[:10]) + (" ..." if len(others) > 10 else ""))
+    return patients_first(listed)
 
 
 def manifest_files(path, warn=None):
