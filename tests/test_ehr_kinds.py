@@ -408,3 +408,15 @@ def test_a_bundle_line_giving_a_key_twice_is_refused_as_a_record_is(tmp_path):
     source.write_text(bundle + "\n")
     result, lines = batch_lines(source)
     assert result.exit_code == 4 and lines[0]["id"] == "pa" and "'status' given more than once" in lines[0]["error"]
+
+
+def test_bundle_entries_with_no_resource_or_no_type_are_counted_as_not_read(tmp_path):
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "201 Created"}}, {"fullUrl": "urn:uuid:1"}, {"resource": {"id": "x"}},
+        {"resource": {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+                      "medicationCodeableConcept": {"text": "Zoloft"}}}]}))
+    document = fhir_json(path)
+    assert ids(document) == {"drug.antidepressant"}
+    (note,) = [note for note in document["notes"] if note["relation"] == "not-read"]
+    assert note["text"].startswith("Not read: 2 entries without a resource, 1 resource without resourceType")

@@ -157,6 +157,11 @@ def extract(kb, documents, into=None):
     return extract
 
 
+# What a Bundle can hold that is not a resource of a type (counted among what is not read)
+_NOT_A_TYPE_PLURAL = {"entry without a resource": "entries without a resource",
+                      "resource without resourceType": "resources without resourceType"}
+
+
 class _Reader:
     def __init__(self, kb, extract, label):
         self.kb, self.extract, self.label = kb, extract, label
@@ -195,6 +200,8 @@ class _Reader:
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                     self.walk(entry["resource"], depth + 1)
+                else:  # a bare fullUrl, a transaction response: nothing to read, but counted
+                    self.not_read["entry without a resource"] = self.not_read.get("entry without a resource", 0) + 1
             return
         if kind in MEDICATIONS or kind in ("Condition", "Observation"):
             self.seen_supported = True
@@ -212,6 +219,7 @@ class _Reader:
             if isinstance(resource.get("id"), str):
                 self._patient({"reference": f"Patient/{resource['id']}"})
         elif kind not in READ:
+            kind = kind if isinstance(kind, str) else "resource without resourceType"
             self.not_read[kind] = self.not_read.get(kind, 0) + 1
 
     def _patient(self, reference):
@@ -419,8 +427,8 @@ class _Reader:
         if self.observations is not None:
             self.observations.finish()
         if self.not_read:
-            counted = ", ".join(f"{count} {kind}" for kind, count in sorted(self.not_read.items(),
-                                                                              key=lambda item: (-item[1], item[0])))
+            counted = ", ".join(f"{count} {_NOT_A_TYPE_PLURAL.get(kind, kind) if count > 1 else kind}"
+                                for kind, count in sorted(self.not_read.items(), key=lambda item: (-item[1], item[0])))
             self.extract.note(safe(self.label), f"Not read: {counted} (rlscheck reads medications, conditions and "
                                                 "lab results).", "not-read")
 
