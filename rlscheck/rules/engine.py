@@ -368,6 +368,12 @@ class Assessment:
         elif outcome == "not-met":
             self._not_linked(inp, resolved, self._unmet_text(rule, partners or {}))
             return
+        elif outcome == "undecided":  # a bound on both sides of the threshold: never read as normal
+            self._note(inp, resolved, self._undecided_text(labvalue, rule), "check", rule.get("references", []))
+            check = self.kb.get("check.lab-exact-value")
+            if check is not None:
+                self.checks[check["id"]] = check
+            return
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
             if labvalue.comparator:
@@ -386,6 +392,14 @@ class Assessment:
             self._note(inp, resolved, lab["note"])
         else:
             self._not_linked(inp, resolved, "Within the range not linked to RLS.")
+
+    def _undecided_text(self, labvalue: LabValue, rule: Entry) -> str:
+        """Why a result given as a bound ('<300') says nothing: the bound, and the rule it straddles."""
+        words = {"<": "below", "<=": "at most", ">": "above", ">=": "at least"}[labvalue.comparator]
+        from rlscheck.resolve.labs import rounded
+
+        return (f"Nothing concluded from this value: it is only known to be {words} {rounded(labvalue.value)}"
+                f"{'' if labvalue.unit == '%' else ' '}{labvalue.unit}, and the rule that applies is {rule['threshold']}. Ask for the exact value.")
 
     def _unmet_text(self, rule: Entry, partners: Mapping[Any, float]) -> str:
         """Why a value in a rule's context is not linked: the rule, and the other value it needed."""

@@ -18,7 +18,9 @@ def grade(lab: Mapping[str, Any], labvalue: LabValue, present_conditions: Abstra
 
     outcome: "met" (the rule's finding or check applies); "missing" (the rule also needs
     another lab that was not given: its `if_missing` check applies); "not-met" (the value
-    or the other lab's value does not meet a final rule: no later rule is tried).
+    or the other lab's value does not meet a final rule: no later rule is tried);
+    "undecided" (the value is a bound, '<300' or '>50', that allows values on both sides of
+    the rule's threshold: nothing can be concluded from it).
     partners: {lab id: value in that lab's usual unit} of the other labs given.
     """
     partners = partners or {}
@@ -29,8 +31,12 @@ def grade(lab: Mapping[str, Any], labvalue: LabValue, present_conditions: Abstra
             continue
         if "below" in rule:
             meets = _below(labvalue, rule["below"], strict=True)
+            fails = _not_below(labvalue, rule["below"], strict=True)
         else:
             meets = _below(labvalue, rule["at_most"], strict=False)
+            fails = _not_below(labvalue, rule["at_most"], strict=False)
+        if not meets and not fails:
+            return rule, "undecided"
         if meets and "and_lab" in rule:
             other = partners.get(rule["and_lab"])
             if other is None:
@@ -57,3 +63,16 @@ def _below(labvalue: LabValue, bound: float, strict: bool) -> bool:
     if comparator == "<":
         return value <= bound
     return value < bound if strict else value <= bound
+
+
+def _not_below(labvalue: LabValue, bound: float, strict: bool) -> bool:
+    """Whether the result is surely not below (or surely above, for at most) bound: a plain
+    value that is not; '>60' is not below 30; '<300' may be below anything."""
+    comparator, value = getattr(labvalue, "comparator", ""), labvalue.value
+    if comparator in ("<", "<="):
+        return False
+    if comparator == ">":
+        return value >= bound
+    if comparator == ">=":
+        return value >= bound if strict else value > bound
+    return value >= bound if strict else value > bound
