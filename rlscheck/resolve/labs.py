@@ -150,8 +150,11 @@ def parse_lab(kb: KnowledgeBase, text: object, name: str | None = None, value_te
         factor, unit = _without_unit(lab, value, low, high, notes)
     converted = value * factor
     if not math.isfinite(converted) or converted < low or converted > high:
+        hint = ""
+        if lab["unit"] == "%" and 0 < converted < low <= 1:  # 0.35%: a fraction given a % sign
+            hint = f"; {value:g} looks like a fraction: give it as {rounded(converted * 100)}% or without a unit"
         raise UsageError(
-            f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
+            f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}{hint}"
         )
     number = match.group(2).replace(",", ".") if "decimal comma" in "".join(notes) else match.group(2)
     given = f"{comparator}{number} {unit or lab['unit']}"
