@@ -24,6 +24,25 @@ _FLAG = (r"(?i)\s+(?:\(\s*(?:l|h|ll|hh|low|high|abnormal|critical|a)\s*\)|(?:l|h
 _COMPARATORS = {"<": "<", "<=": "<=", "=<": "<=", "\u2264": "<=", ">": ">", ">=": ">=", "=>": ">=", "\u2265": ">="}
 
 
+# Words that name the specimen or say "the value of" rather than the test: "FERRITIN, SERUM",
+# "Serum ferritin level", "B12 level", "Hemoglobin, whole blood".
+_QUALIFIERS = frozenset({"serum", "plasma", "blood", "level", "levels", "value", "result", "conc",
+                         "concentration", "s", "p", "b"})
+
+
+def lab_ids(kb: KnowledgeBase, name: str) -> list[str]:
+    """The knowledge-base labs a test name names: exactly a lab's name or alias, else once the
+    specimen and qualifier words and punctuation are set aside."""
+    key = name_key(name) if len(name) < 200 else ""
+    found = kb.lookup("lab", key) if key else []
+    if not found and key:
+        words = key.replace("whole blood", "blood").split()
+        bare = " ".join(word for word in words if word not in _QUALIFIERS)
+        if bare and bare != key:
+            found = kb.lookup("lab", bare)
+    return [entry_id for entry_id, _ in found]
+
+
 class LabValue:
     """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L';
     comparator '<', '<=', '>' or '>=' when the lab reported a bound ('<10'), else ''; notes:
@@ -113,11 +132,11 @@ def parse_lab(kb: KnowledgeBase, text: object, name: str | None = None, value_te
         name, value_text = split_lab(text)
     notes: list[str] = []
     given: re.Match[str] | str | None  # the value's match, then the value as shown
-    labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
+    labs = [kb.get(entry_id) for entry_id in lab_ids(kb, name)]
     if not labs and ("(" in name or "%" in name):  # "Ferritin (ng/mL): 40", "TSAT %: 15": the unit in the name
         unit_in_name = re.search(r"\(([^)]*)\)", name)
         bare = re.sub(r"\([^)]*\)|%", " ", name)
-        labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(bare))]
+        labs = [kb.get(entry_id) for entry_id in lab_ids(kb, bare)]
         given = _VALUE.match(str(value_text)) if len(str(value_text)) < 100 else None
         if labs and given and not given.group(3):  # the value itself has no unit
             value_text = f"{value_text} {unit_in_name.group(1) if unit_in_name else '%'}"
