@@ -174,6 +174,8 @@ def test_a_saturation_as_a_fraction_is_read_in_ucum_unit_one_and_without_unit():
     assert "lab.iron-deficiency" in ids(assess_json("--lab", "tsat=0.12 1"))
     assert "lab.iron-deficiency" in ids(assess_json("--lab", "tsat=0.12"))
     assert not ids(assess_json("--lab", "tsat=0.35 1"))
+    (note,) = undecided(assess_json("--lab", "tsat=<0.3 1"))
+    assert note["resolved"] == "Transferrin saturation <30 % (given as <0.3)"
     assert rlscheck("assess", "--lab", "tsat=35 1").exit_code == 2  # 3500%
 
 

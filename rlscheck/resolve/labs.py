@@ -64,8 +64,8 @@ class LabValue:
     def shown(self) -> str:
         """'Ferritin <10 ng/mL', 'Magnesium 0.6 mmol/L (1.46 mg/dL)': no more digits than the lab gave."""
         number, _, unit = self.given.partition(" ")
-        if unit == "(fraction)":
-            return f"{self.name} {rounded(self.value)} {self.unit} (given as {number})"
+        if unit in ("(fraction)", "1"):  # a fraction of one, without a unit or in the UCUM unit 1
+            return f"{self.name} {self.comparator}{rounded(self.value)} {self.unit} (given as {number})"
         if unit_key(unit) == unit_key(self.unit):  # the usual unit, as the lab gave it
             return f"{self.name} {number} {self.unit}"
         return f"{self.name} {self.given} ({self.comparator}{rounded(self.value)} {self.unit})"
