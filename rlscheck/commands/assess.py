@@ -34,7 +34,7 @@ from rlscheck.commands.options import (CONTEXT, Command, FileName, LabName, Name
 @click.option("--output", "-o", type=FileName(),
               help="Write the report to this file (written whole, once the run has finished).")
 @kb_option
-@click.option("--strict", is_flag=True, help="An unrecognized input is an error (exit 2).")
+@click.option("--strict", is_flag=True, help="An unrecognized input, or a lab result that cannot be used, is an error (exit 2).")
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when anything was found.")
 @color_option
 def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, fhir_files, trimester, output_format,
@@ -82,6 +82,12 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
                                         if item["suggestions"] else "") for item in document["unrecognized"]]
         names += [f"{safe(note['input'])} (partly: {safe(note['text'])})" for note in partly]
         raise UsageError(f"unrecognized input(s) with --strict: {'; '.join(names)}")
+    unusable = [note for note in document["notes"] if note.get("relation") == "skipped" and note.get("kind") == "lab"]
+    if strict and unusable:
+        from rlscheck.textsafe import safe
+
+        names = [f"{safe(note['input'])} ({safe(note['text'].rstrip('.'))})" for note in unusable]
+        raise UsageError(f"lab result(s) that could not be used, with --strict: {'; '.join(names)}")
     if output and output != "-":
         write_whole(output, _document_text(document, output_format, color, details, to_file=True),
                     inputs=tuple(meds_files) + tuple(fhir_files))

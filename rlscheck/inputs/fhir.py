@@ -641,6 +641,8 @@ def annotate(document, extract, other_inputs, nothing_found=()):
     medications were not recognised, and a summary that never says "nothing found" when the
     FHIR input held nothing to assess or a lab's results could not be used. `nothing_found`: the
     headlines that say nothing was found or given, replaced when part of the input was not read."""
+    from rlscheck.document import NOTHING_GIVEN
+
     document["notes"] = extract.notes + document["notes"]
     used = {labvalue.name for labvalue in extract.labs}
     unusable = [note["input"] for note in extract.notes
@@ -654,6 +656,10 @@ def annotate(document, extract, other_inputs, nothing_found=()):
             document["summary"] += f" No {labs} result could be used either (see the notes)."
         else:
             document["summary"] += f" The check is incomplete: no {labs} result could be used (see the notes)."
+    elif document["summary"] == NOTHING_GIVEN and any(note["kind"] == "lab" for note in extract.notes):
+        # Observations were read, only none is of a test with a rule: the record does hold lab results
+        document["summary"] = ("No known secondary cause among the inputs that could be checked: the record's lab "
+                               "results are of tests rlscheck has no rule for (see the notes).")
     for item in document["unrecognized"]:
         system, _, code = item["input"].partition(" ")
         if not item.get("source"):

@@ -13,7 +13,7 @@ import re
 from rlscheck.errors import UsageError
 from rlscheck.inputs.codesystems import canonical_system
 from rlscheck.resolve.normalize import name_key
-from rlscheck.resolve.labs import LabValue, parse_lab
+from rlscheck.resolve.labs import LabValue, lab_ids, parse_lab
 from rlscheck.textsafe import safe
 
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
@@ -54,9 +54,9 @@ class Observations:
                 if lab_id:
                     break
         name = _name(code)
-        if lab_id is None:  # a local code: a name that is exactly a lab's name or alias ("Ferritin", "eGFR")
-            found = self.kb.lookup("lab", name_key(name)) if len(name) < 100 else []
-            lab_id = found[0][0] if found else None
+        if lab_id is None:  # a local code: a lab's name or alias, as lab systems write it ("FERRITIN, SERUM")
+            found = lab_ids(self.kb, name)
+            lab_id = found[0] if found else None
         if lab_id is None:  # a LOINC long name: "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma"
             lab_id = self._by_loinc_name(code)
         if lab_id is None:

@@ -24,6 +24,25 @@ _FLAG = (r"(?i)\s+(?:\(\s*(?:l|h|ll|hh|low|high|abnormal|critical|a)\s*\)|(?:l|h
 _COMPARATORS = {"<": "<", "<=": "<=", "=<": "<=", "\u2264": "<=", ">": ">", ">=": ">=", "=>": ">=", "\u2265": ">="}
 
 
+# Words that name the specimen or say "the value of" rather than the test: "FERRITIN, SERUM",
+# "Serum ferritin level", "B12 level", "Hemoglobin, whole blood".
+_QUALIFIERS = frozenset({"serum", "plasma", "blood", "level", "levels", "value", "result", "conc",
+                         "concentration", "s", "p", "b"})
+
+
+def lab_ids(kb: KnowledgeBase, name: str) -> list[str]:
+    """The knowledge-base labs a test name names: exactly a lab's name or alias, else once the
+    specimen and qualifier words and punctuation are set aside."""
+    key = name_key(name) if len(name) < 200 else ""
+    found = kb.lookup("lab", key) if key else []
+    if not found and key:
+        words = key.replace("whole blood", "blood").split()
+        bare = " ".join(word for word in words if word not in _QUALIFIERS)
+        if bare and bare != key:
+            found = kb.lookup("lab", bare)
+    return [entry_id for entry_id, _ in found]
+
+
 class LabValue:
     """A lab result: text as given; value in the lab's usual unit; given, e.g. '40 ug/L';
     comparator '<', '<=', '>' or '>=' when the lab reported a bound ('<10'), else ''; notes:
@@ -45,8 +64,8 @@ class LabValue:
     def shown(self) -> str:
         """'Ferritin <10 ng/mL', 'Magnesium 0.6 mmol/L (1.46 mg/dL)': no more digits than the lab gave."""
         number, _, unit = self.given.partition(" ")
-        if unit == "(fraction)":
-            return f"{self.name} {rounded(self.value)} {self.unit} (given as {number})"
+        if unit in ("(fraction)", "1"):  # a fraction of one, without a unit or in the UCUM unit 1
+            return f"{self.name} {self.comparator}{rounded(self.value)} {self.unit} (given as {number})"
         if unit_key(unit) == unit_key(self.unit):  # the usual unit, as the lab gave it
             return f"{self.name} {number} {self.unit}"
         return f"{self.name} {self.given} ({self.comparator}{rounded(self.value)} {self.unit})"
@@ -113,11 +132,11 @@ def parse_lab(kb: KnowledgeBase, text: object, name: str | None = None, value_te
         name, value_text = split_lab(text)
     notes: list[str] = []
     given: re.Match[str] | str | None  # the value's match, then the value as shown
-    labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(name))]
+    labs = [kb.get(entry_id) for entry_id in lab_ids(kb, name)]
     if not labs and ("(" in name or "%" in name):  # "Ferritin (ng/mL): 40", "TSAT %: 15": the unit in the name
         unit_in_name = re.search(r"\(([^)]*)\)", name)
         bare = re.sub(r"\([^)]*\)|%", " ", name)
-        labs = [kb.get(entry_id) for entry_id, _ in kb.lookup("lab", name_key(bare))]
+        labs = [kb.get(entry_id) for entry_id in lab_ids(kb, bare)]
         given = _VALUE.match(str(value_text)) if len(str(value_text)) < 100 else None
         if labs and given and not given.group(3):  # the value itself has no unit
             value_text = f"{value_text} {unit_in_name.group(1) if unit_in_name else '%'}"
@@ -150,8 +169,11 @@ def parse_lab(kb: KnowledgeBase, text: object, name: str | None = None, value_te
         factor, unit = _without_unit(lab, value, low, high, notes)
     converted = value * factor
     if not math.isfinite(converted) or converted < low or converted > high:
+        hint = ""
+        if lab["unit"] == "%" and 0 < converted < low <= 1:  # 0.35%: a fraction given a % sign
+            hint = f"; {value:g} looks like a fraction: give it as {rounded(converted * 100)}% or without a unit"
         raise UsageError(
-            f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}"
+            f"lab '{safe(text)}': {lab['name']} must be between {low:g} and {high:g} {lab['unit']}{hint}"
         )
     number = match.group(2).replace(",", ".") if "decimal comma" in "".join(notes) else match.group(2)
     given = f"{comparator}{number} {unit or lab['unit']}"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rlscheck.resolve.labs import LabValue
     from rlscheck.resolve.names import Hit, Resolution
 
+Partner = Tuple[str, float]  # another lab's (comparator, value) that a rule needs
 Entry = Dict[str, Any]  # a knowledge-base entry, rule or record of the document (JSON-shaped)
 FINDING_KIND = {"class": "medication", "drug": "medication", "withdrawal": "withdrawal", "condition": "condition",
                 "substance": "substance", "risk-factor": "risk-factor", "lab-finding": "lab"}
@@ -331,8 +332,8 @@ class Assessment:
 
     # -- labs ----------------------------------------------------------------------------
 
-    def lab(self, labvalue: LabValue, given: Mapping[str, float] | None = None) -> None:
-        """given: {lab id: value} of every lab of this person (rules may need two values)."""
+    def lab(self, labvalue: LabValue, given: Mapping[str, Partner] | None = None) -> None:
+        """given: {lab id: (comparator, value)} of every lab of this person (rules may need two values)."""
         partners = self._partners(labvalue, given or {})
         if self.contributions is None:
             return self._lab(labvalue, partners)
@@ -341,18 +342,18 @@ class Assessment:
         self._contribute((labvalue.key, context, tuple(sorted(partners.items()))), Assessment._lab_in_context,
                          labvalue, context, partners)
 
-    def _partners(self, labvalue: LabValue, given: Mapping[str, float]) -> dict[str, float]:
+    def _partners(self, labvalue: LabValue, given: Mapping[str, Partner]) -> dict[str, Partner]:
         wanted = self.kb.memo.get(("partners", labvalue.lab_id))
         if wanted is None:
             rules = self.kb.get(labvalue.lab_id).get("rules", [])
             wanted = self.kb.memo[("partners", labvalue.lab_id)] = {r["and_lab"] for r in rules if "and_lab" in r}
         return {lab_id: given[lab_id] for lab_id in wanted if lab_id in given}
 
-    def _lab_in_context(self, labvalue: LabValue, context: AbstractSet[str], partners: Mapping[str, float]) -> None:
+    def _lab_in_context(self, labvalue: LabValue, context: AbstractSet[str], partners: Mapping[str, Partner]) -> None:
         self.present = set(context)
         self._lab(labvalue, partners)
 
-    def _lab(self, labvalue: LabValue, partners: Mapping[str, float] | None = None) -> None:
+    def _lab(self, labvalue: LabValue, partners: Mapping[str, Partner] | None = None) -> None:
         inp = Input("lab", labvalue.text, getattr(labvalue, "source", ""))
         lab = self.kb.get(labvalue.lab_id)
         resolved = labvalue.shown()
@@ -367,6 +368,13 @@ class Assessment:
             rule = {"check": rule["if_missing"], "references": rule.get("references", [])}
         elif outcome == "not-met":
             self._not_linked(inp, resolved, self._unmet_text(rule, partners or {}))
+            return
+        elif outcome == "undecided":  # a bound on both sides of the threshold: never read as normal
+            self._note(inp, resolved, self._undecided_text(labvalue, rule, partners or {}), "check",
+                       rule.get("references", []))
+            check = self.kb.get("check.lab-exact-value")
+            if check is not None:
+                self.checks[check["id"]] = check
             return
         if rule and "finding" in rule:
             extra = {"value": labvalue.value, "unit": labvalue.unit, "threshold": rule["threshold"]}
@@ -387,13 +395,27 @@ class Assessment:
         else:
             self._not_linked(inp, resolved, "Within the range not linked to RLS.")
 
-    def _unmet_text(self, rule: Entry, partners: Mapping[Any, float]) -> str:
+    def _undecided_text(self, labvalue: LabValue, rule: Entry, partners: Mapping[Any, Partner]) -> str:
+        """Why a result given as a bound ('<300'), or graded with another lab given as one, says
+        nothing: the bounds, and the rule they straddle."""
+        known = []
+        if labvalue.comparator:
+            known.append(f"it is only known to be {_bound_text(labvalue.comparator, labvalue.value, labvalue.unit)}")
+        other = partners.get(rule.get("and_lab"))
+        if other is not None and other[0]:
+            partner = self.kb.get(rule["and_lab"])
+            known.append(f"{partner['name'].lower()} given is only known to be "
+                         f"{_bound_text(other[0], other[1], partner['unit'])}")
+        return (f"Nothing concluded from this value: {', and '.join(known)}, and the rule that applies is "
+                f"{rule['threshold']}. Ask for the exact value.")
+
+    def _unmet_text(self, rule: Entry, partners: Mapping[Any, Partner]) -> str:
         """Why a value in a rule's context is not linked: the rule, and the other value it needed."""
         text = f"Nothing concluded from this value: the rule that applies is {rule['threshold']}"
         other = partners.get(rule.get("and_lab"))
         if other is not None:
             partner = self.kb.get(rule["and_lab"])
-            text += f"; {partner['name'].lower()} given is {other:g} {partner['unit']}"
+            text += f"; {partner['name'].lower()} given is {other[0]}{other[1]:g} {partner['unit']}"
         return text + "."
 
     # -- the whole assessment --------------------------------------------------------------
@@ -610,7 +632,7 @@ def assess(kb: KnowledgeBase, inputs: Sequence[Input], labs: Sequence[LabValue] 
     # establish one (an eGFR in the kidney-failure range).
     if len(labs) > 1:
         labs = sorted(labs, key=lambda lv: bool(lv.context))
-    given = {lv.lab_id: lv.value for lv in labs}
+    given = {lv.lab_id: (lv.comparator, lv.value) for lv in labs}
     for labvalue in labs:
         assessment.lab(labvalue, given)
     return assessment.document({lv.lab_id for lv in labs})
@@ -633,6 +655,14 @@ def _last_per_lab(assessment: Assessment, labs: Sequence[LabValue]) -> Sequence[
                              f"{used.comparator}{used.value:g} {used.unit}, is used; this one "
                              f"({labvalue.comparator}{labvalue.value:g} {labvalue.unit}) is set aside.")
     return list(last.values())
+
+
+def _bound_text(comparator: str, value: float, unit: str) -> str:
+    """'below 300 ng/mL', 'at least 20%'."""
+    from rlscheck.resolve.labs import rounded
+
+    words = {"<": "below", "<=": "at most", ">": "above", ">=": "at least"}[comparator]
+    return f"{words} {rounded(value)}{'' if unit == '%' else ' '}{unit}"
 
 
 def _not_covered_text(kind: str, what: str) -> str:
