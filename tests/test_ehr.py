@@ -303,6 +303,39 @@ def test_clinical_drug_outside_the_knowledge_base_reads_as_its_name_would(tmp_pa
         [(i["resolved"], i["text"], i["covered"]) for i in named["not_linked"]]
 
 
+@pytest.mark.parametrize("damage", ["empty files", "empty RXNREL.RRF", "empty RXNCONSO.RRF", "a column added",
+                                    "relations shifted"])
+def test_vocab_load_rxnorm_refuses_a_release_that_maps_nothing_and_keeps_the_one_loaded(tmp_path, damage):
+    assert rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "good", *RELEASE)).exit_code == 0
+    bad = write_release(tmp_path / "bad", *RELEASE)
+    conso, rel = bad / "RXNCONSO.RRF", bad / "RXNREL.RRF"
+    if damage == "empty files":
+        conso.write_text(""), rel.write_text("")
+    elif damage == "empty RXNREL.RRF":
+        rel.write_text("")
+    elif damage == "empty RXNCONSO.RRF":
+        conso.write_text("")
+    elif damage == "a column added":  # every field one place to the right
+        conso.write_text("".join("X|" + line + "\n" for line in conso.read_text().splitlines()))
+    else:
+        rel.write_text("".join("|" + line + "\n" for line in rel.read_text().splitlines()))
+    result = rlscheck("vocab", "load-rxnorm", bad)
+    assert result.exit_code == 2
+    assert "nothing was loaded" in result.stderr and "RXNCONSO.RRF has" in result.stderr
+    assert "should hold 18 '|'-separated fields" in result.stderr and "mapped" not in result.stderr
+    # the release loaded before still maps its codes
+    coded = fhir_json(write_bundle(tmp_path, request("r", {"coding": [{"system": RXNORM, "code": "312941"}]})))
+    assert ids(coded) == {"drug.antidepressant"} and not coded["unrecognized"]
+
+
+def test_vocab_load_rxnorm_says_what_the_release_held(tmp_path):
+    bad = write_release(tmp_path / "rrf", *RELEASE)
+    (bad / "RXNREL.RRF").write_text("")
+    message = rlscheck("vocab", "load-rxnorm", bad).stderr
+    assert "RXNCONSO.RRF has 11 lines, 11 of them RxNorm concepts" in message
+    assert "RXNREL.RRF has 0 lines, 0 of them links" in message
+
+
 def test_nicotine_replacement_reaches_the_substance_rules(tmp_path):
     path = write_bundle(tmp_path, request("p", {"text": "nicotine 21 MG/24HR Transdermal Patch"}),
                         request("g", {"text": "Nicorette gum"}))
