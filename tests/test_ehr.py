@@ -303,6 +303,23 @@ def test_clinical_drug_outside_the_knowledge_base_reads_as_its_name_would(tmp_pa
         [(i["resolved"], i["text"], i["covered"]) for i in named["not_linked"]]
 
 
+def test_combination_from_a_release_names_each_ingredient_outside_the_knowledge_base(tmp_path):
+    concepts, relations = RELEASE
+    concepts = concepts + [("4815", "IN", "glyburide"), ("9800007", "SCDC", "glyburide 5 MG"),
+                           ("861743", "SCD", "glyburide 5 MG / metformin 500 MG Oral Tablet"),
+                           ("9800008", "SCD", "metformin 500 MG / sertraline 50 MG Oral Tablet")]
+    relations = relations + [("9800007", "has_ingredient", "4815"), ("861743", "consists_of", "9800007"),
+                             ("861743", "consists_of", "9800001"), ("9800008", "consists_of", "9800001"),
+                             ("9800008", "consists_of", "9800002")]
+    rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "rrf", concepts, relations))
+    coded = [request(f"r{code}", {"coding": [{"system": RXNORM, "code": code}]}) for code in ("861743", "9800008")]
+    document = fhir_json(write_bundle(tmp_path, *coded))
+    assert not document["unrecognized"] and ids(document) == {"drug.antidepressant"}
+    outside = sorted((i["source"], i["resolved"]) for i in document["not_linked"] if i["covered"] is False)
+    assert outside == [("MedicationRequest/r861743", "glyburide"), ("MedicationRequest/r861743", "metformin"),
+                       ("MedicationRequest/r9800008", "metformin")]
+
+
 @pytest.mark.parametrize("damage", ["empty files", "empty RXNREL.RRF", "empty RXNCONSO.RRF", "a column added",
                                     "relations shifted"])
 def test_vocab_load_rxnorm_refuses_a_release_that_maps_nothing_and_keeps_the_one_loaded(tmp_path, damage):
