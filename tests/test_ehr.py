@@ -349,8 +349,8 @@ def test_vocab_load_rxnorm_says_what_the_release_held(tmp_path):
     bad = write_release(tmp_path / "rrf", *RELEASE)
     (bad / "RXNREL.RRF").write_text("")
     message = rlscheck("vocab", "load-rxnorm", bad).stderr
-    assert "RXNCONSO.RRF has 11 lines, 11 of them RxNorm concepts" in message
-    assert "RXNREL.RRF has 0 lines, 0 of them links" in message
+    assert "RXNCONSO.RRF has 11 lines naming 11 RxNorm concepts" in message
+    assert "RXNREL.RRF has 0 lines, with 0 links" in message
 
 
 def test_nicotine_replacement_reaches_the_substance_rules(tmp_path):

@@ -107,9 +107,9 @@ def load(directory: str) -> tuple[int, int]:
 def _nothing_mapped(directory: str, lines: dict[str, int], concepts: int, links: int) -> str:
     """What was found in a release that maps no drug, and what its files should hold."""
     return (f"no drug in '{safe(directory)}' maps to an ingredient, so nothing was loaded (the index loaded before "
-            f"is kept): RXNCONSO.RRF has {lines['RXNCONSO.RRF']} lines, {concepts} of them RxNorm concepts in English "
-            f"of a known term type; RXNREL.RRF has {lines['RXNREL.RRF']} lines, {links} of them links between those "
-            "concepts. RXNCONSO.RRF should hold 18 '|'-separated fields a line (RXCUI 1st, LAT 2nd, SAB 12th, "
+            f"is kept): RXNCONSO.RRF has {lines['RXNCONSO.RRF']} lines naming {concepts} RxNorm concepts (in English, "
+            f"not suppressed, of a known term type); RXNREL.RRF has {lines['RXNREL.RRF']} lines, with {links} links "
+            "between those concepts. RXNCONSO.RRF should hold 18 '|'-separated fields a line (RXCUI 1st, LAT 2nd, SAB 12th, "
             "TTY 13th, STR 15th, SUPPRESS 17th; SAB RXNORM, TTY such as IN, SCD, SBD) and RXNREL.RRF 16 "
             "(RXCUI1 1st, RXCUI2 5th, RELA 8th, SAB 11th), as in the RxNorm release's rrf/ folder")
 
