@@ -246,6 +246,113 @@ def test_vocab_load_rxnorm_refuses_a_folder_without_rrf(tmp_path):
     assert result.exit_code == 2 and "RXNCONSO.RRF" in result.stderr
 
 
+def write_release(directory, concepts, relations):
+    """An RxNorm release in RRF: concepts (RxCUI, TTY, name) in RXNCONSO.RRF (18 fields a line),
+    relations (RxCUI1, RELA, RxCUI2) in RXNREL.RRF (16)."""
+    directory.mkdir(exist_ok=True)
+    (directory / "RXNCONSO.RRF").write_text("".join(
+        f"{rxcui}|ENG||||||A{n}|A{n}|{rxcui}||RXNORM|{tty}|{rxcui}|{name}||N|4096|\n"
+        for n, (rxcui, tty, name) in enumerate(concepts)))
+    (directory / "RXNREL.RRF").write_text("".join(
+        f"{first}||CUI|RO|{second}||CUI|{relation}|R{n}||RXNORM||||N||\n"
+        for n, (first, relation, second) in enumerate(relations)))
+    return directory
+
+
+# The clinical drugs (SCD), branded drug (SBD) and ingredients (IN) carry their RxNorm codes;
+# the components (SCDC) and the brand name (BN) between them are stand-ins (98xxxxx).
+RELEASE = ([("6809", "IN", "metformin"), ("36437", "IN", "sertraline"), ("9800001", "SCDC", "metformin 500 MG"),
+            ("9800002", "SCDC", "sertraline 50 MG"), ("860975", "SCD", "metformin 500 MG Oral Tablet"),
+            ("312941", "SCD", "sertraline 50 MG Oral Tablet"), ("9800003", "BN", "Zoloft"),
+            ("208161", "SBD", "Zoloft 50 MG Oral Tablet"), ("9800004", "IN", "zzquatrimab"),
+            ("9800005", "SCDC", "zzquatrimab 10 MG"), ("9800006", "SCD", "zzquatrimab 10 MG Injection")],
+           [("9800001", "has_ingredient", "6809"), ("860975", "consists_of", "9800001"),
+            ("9800002", "has_ingredient", "36437"), ("312941", "consists_of", "9800002"),
+            ("208161", "tradename_of", "312941"), ("208161", "has_tradename", "9800003"),
+            ("9800003", "tradename_of", "36437"), ("9800005", "has_ingredient", "9800004"),
+            ("9800006", "consists_of", "9800005")])
+
+
+def test_clinical_drug_outside_the_knowledge_base_is_not_covered_never_unrecognized(tmp_path):
+    assert rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "rrf", *RELEASE)).exit_code == 0
+    coded = [request(f"r{code}", {"coding": [{"system": RXNORM, "code": code}]})
+             for code in ("860975", "312941", "208161", "9800006")]
+    document = fhir_json(write_bundle(tmp_path, *coded))
+    assert not document["unrecognized"]
+    assert "incomplete" not in document["summary"]
+    by_source = {m["source"]: (m["input"], m["resolved"]) for f in document["findings"] for m in f["matched"]}
+    assert by_source == {"MedicationRequest/r312941": ("RxNorm 312941", "sertraline"),
+                         "MedicationRequest/r208161": ("RxNorm 208161", "sertraline")}
+    assert ids(document) == {"drug.antidepressant"}
+    outside = {item["source"]: item for item in document["not_linked"]}
+    metformin = outside["MedicationRequest/r860975"]
+    assert (metformin["input"], metformin["resolved"], metformin["covered"]) == ("RxNorm 860975", "metformin", False)
+    assert metformin["text"] == "metformin: not in rlscheck's knowledge base, so its link to RLS was not checked."
+    # an ingredient no vocabulary of rlscheck's knows is still a drug the release names
+    other = outside["MedicationRequest/r9800006"]
+    assert (other["resolved"], other["covered"]) == ("zzquatrimab", False)
+    assert rlscheck("assess", "--fhir", write_bundle(tmp_path, *coded), "--strict").exit_code == 0
+
+
+def test_clinical_drug_outside_the_knowledge_base_reads_as_its_name_would(tmp_path):
+    rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "rrf", *RELEASE))
+    coded = fhir_json(write_bundle(tmp_path, request("r", {"coding": [{"system": RXNORM, "code": "860975"}]})))
+    named = rlscheck("assess", "-m", "metformin", "--format", "json").json()
+    assert coded["summary"] == named["summary"]
+    assert [(i["resolved"], i["text"], i["covered"]) for i in coded["not_linked"]] == \
+        [(i["resolved"], i["text"], i["covered"]) for i in named["not_linked"]]
+
+
+def test_combination_from_a_release_names_each_ingredient_outside_the_knowledge_base(tmp_path):
+    concepts, relations = RELEASE
+    concepts = concepts + [("4815", "IN", "glyburide"), ("9800007", "SCDC", "glyburide 5 MG"),
+                           ("861743", "SCD", "glyburide 5 MG / metformin 500 MG Oral Tablet"),
+                           ("9800008", "SCD", "metformin 500 MG / sertraline 50 MG Oral Tablet")]
+    relations = relations + [("9800007", "has_ingredient", "4815"), ("861743", "consists_of", "9800007"),
+                             ("861743", "consists_of", "9800001"), ("9800008", "consists_of", "9800001"),
+                             ("9800008", "consists_of", "9800002")]
+    rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "rrf", concepts, relations))
+    coded = [request(f"r{code}", {"coding": [{"system": RXNORM, "code": code}]}) for code in ("861743", "9800008")]
+    document = fhir_json(write_bundle(tmp_path, *coded))
+    assert not document["unrecognized"] and ids(document) == {"drug.antidepressant"}
+    outside = sorted((i["source"], i["resolved"]) for i in document["not_linked"] if i["covered"] is False)
+    assert outside == [("MedicationRequest/r861743", "glyburide"), ("MedicationRequest/r861743", "metformin"),
+                       ("MedicationRequest/r9800008", "metformin")]
+
+
+@pytest.mark.parametrize("damage", ["empty files", "empty RXNREL.RRF", "empty RXNCONSO.RRF", "a column added",
+                                    "relations shifted"])
+def test_vocab_load_rxnorm_refuses_a_release_that_maps_nothing_and_keeps_the_one_loaded(tmp_path, damage):
+    assert rlscheck("vocab", "load-rxnorm", write_release(tmp_path / "good", *RELEASE)).exit_code == 0
+    bad = write_release(tmp_path / "bad", *RELEASE)
+    conso, rel = bad / "RXNCONSO.RRF", bad / "RXNREL.RRF"
+    if damage == "empty files":
+        conso.write_text(""), rel.write_text("")
+    elif damage == "empty RXNREL.RRF":
+        rel.write_text("")
+    elif damage == "empty RXNCONSO.RRF":
+        conso.write_text("")
+    elif damage == "a column added":  # every field one place to the right
+        conso.write_text("".join("X|" + line + "\n" for line in conso.read_text().splitlines()))
+    else:
+        rel.write_text("".join("|" + line + "\n" for line in rel.read_text().splitlines()))
+    result = rlscheck("vocab", "load-rxnorm", bad)
+    assert result.exit_code == 2
+    assert "nothing was loaded" in result.stderr and "RXNCONSO.RRF has" in result.stderr
+    assert "should hold 18 '|'-separated fields" in result.stderr and "mapped" not in result.stderr
+    # the release loaded before still maps its codes
+    coded = fhir_json(write_bundle(tmp_path, request("r", {"coding": [{"system": RXNORM, "code": "312941"}]})))
+    assert ids(coded) == {"drug.antidepressant"} and not coded["unrecognized"]
+
+
+def test_vocab_load_rxnorm_says_what_the_release_held(tmp_path):
+    bad = write_release(tmp_path / "rrf", *RELEASE)
+    (bad / "RXNREL.RRF").write_text("")
+    message = rlscheck("vocab", "load-rxnorm", bad).stderr
+    assert "RXNCONSO.RRF has 11 lines naming 11 RxNorm concepts" in message
+    assert "RXNREL.RRF has 0 lines, with 0 links" in message
+
+
 def test_nicotine_replacement_reaches_the_substance_rules(tmp_path):
     path = write_bundle(tmp_path, request("p", {"text": "nicotine 21 MG/24HR Transdermal Patch"}),
                         request("g", {"text": "Nicorette gum"}))

@@ -25,7 +25,8 @@ def load_rxnorm(directory):
       rlscheck vocab load-rxnorm ~/Downloads/RxNorm_full_prescribe_11042024
       rlscheck assess --fhir export.json
 
-    Exit codes: 0 loaded, 2 the files are missing or not RRF.
+    Exit codes: 0 loaded, 2 the files are missing, not RRF, or map no drug to an ingredient
+    (empty, or columns not where RxNorm puts them); the index loaded before is then kept.
     """
     from rlscheck.knowledge.cache import store_path
     from rlscheck.resolve import rxnorm

@@ -34,6 +34,7 @@ INDEXES = {
     "substance": ("substance", "risk-factor", "medication"),
 }
 
+_RXNORM_CODE = re.compile(r"RxNorm (\d{1,9})")  # a code-only medication, as the FHIR reader names it
 _TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
 _SEMANTIC_TAG = (r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event|observable entity|"
@@ -219,6 +220,11 @@ class Resolver:
     # -- medications -------------------------------------------------------------------
 
     def _medication(self, text: str, allow_split: bool = True) -> Resolution:
+        coded = _RXNORM_CODE.fullmatch(text)
+        if coded:
+            named = self._rxcui(coded.group(1))
+            if named is not None:
+                return named
         result = self._literal(text)
         if result is not None:
             if result.hits and not self._medication_hits(name_key(text)):
@@ -246,6 +252,30 @@ class Resolver:
         from rlscheck.resolve.medline import parse
 
         result.suggestions = self.suggest("medication", parse(text).name or text)
+        return result
+
+    def _rxcui(self, code: str) -> Resolution | None:
+        """An RxCUI ('RxNorm 860975', as a code-only FHIR record is named) read through what it
+        names: the knowledge-base drug that carries it, else the ingredients a loaded RxNorm
+        release gives. An ingredient the knowledge base lacks is known by the release itself: it
+        is outside, never unrecognised. None when neither knows the code."""
+        entry_id = self.kb.rxcui.get(code)
+        if entry_id:
+            names = [self.kb.get(entry_id)["name"]]
+        else:
+            from rlscheck.resolve import rxnorm
+
+            names = rxnorm.ingredients(code)
+        if not names:
+            return None
+        result, outside = Resolution(), []
+        for name in names:
+            found = self._medication(name, allow_split=False)
+            result.hits += [Hit(hit.entry_id, [f"RxNorm code of {name}"] + hit.steps) for hit in found.hits]
+            if not found.hits:
+                outside.append((found.outside, found.outside_text) if found.outside else (name, ""))
+        if outside:
+            (result.outside, result.outside_text), *result.outside_parts = outside
         return result
 
     def _note_directions(self, text: str, result: Resolution) -> None:

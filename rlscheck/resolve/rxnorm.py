@@ -63,12 +63,15 @@ def _rows(file_name: str, directory: str) -> Iterator[tuple[int, list[str]]]:
 
 def load(directory: str) -> tuple[int, int]:
     """Index RXNCONSO.RRF and RXNREL.RRF from directory (or its rrf/ folder) into the cache.
-    Returns (concepts, drugs mapped to ingredients)."""
+    Returns (concepts, drugs mapped to ingredients). UsageError, with the index loaded before
+    kept, when the files are missing, not RRF, or map no drug to an ingredient."""
     if not os.path.isfile(os.path.join(directory, "RXNCONSO.RRF")) and os.path.isdir(os.path.join(directory, "rrf")):
         directory = os.path.join(directory, "rrf")
     names: dict[str, str] = {}
     ttys: dict[str, str] = {}
+    lines = {"RXNCONSO.RRF": 0, "RXNREL.RRF": 0}
     for number, fields in _rows("RXNCONSO.RRF", directory):
+        lines["RXNCONSO.RRF"] += 1
         if len(fields) < 17:
             raise UsageError(f"RXNCONSO.RRF line {number}: expected 18 '|'-separated fields, found {len(fields)}")
         rxcui, language, source, tty, text, suppress = fields[0], fields[1], fields[11], fields[12], fields[14], fields[16]
@@ -80,6 +83,7 @@ def load(directory: str) -> tuple[int, int]:
             names[rxcui] = text
     links: dict[str, set[str]] = {}
     for number, fields in _rows("RXNREL.RRF", directory):
+        lines["RXNREL.RRF"] += 1
         if len(fields) < 11:
             raise UsageError(f"RXNREL.RRF line {number}: expected 16 '|'-separated fields, found {len(fields)}")
         first, second, relation, source = fields[0], fields[4], fields[7], fields[10]
@@ -94,8 +98,20 @@ def load(directory: str) -> tuple[int, int]:
         if found:
             sections.setdefault(_section(rxcui), {})[rxcui] = sorted(names[i] for i in found)
             mapped += 1
+    if not mapped:  # an empty or misread release never replaces the one loaded before
+        raise UsageError(_nothing_mapped(directory, lines, len(ttys), sum(map(len, links.values())) // 2))
     _store(sections)
     return len(ttys), mapped
+
+
+def _nothing_mapped(directory: str, lines: dict[str, int], concepts: int, links: int) -> str:
+    """What was found in a release that maps no drug, and what its files should hold."""
+    return (f"no drug in '{safe(directory)}' maps to an ingredient, so nothing was loaded (the index loaded before "
+            f"is kept): RXNCONSO.RRF has {lines['RXNCONSO.RRF']} lines naming {concepts} RxNorm concepts (in English, "
+            f"not suppressed, of a known term type); RXNREL.RRF has {lines['RXNREL.RRF']} lines, with {links} links "
+            "between those concepts. RXNCONSO.RRF should hold 18 '|'-separated fields a line (RXCUI 1st, LAT 2nd, SAB 12th, "
+            "TTY 13th, STR 15th, SUPPRESS 17th; SAB RXNORM, TTY such as IN, SCD, SBD) and RXNREL.RRF 16 "
+            "(RXCUI1 1st, RXCUI2 5th, RELA 8th, SAB 11th), as in the RxNorm release's rrf/ folder")
 
 
 def _ingredients_of(start: str, ttys: dict[str, str], links: dict[str, set[str]]) -> set[str]:
