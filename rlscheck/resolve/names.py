@@ -34,7 +34,6 @@ INDEXES = {
     "substance": ("substance", "risk-factor", "medication"),
 }
 
-_RXNORM_CODE = re.compile(r"RxNorm (\d{1,9})")  # a code-only medication, as the FHIR reader names it
 _TRIMESTER = r"\b(?:(first|1st|second|2nd|third|3rd)\s+trimester|trimester\s*(1|2|3|one|two|three))\b"
 _ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3}
 _SEMANTIC_TAG = (r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|event|observable entity|"
@@ -220,9 +219,8 @@ class Resolver:
     # -- medications -------------------------------------------------------------------
 
     def _medication(self, text: str, allow_split: bool = True) -> Resolution:
-        coded = _RXNORM_CODE.fullmatch(text)
-        if coded:
-            named = self._rxcui(coded.group(1))
+        if text.startswith("RxNorm ") and text[7:].isascii() and text[7:].isdigit() and len(text) <= 16:  # code only
+            named = self._rxcui(text[7:])
             if named is not None:
                 return named
         result = self._literal(text)
