@@ -6,7 +6,6 @@ import json
 
 import orjson
 
-from rlscheck.document import NOTHING_GIVEN
 from rlscheck.rules.engine import assess
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.inputs.records import plain_input, record_inputs
@@ -78,7 +77,7 @@ class Screener:
         if extract is not None:
             from rlscheck.inputs import fhir
 
-            fhir.annotate(document, extract, other_inputs, (self.kb.primary_rls, NOTHING_GIVEN))
+            fhir.annotate(document, extract, other_inputs, self.kb.primary_rls)
         return document
 
     def _read_fhir(self, documents, label, into=None):

@@ -636,11 +636,12 @@ def read_files(kb, paths):
 _REFERENCE = re.compile(r"#\S+|(?:\S+/)?Medication/\S+|urn:(?:uuid|oid):\S+")
 
 
-def annotate(document, extract, other_inputs, nothing_found=()):
+def annotate(document, extract, other_inputs, reassurance=""):
     """Add what the reader noticed to the assessment document: its notes, why code-only
     medications were not recognised, and a summary that never says "nothing found" when the
-    FHIR input held nothing to assess or a lab's results could not be used. `nothing_found`: the
-    headlines that say nothing was found or given, replaced when part of the input was not read."""
+    FHIR input held nothing to assess or a lab's results could not be used. `reassurance`: the
+    knowledge base's primary-RLS headline; it, like "nothing given", is replaced when part of the
+    input was not read."""
     from rlscheck.document import NOTHING_GIVEN
 
     document["notes"] = extract.notes + document["notes"]
@@ -649,7 +650,7 @@ def annotate(document, extract, other_inputs, nothing_found=()):
                 if note["relation"] == "skipped" and note["kind"] == "lab" and note["input"] not in used]
     if unusable:
         labs = " or ".join(dict.fromkeys(unusable))
-        if document["summary"] in nothing_found:
+        if document["summary"] in (reassurance, NOTHING_GIVEN):
             document["summary"] = ("No known secondary cause among the inputs that were read. The check is "
                                    f"incomplete: no {labs} result could be used (see the notes).")
         elif "The check is incomplete" in document["summary"]:  # said once already

@@ -11,12 +11,11 @@ of tests rlscheck has no rule for are counted, by name, in one note.
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.inputs.codesystems import canonical_system
+from rlscheck.inputs.codesystems import LOINC, canonical_system
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, lab_ids, parse_lab
 from rlscheck.textsafe import safe
 
-LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
 USABLE = {"final", "amended", "corrected", "appended"}
 COMPARATORS = {"<", "<=", ">", ">="}
 _STRING_VALUE = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*\Z")
@@ -48,7 +47,7 @@ class Observations:
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
         lab_id = None
         for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
-            if isinstance(coding, dict) and canonical_system(coding.get("system")) == LOINC[0] and \
+            if isinstance(coding, dict) and canonical_system(coding.get("system")) == LOINC and \
                     isinstance(coding.get("code"), str):
                 lab_id = self.kb.loinc.get(coding["code"].strip())
                 if lab_id:
