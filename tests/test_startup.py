@@ -37,6 +37,15 @@ def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
     assert "drug_named_entity_recognition" not in modules and "simple_icd_10_cm" not in modules
 
 
+def test_a_label_line_with_a_warm_cache_loads_no_yaml():
+    """The directions vocabulary of medication lines comes from the cache store, not sig.yaml."""
+    label = ["assess", "-m", "quetiapine 25 mg at bedtime", "--format", "json"]
+    imported_modules(*label)  # warm the cache
+    completed, modules = imported_modules(*label)
+    assert completed.returncode == 0 and "drug.neuroleptic" in completed.stdout
+    assert "yaml" not in modules
+
+
 def test_help_loads_no_knowledge_base():
     for args in (["--help"], ["assess", "-h"]):
         completed, modules = imported_modules(*args)

@@ -21,6 +21,9 @@ def _dumps(value) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode("ascii") + b"\n"
 
 
+ENCODED_MOST = 4096  # findings kept encoded; each is a few kB
+
+
 class Screener:
     """Assess records one by one. Reused within a run: the resolution of every input string
     and what each distinct input adds to a document."""
@@ -32,6 +35,7 @@ class Screener:
         self.labs = {}
         self.inputs = {}
         self.contributions = {}
+        self.encoded = {}  # id of a finding entry -> (the entry, its JSON)
 
     def _parse_lab(self, kb, text, name, value):
         key = (text, name, value)
@@ -112,7 +116,27 @@ class Screener:
             from rlscheck.render import csvout
 
             return csvout.rows(record.record_id, record.line, body), had_findings, was_error
-        return _dumps(_keyed(record) | body), had_findings, was_error
+        return self._encode(_keyed(record) | body), had_findings, was_error
+
+    def _encode(self, line):
+        """The output line. A finding that one input brings on its own is the same (unchanged)
+        entry in every record with that input: it is encoded once and its JSON reused, which
+        saves most of the encoding (a document is mostly its findings' texts and sources)."""
+        if not line.get("findings"):
+            return _dumps(line)
+        try:
+            return orjson.dumps(dict(line, findings=[self._encoded(entry) for entry in line["findings"]]),
+                                option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # a user's text that orjson refuses: the whole line the other way
+            return _dumps(line)
+
+    def _encoded(self, entry):
+        found = self.encoded.get(id(entry))
+        if found is None or found[0] is not entry:  # holding the entry keeps its id from being reused
+            if len(self.encoded) >= ENCODED_MOST:
+                self.encoded.clear()
+            found = self.encoded[id(entry)] = (entry, orjson.Fragment(orjson.dumps(entry)))
+        return found[1]
 
 
 def _keyed(record):
