@@ -35,6 +35,7 @@ def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
     assert completed.returncode == 0
     assert "yaml" not in modules and "rich" not in modules and "rapidfuzz" not in modules
     assert "drug_named_entity_recognition" not in modules and "simple_icd_10_cm" not in modules
+    assert "orjson" not in modules and "csv" not in modules  # batch readers and writers only
 
 
 def test_a_label_line_with_a_warm_cache_loads_no_yaml():

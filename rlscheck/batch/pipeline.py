@@ -12,7 +12,7 @@ import stat
 
 from rlscheck.batch import screening as batch
 from rlscheck.errors import Interrupted
-from rlscheck.inputs import records as readers
+from rlscheck.inputs import batchfiles as readers
 
 BLOCK = 500  # records: a block's results are a few MB
 BLOCK_BYTES = 4 << 20
@@ -130,8 +130,8 @@ def _reuse_freed_memory():
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):  # another C library: nothing to tune
         return
-    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks up to 32 MB come from the reusable heap
-    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: up to 64 MB freed stays in the process
+    mallopt(-3, 8 << 20)  # M_MMAP_THRESHOLD: blocks up to 8 MB come from the reusable heap
+    mallopt(-1, 16 << 20)  # M_TRIM_THRESHOLD: up to 16 MB freed stays in the process
 
 
 _worker_screener = None  # set in the parent just before the workers are forked

@@ -4,24 +4,25 @@ cannot be read becomes an error line; it never stops the run and is never skippe
 
 import json
 
-import orjson
-
 from rlscheck.rules.engine import assess
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.inputs.records import plain_input, record_inputs
 from rlscheck.resolve.labs import parse_lab
 from rlscheck.resolve.names import Resolver
 
+
 def _dumps(value) -> bytes:
     """Compact UTF-8 JSON and a newline. What orjson refuses (integers beyond 64 bits, lone surrogates in an
     id) the standard library writes as ASCII with escapes, so the line stays valid UTF-8."""
+    import orjson
+
     try:
         return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
         return json.dumps(value, separators=(",", ":")).encode("ascii") + b"\n"
 
 
-ENCODED_MOST = 4096  # findings kept encoded; each is a few kB
+ENCODED_MOST = 512  # finding entries kept with their JSON (a few kB each); more would mostly add memory
 
 
 class Screener:
@@ -85,6 +86,8 @@ class Screener:
         return document
 
     def _read_fhir(self, documents, label, into=None):
+        import orjson
+
         from rlscheck.inputs import fhir
 
         documents = [dict(document, entry=[{"resource": orjson.loads(raw)} for raw in document["ndjson lines"]])
@@ -124,6 +127,8 @@ class Screener:
         saves most of the encoding (a document is mostly its findings' texts and sources)."""
         if not line.get("findings"):
             return _dumps(line)
+        import orjson  # here, not at the top: one person's assessment never encodes a batch line
+
         try:
             return orjson.dumps(dict(line, findings=[self._encoded(entry) for entry in line["findings"]]),
                                 option=orjson.OPT_APPEND_NEWLINE)
@@ -131,6 +136,8 @@ class Screener:
             return _dumps(line)
 
     def _encoded(self, entry):
+        import orjson
+
         found = self.encoded.get(id(entry))
         if found is None or found[0] is not entry:  # holding the entry keeps its id from being reused
             if len(self.encoded) >= ENCODED_MOST:
