@@ -274,10 +274,12 @@ def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
 def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
     source = tmp_path / "odd.jsonl"
     source.write_text('{"id": "\\ud800", "meds": ["\\udc00abc"]}\n{"id": 123456789012345678901234567890}\n'
-                      '{"id": "a", "\\ud800x": 1}\n', encoding="ascii")
+                      '{"id": "a", "\\ud800x": 1}\n{"id": 123456789012345678901234567890, "meds": ["Zoloft"]}\n',
+                      encoding="ascii")
     result = rlscheck_process("batch", source, "-q")
     lines = [json.loads(line.decode("utf-8")) for line in result.stdout.splitlines()]  # strict UTF-8
-    assert [line["line"] for line in lines] == [1, 2, 3] and lines[0]["id"] == "\ud800"
+    assert [line["line"] for line in lines] == [1, 2, 3, 4] and lines[0]["id"] == "\ud800"
+    assert lines[3]["id"] == 123456789012345678901234567890 and lines[3]["findings"][0]["id"] == "drug.antidepressant"
     assert lines[0]["unrecognized"][0]["input"] == "\\udc00abc" and "unknown field" in lines[2]["error"]
 
 

@@ -225,7 +225,7 @@ def test_over_long_line_then_records(tmp_path, fmt):
     b"z" * 200, b'{"id": "' + b"q" * 150 + b'"}', b"\x00\xff\x80", b"\r"])), max_size=12),
     st.booleans())
 def test_any_byte_stream_gives_one_whole_line_per_line(monkeypatch, pieces, final_newline):
-    from rlscheck.inputs import records as readers
+    from rlscheck.inputs import batchfiles as readers
 
     monkeypatch.setattr(readers, "MAX_LINE", 100)  # so that over-long lines are common
     data = b"\n".join(pieces) + (b"\n" if final_newline and pieces else b"")

@@ -183,7 +183,8 @@ def test_cache_build_makes_every_index_and_later_runs_do_not_rebuild(tmp_path):
     env = {"RLSCHECK_CACHE_DIR": str(tmp_path)}
     built = rlscheck_process("cache", "build", env=env)
     assert built.exit_code == 0, built.stderr
-    for line in (b"knowledge base: ready", b"drug vocabulary: ready", b"ICD-10-CM index: ready"):
+    for line in (b"knowledge base: ready", b"drug vocabulary: ready", b"ICD-10-CM index: ready",
+                 b"medication-line directions: ready"):
         assert line in built.stderr
     assert (tmp_path / "cache.sqlite").is_file()
     store = (tmp_path / "cache.sqlite").stat().st_mtime_ns

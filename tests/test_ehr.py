@@ -535,7 +535,7 @@ def test_observation_value_strings_keep_comparator_number_and_unit(comparator, n
 @given(st.lists(st.sampled_from(["id", "meds", "conditions", "labs", "Ward", "x y"]), min_size=1, max_size=6),
        st.sampled_from([",", ";", "\t"]))
 def test_csv_delimiter_is_sniffed_from_the_header(names, delimiter):
-    from rlscheck.inputs.records import sniff_delimiter
+    from rlscheck.inputs.batchfiles import sniff_delimiter
 
     header = delimiter.join(names)
     assert sniff_delimiter(header) == (delimiter if len(names) > 1 else ",")

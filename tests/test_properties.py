@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import rlscheck as rlscheck_api
 from rlscheck import textsafe
 from rlscheck.batch import screening as batch
-from rlscheck.inputs import records as readers
+from rlscheck.inputs import batchfiles as readers
+from rlscheck.inputs.records import Record, record_inputs
 from rlscheck.inputs import fhir
 from rlscheck.model import Input
 from rlscheck.rules.engine import assess
@@ -177,10 +178,10 @@ def test_batch_lines_equal_assess_documents(kb, people):
     """Batch shares each input's contribution between records; no record may see another's."""
     screener = SCREENER.setdefault("shared", batch.Screener(kb))  # shared across examples on purpose
     for number, person in enumerate(people, start=1):
-        inputs, labs, trimester = readers.record_inputs(kb, dict(person))
+        inputs, labs, trimester = record_inputs(kb, dict(person))
         expected = assess(kb, inputs, labs, trimester)
         expected.pop("disclaimer")
-        text, had_findings, was_error = screener.line(readers.Record(number, dict(person), "", f"p{number}"))
+        text, had_findings, was_error = screener.line(Record(number, dict(person), "", f"p{number}"))
         line = json.loads(text)
         assert (line.pop("id"), line.pop("line")) == (f"p{number}", number)
         assert line == json.loads(json.dumps(expected)) and had_findings == bool(expected["findings"])

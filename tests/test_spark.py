@@ -19,7 +19,7 @@ pd = pytest.importorskip("pandas")
 np = pytest.importorskip("numpy")
 
 from rlscheck.batch import screening as batch  # noqa: E402
-from rlscheck.inputs import records as readers  # noqa: E402
+from rlscheck.inputs import batchfiles as readers  # noqa: E402
 from rlscheck.render import findings_table  # noqa: E402
 from rlscheck.spark import meta, screen_partition  # noqa: E402
 

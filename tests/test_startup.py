@@ -35,6 +35,16 @@ def test_json_path_with_warm_cache_loads_no_yaml_and_no_rich():
     assert completed.returncode == 0
     assert "yaml" not in modules and "rich" not in modules and "rapidfuzz" not in modules
     assert "drug_named_entity_recognition" not in modules and "simple_icd_10_cm" not in modules
+    assert "orjson" not in modules and "csv" not in modules  # batch readers and writers only
+
+
+def test_a_label_line_with_a_warm_cache_loads_no_yaml():
+    """The directions vocabulary of medication lines comes from the cache store, not sig.yaml."""
+    label = ["assess", "-m", "quetiapine 25 mg at bedtime", "--format", "json"]
+    imported_modules(*label)  # warm the cache
+    completed, modules = imported_modules(*label)
+    assert completed.returncode == 0 and "drug.neuroleptic" in completed.stdout
+    assert "yaml" not in modules
 
 
 def test_help_loads_no_knowledge_base():

@@ -4,21 +4,25 @@ cannot be read becomes an error line; it never stops the run and is never skippe
 
 import json
 
-import orjson
-
 from rlscheck.rules.engine import assess
 from rlscheck.errors import RecordError, UsageError
 from rlscheck.inputs.records import plain_input, record_inputs
 from rlscheck.resolve.labs import parse_lab
 from rlscheck.resolve.names import Resolver
 
+
 def _dumps(value) -> bytes:
     """Compact UTF-8 JSON and a newline. What orjson refuses (integers beyond 64 bits, lone surrogates in an
     id) the standard library writes as ASCII with escapes, so the line stays valid UTF-8."""
+    import orjson
+
     try:
         return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
         return json.dumps(value, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+ENCODED_MOST = 512  # finding entries kept with their JSON (a few kB each); more would mostly add memory
 
 
 class Screener:
@@ -32,6 +36,7 @@ class Screener:
         self.labs = {}
         self.inputs = {}
         self.contributions = {}
+        self.encoded = {}  # id of a finding entry -> (the entry, its JSON)
 
     def _parse_lab(self, kb, text, name, value):
         key = (text, name, value)
@@ -81,6 +86,8 @@ class Screener:
         return document
 
     def _read_fhir(self, documents, label, into=None):
+        import orjson
+
         from rlscheck.inputs import fhir
 
         documents = [dict(document, entry=[{"resource": orjson.loads(raw)} for raw in document["ndjson lines"]])
@@ -112,7 +119,31 @@ class Screener:
             from rlscheck.render import csvout
 
             return csvout.rows(record.record_id, record.line, body), had_findings, was_error
-        return _dumps(_keyed(record) | body), had_findings, was_error
+        return self._encode(_keyed(record) | body), had_findings, was_error
+
+    def _encode(self, line):
+        """The output line. A finding that one input brings on its own is the same (unchanged)
+        entry in every record with that input: it is encoded once and its JSON reused, which
+        saves most of the encoding (a document is mostly its findings' texts and sources)."""
+        if not line.get("findings"):
+            return _dumps(line)
+        import orjson  # here, not at the top: one person's assessment never encodes a batch line
+
+        try:
+            return orjson.dumps(dict(line, findings=[self._encoded(entry) for entry in line["findings"]]),
+                                option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # a user's text that orjson refuses: the whole line the other way
+            return _dumps(line)
+
+    def _encoded(self, entry):
+        import orjson
+
+        found = self.encoded.get(id(entry))
+        if found is None or found[0] is not entry:  # holding the entry keeps its id from being reused
+            if len(self.encoded) >= ENCODED_MOST:
+                self.encoded.clear()
+            found = self.encoded[id(entry)] = (entry, orjson.Fragment(orjson.dumps(entry)))
+        return found[1]
 
 
 def _keyed(record):

@@ -75,7 +75,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     (with -o the file is replaced only when the run succeeds), 130/143 interrupted.
     """
     from rlscheck.batch import cohort, pipeline
-    from rlscheck.inputs import records as readers
+    from rlscheck.inputs import batchfiles as readers
     from rlscheck.errors import UsageError
     from rlscheck.textsafe import safe
 
@@ -335,7 +335,7 @@ def _first_is_resource(head):
 
 def _csv_header(line):
     """Whether a first line names at least one batch column (id, meds, ...), as a CSV header does."""
-    from rlscheck.inputs.records import FIELD_SET, sniff_delimiter
+    from rlscheck.inputs.batchfiles import FIELD_SET, sniff_delimiter
 
     text = line.decode("utf-8", "replace").strip().lstrip("\ufeff")
     return any(cell.strip().strip('"').lower() in FIELD_SET for cell in text.split(sniff_delimiter(text)))

@@ -42,24 +42,33 @@ _TOKEN = re.compile(
 _DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?")  # b.i.d. -> bid, p.o. -> po
 
 
-def _load() -> Phrases:
+def sig_phrases() -> Phrases:
+    """The sig phrases, read from sig.yaml once and kept in the cache store: later runs need
+    neither PyYAML nor the YAML parse."""
     global _VOCABULARY
     if _VOCABULARY is None:
         import os
 
-        import yaml
+        from rlscheck.knowledge import cache
 
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sig.yaml")
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        phrases: Phrases = {}
-        for category, items in data.items():
-            for item in items:
-                words = tuple(tokens(str(item)))
-                if words:
-                    phrases.setdefault(words, category)
-        _VOCABULARY = phrases
+        stored = cache.Cached("sig", cache.full_key(path, os.path.getmtime(path)), lambda: {"phrases": _read(path)})
+        _VOCABULARY = stored.get("phrases")
     return _VOCABULARY
+
+
+def _read(path: str) -> Phrases:
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    phrases: Phrases = {}
+    for category, items in data.items():
+        for item in items:
+            words = tuple(tokens(str(item)))
+            if words:
+                phrases.setdefault(words, category)
+    return phrases
 
 
 def tokens(text: object) -> list[str]:
@@ -107,7 +116,7 @@ def _is_number(token: str) -> bool:
 
 def parse(text: object) -> Parsed:
     """The name words of a medication line and what was set aside, in order."""
-    phrases = _load()
+    phrases = sig_phrases()
     toks = tokens(text)
     out = Parsed()
     words: list[str]
