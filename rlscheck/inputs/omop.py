@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 from rlscheck.inputs.records import Record
 from rlscheck.errors import UsageError
@@ -253,10 +254,7 @@ class OmopInput:
             # the date is written into the SQL: binding a Python value makes some DuckDB versions
             # import pandas and NumPy
             result = self.connection.execute(QUERY.replace("$index", f"DATE '{self.index_date.isoformat()}'"))
-            while True:
-                rows = result.fetchmany(FETCH)
-                if not rows:
-                    break
+            for rows in iter(lambda: result.fetchmany(FETCH), []):
                 for person_id, drugs, conditions, labs in rows:
                     yield self._record(person_id, drugs or (), conditions or (), labs or ())
         except duckdb.Error as error:
@@ -297,10 +295,8 @@ class OmopInput:
         for vocabulary, code in ((item["vocabulary"], item["code"]), (item["source_vocabulary"], item["source_code"])):
             if vocabulary in CONDITION_CODES and code and self._resolver.resolve("condition", code).recognized:
                 return code
-        for name in (item["name"], item["source_name"], item["source_value"]):
-            if name and name.strip():
-                return name.strip()
-        return "condition_occurrence {row} (no concept or source value)"
+        return (_first_text(item["name"], item["source_name"], item["source_value"])
+                or "condition_occurrence {row} (no concept or source value)")
 
 
 def _values(pairs):
@@ -308,11 +304,14 @@ def _values(pairs):
     return ", ".join("(" + ", ".join("'" + text.replace("'", "''") + "'" for text in pair) + ")" for pair in pairs)
 
 
+def _first_text(*texts):
+    """The first of the texts that is not blank, stripped; None when all are."""
+    return next((text.strip() for text in texts if text and text.strip()), None)
+
+
 def _drug_text(item):
-    for name in (item["name"], item["source_value"]):
-        if name and name.strip():
-            return name.strip()
-    return f"drug_exposure {item['row_id']} (no concept or source value)"
+    return _first_text(item["name"], item["source_value"]) or \
+        f"drug_exposure {item['row_id']} (no concept or source value)"
 
 
 def _lab_text(name, item):
@@ -328,8 +327,5 @@ def _unit(unit):
     if not unit:
         return ""
     text = unit.strip().replace("{1.73_m2}", "1.73m2").replace("/1.73.m2", "/1.73m2")
-    while "{" in text and "}" in text.split("{", 1)[1]:
-        before, rest = text.split("{", 1)
-        text = before + rest.split("}", 1)[1]
-    return text.strip()
+    return re.sub(r"\{[^}]*\}", "", text).strip()
 

@@ -55,8 +55,7 @@ class ParquetInput:
         # some DuckDB versions import pandas and NumPy, which costs more than reading a small file
         self.scan = f"read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', union_by_name = true)"
         try:
-            scan = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}")
-            described = scan.fetchall()
+            described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}").fetchall()
             columns = [row[0] for row in described]
             self.rows = self.connection.execute(f"SELECT count(*) FROM {self.scan}").fetchone()[0]
         except duckdb.Error as error:
@@ -68,7 +67,6 @@ class ParquetInput:
         self.unused = unused_columns(columns, self.id_column)
         self.columns = [name for name in columns if name not in self.unused]
         self.types = {row[0]: row[1] for row in described}
-        self.pattern = pattern
 
     def records(self):
         """Batch Records, one per row, in order. DuckDB writes each row as one JSON object (the
@@ -83,10 +81,7 @@ class ParquetInput:
         shaped = not binary and record_shaped({name: self.types[name] for name in self.columns}, self.id_column)
         try:
             result = self.connection.execute(f"SELECT {select} FROM {self.scan}")
-            while True:
-                rows = result.fetchmany(FETCH)
-                if not rows:
-                    break
+            for rows in iter(lambda: result.fetchmany(FETCH), []):
                 for row in rows:
                     try:
                         data = loads(row[0])
