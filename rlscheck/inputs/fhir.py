@@ -589,9 +589,7 @@ def _status_code(value):
     """A status as a code: a CodeableConcept's first code, or (FHIR STU3) a plain string."""
     if isinstance(value, str):
         return value.strip() or None
-    for coding in _codings(value):
-        return coding["code"]
-    return None
+    return next((coding["code"] for coding in _codings(value)), None)
 
 
 def _medication_date(resource):
