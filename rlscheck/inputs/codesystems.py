@@ -28,8 +28,5 @@ def canonical_system(system):
     """A code system's URI as FHIR names it, from any of the spellings exporters use."""
     if not isinstance(system, str) or system in SYSTEM_NAMES:
         return system
-    key = system.strip().rstrip("/").lower()
-    for prefix in ("http://", "https://"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
+    key = system.strip().rstrip("/").lower().removeprefix("http://").removeprefix("https://")
     return _SYSTEMS.get(key, system)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import orjson
+
 from rlscheck.inputs.records import FIELDS, LIST_FIELDS, Record
 
 ID_COLUMNS = ("id", "person_id")
@@ -44,14 +46,12 @@ def record_shaped(column_types, id_column=None):
     whole number. Nulls need no work (a record reads them as absent); anything else (floats,
     JSON text, other types) goes through `record_of`."""
     for name, kind in column_types.items():
-        if name == id_column:
+        if name in (id_column, "trimester"):
             shaped = kind in _TEXT_OR_WHOLE
         elif name in LIST_FIELDS:
             shaped = kind in ("VARCHAR", "VARCHAR[]")
         elif name == "labs":
             shaped = kind == "VARCHAR[]" or _flat_map(kind)
-        elif name == "trimester":
-            shaped = kind in _TEXT_OR_WHOLE
         else:
             shaped = False
         if not shaped:
@@ -102,8 +102,6 @@ def _labs(value):
     if isinstance(value, str):
         text = value.strip()
         if text.startswith(("{", "[")):
-            import orjson
-
             try:
                 value = orjson.loads(text)
             except ValueError:
@@ -157,8 +155,6 @@ def record_of(row: Mapping, id_column=None, line=None) -> Record:
             else:
                 value = plain(value)
                 if isinstance(value, str):
-                    import orjson
-
                     try:
                         value = orjson.loads(value)
                     except ValueError:
