@@ -44,10 +44,7 @@ def record_from_form(fields: dict) -> dict:
     record = {"meds": fields.get("med", []) + lines("more_meds"),
               "conditions": fields.get("condition", []) + lines("more_conditions"),
               "substances": lines("substances"), "withdrawal": lines("withdrawal"), "risks": lines("risks")}
-    labs = {}
-    for key, _, unit in LABS:
-        if fields.get(key):
-            labs[key] = fields[key][0]
+    labs = {key: fields[key][0] for key, _, _ in LABS if fields.get(key)}
     record = {k: v for k, v in record.items() if v}
     if labs:
         record["labs"] = labs
@@ -65,7 +62,7 @@ class Page:
 
     def render(self, fields=None, report_html="", error="") -> str:
         fields = fields or {}
-        value = lambda key, i=0: escape(fields.get(key, [""] * (i + 1))[i] if len(fields.get(key, [])) > i else "")
+        value = lambda key, i=0: escape(fields[key][i] if len(fields.get(key, [])) > i else "")
         meds = '<div class="grid">' + "".join(
             f'<label for="med{i}">Medication {i + 1}</label>'
             f'<input id="med{i}" name="med" list="med-names" autocomplete="off" value="{value("med", i)}">'
@@ -115,12 +112,10 @@ stored.</p>
 
 
 def _names(kb, index):
-    seen, names = set(), []
+    names = {}  # casefolded -> the first spelling given
     for name, _ in kb.completions(index):
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
-            names.append(name)
-    return sorted(names, key=str.casefold)
+        names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
 
 
 def report_html(document) -> str:

@@ -120,7 +120,6 @@ def _peek(token):
     """The header and claims, unverified: only to choose the issuer and key. PyJWT then parses
     and checks the whole token again (its parse is the costlier half; once is enough here)."""
     import base64
-    import binascii
 
     import orjson
 
@@ -130,7 +129,7 @@ def _peek(token):
             raise ValueError
         header, claims = (orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
                           for part in parts[:2])
-    except (ValueError, binascii.Error):
+    except ValueError:  # binascii.Error and orjson's JSONDecodeError are ValueErrors
         raise AuthError("the bearer token is not a well-formed JWT") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise AuthError("the bearer token is not a well-formed JWT")
