@@ -193,8 +193,7 @@ class _Reader:
             self.by_reference[f"{resource.get('resourceType')}/{resource['id']}"] = resource
 
     def walk(self, resource, depth):
-        if depth > MAX_DEPTH:
-            raise UsageError(f"{safe(self.label)}: FHIR document is nested too deeply")
+        """Read every resource; `index` has gone through the same Bundles, deep ones refused."""
         kind = resource.get("resourceType")
         if kind == "Bundle":
             for entry in _list(resource.get("entry")):
@@ -280,8 +279,7 @@ class _Reader:
         self._add("medication", name, source, "", parts=parts)
 
     def _saw_date(self, date):
-        if date > self.latest_date:
-            self.latest_date = date
+        self.latest_date = max(self.latest_date, date)
 
     def _medication_name(self, resource):
         """(name, ingredient names, IPS no-information text): code.text, then codings'
