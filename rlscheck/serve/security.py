@@ -50,16 +50,14 @@ class JtiStore:
                 break
             del seen[first]
         if key in seen:
-            return seen[key] < now and self._store(key, expires)
-        if len(seen) >= self.capacity:
+            if seen[key] >= now:
+                return False
+        elif len(seen) >= self.capacity:
             for old in [k for k, exp in seen.items() if exp < now]:
                 del seen[old]
             if len(seen) >= self.capacity:
                 raise Busy("too many live tokens; try again shortly")
-        return self._store(key, expires)
-
-    def _store(self, key, expires):
-        self._seen[key] = expires
+        seen[key] = expires
         return True
 
 
