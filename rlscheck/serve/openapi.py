@@ -13,6 +13,7 @@ def document(version: str) -> dict:
     cds_errors = {"400": error, "401": _json("#/components/schemas/Error", "The JWT is missing or not accepted"),
                   "412": _json("#/components/schemas/Error", "The patient's data could not be had"),
                   "413": error, "415": error}
+    texts = {"type": "array", "items": {"type": "string"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "rlscheck service", "version": version,
@@ -53,12 +54,8 @@ def document(version: str) -> dict:
                 "FhirResource": {"type": "object", "required": ["resourceType"],
                                  "properties": {"resourceType": {"type": "string"}}},
                 "Record": {"type": "object", "additionalProperties": False, "properties": {
-                    "id": {}, "meds": {"type": "array", "items": {"type": "string"}},
-                    "conditions": {"type": "array", "items": {"type": "string"}},
-                    "substances": {"type": "array", "items": {"type": "string"}},
-                    "withdrawal": {"type": "array", "items": {"type": "string"}},
-                    "risks": {"type": "array", "items": {"type": "string"}},
-                    "labs": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}]},
+                    "id": {}, **{field: texts for field in ("meds", "conditions", "substances", "withdrawal", "risks")},
+                    "labs": {"oneOf": [{"type": "object"}, texts]},
                     "trimester": {"type": "integer", "minimum": 1, "maximum": 3},
                     "fhir": {"oneOf": [{"type": "object"}, {"type": "array"}]}}},
             },
