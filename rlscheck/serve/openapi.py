@@ -14,6 +14,9 @@ def document(version: str) -> dict:
                   "412": _json("#/components/schemas/Error", "The patient's data could not be had"),
                   "413": error, "415": error}
     texts = {"type": "array", "items": {"type": "string"}}
+    call = {"security": [{"cdsHooksJwt": []}],
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "rlscheck service", "version": version,
@@ -35,15 +38,10 @@ def document(version: str) -> dict:
                 "summary": "CDS Hooks discovery", "security": [{"cdsHooksJwt": []}],
                 "responses": {"200": {"description": "The CDS services"}, "401": cds_errors["401"]}}},
             "/cds-services/{id}": {"post": {
-                "summary": "Call a CDS service (order-select, order-sign, patient-view)",
-                "security": [{"cdsHooksJwt": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "summary": "Call a CDS service (order-select, order-sign, patient-view)", **call,
                 "responses": {"200": _json(CARDS_SCHEMA, "Cards (CDS Hooks 2.0)"), **cds_errors}}},
             "/cds-services/{id}/feedback": {"post": {
-                "summary": "Feedback on cards", "security": [{"cdsHooksJwt": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "summary": "Feedback on cards", **call,
                 "responses": {"200": {"description": "Accepted"}, **cds_errors}}},
         },
         "components": {

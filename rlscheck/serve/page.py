@@ -63,15 +63,10 @@ class Page:
     def render(self, fields=None, report_html="", error="") -> str:
         fields = fields or {}
         value = lambda key, i=0: escape(fields[key][i] if len(fields.get(key, [])) > i else "")
-        meds = '<div class="grid">' + "".join(
-            f'<label for="med{i}">Medication {i + 1}</label>'
-            f'<input id="med{i}" name="med" list="med-names" autocomplete="off" value="{value("med", i)}">'
-            for i in range(MED_FIELDS)) + "</div>"
-        conditions = '<div class="grid">' + "".join(
-            f'<label for="condition{i}">Condition {i + 1}</label>'
-            f'<input id="condition{i}" name="condition" list="condition-names" autocomplete="off" '
-            f'value="{value("condition", i)}">'
-            for i in range(CONDITION_FIELDS)) + "</div>"
+        grid = lambda name, label, count: '<div class="grid">' + "".join(
+            f'<label for="{name}{i}">{label} {i + 1}</label>'
+            f'<input id="{name}{i}" name="{name}" list="{name}-names" autocomplete="off" value="{value(name, i)}">'
+            for i in range(count)) + "</div>"
         labs = "".join(
             f'<div><label for="lab-{key}">{label} ({escape(unit)})</label>'
             f'<input id="lab-{key}" name="{key}" inputmode="decimal" value="{value(key)}"></div>'
@@ -95,10 +90,10 @@ restless legs syndrome, with the evidence and sources. What you enter is checked
 stored.</p>
 {error_html}
 <form method="post" action="/" novalidate>
-<fieldset><legend>Medications taken now</legend>{meds}
+<fieldset><legend>Medications taken now</legend>{grid("med", "Medication", MED_FIELDS)}
 {textarea("more_meds", "More medications", "One a line; brand or generic names, with or without a dose.")}
 {textarea("withdrawal", "Stopped recently or being tapered", "One a line.")}</fieldset>
-<fieldset><legend>Conditions</legend>{conditions}
+<fieldset><legend>Conditions</legend>{grid("condition", "Condition", CONDITION_FIELDS)}
 {textarea("more_conditions", "More conditions", "One a line; names or ICD-10-CM codes.")}</fieldset>
 <fieldset><legend>Habits and risk factors</legend>
 {textarea("substances", "Substances", "One a line: alcohol, caffeine, smoking, ...")}
