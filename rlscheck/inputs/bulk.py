@@ -174,9 +174,7 @@ class _Store:
         self.pending = []
 
     def add(self, key, raw):
-        ordinal = self.order.get(key)
-        if ordinal is None:
-            ordinal = self.order[key] = len(self.order)
+        ordinal = self.order.setdefault(key, len(self.order))
         if self.db is None:
             self.memory.setdefault(ordinal, []).append(raw)
             self.held += len(raw)
@@ -260,17 +258,13 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
                         warn(f"'{safe(label)}' line {number}: the server reported {safe(text)}")
                     continue
                 store.add(key, raw)
-    except BaseException:
-        store.close()
-        raise
-    try:
         if unattached:
             counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
             warn(f"resources tied to no patient, not read: {counted}")
         yield from errors
         yield from _records(store, medications)
     finally:
-        store.close()  # also when the reader stops early: the temporary file never stays behind
+        store.close()  # also when reading fails or the reader stops early: no temporary file stays behind
 
 
 def _records(store, medications):
