@@ -36,8 +36,7 @@ class Observations:
         self.order = 0
 
     def add(self, resource, source):
-        components = [part for part in resource.get("component") or () if isinstance(part, dict)] \
-            if isinstance(resource.get("component"), list) else []
+        components = [part for part in _list(resource.get("component")) if isinstance(part, dict)]
         if components:  # a panel (iron studies, a metabolic panel): each component is a result of its own
             shared = {key: resource[key] for key in ("status", "effectiveDateTime", "effectiveInstant", "issued",
                                                      "effectivePeriod") if key in resource}

@@ -270,9 +270,7 @@ class OmopInput:
         named = sorted({self._condition_text(item) for item in conditions})
         if named:
             data["conditions"] = named
-        latest = {}
-        for item in labs:  # in date order: the last of each lab is the latest
-            latest[item["lab"]] = item
+        latest = {item["lab"]: item for item in labs}  # in date order: the last of each lab is the latest
         if latest:
             data["labs"] = [_lab_text(name, item) for name, item in sorted(latest.items())]
         return Record(None, data, "", person_id)

@@ -94,8 +94,7 @@ class ParquetInput:
                     if shaped:
                         yield Record(None, data, "", data.pop(self.id_column, None))
                         continue
-                    for name, value in zip(binary, row[1:]):
-                        data[name] = value
+                    data.update(zip(binary, row[1:]))
                     yield record_of(data, self.id_column)
         except duckdb.Error as error:
             raise UsageError(f"cannot read Parquet '{safe(self.source)}': {safe(str(error).splitlines()[0])}") from None

@@ -144,12 +144,8 @@ def record_of(row: Mapping, id_column=None, line=None) -> Record:
                         value = [item for item in value if item is not None]
                 if not value:
                     continue
-            elif kind == "labs":
-                value = _labs(plain(value))
-                if value is None:
-                    continue
-            elif kind == "number":
-                value = _whole(plain(value))
+            elif kind in ("labs", "number"):
+                value = _labs(plain(value)) if kind == "labs" else _whole(plain(value))
                 if value is None:
                     continue
             else:
