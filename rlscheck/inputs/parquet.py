@@ -24,16 +24,8 @@ from rlscheck.textsafe import safe
 FETCH = 2048  # rows per fetch from DuckDB
 
 
-def pattern_of(source):
-    """What read_parquet is given: a folder becomes every .parquet file under it."""
-    if os.path.isdir(source):
-        return os.path.join(source, "**", "*.parquet")
-    return source
-
-
 def is_parquet(source):
-    lowered = source.lower()
-    return (lowered.endswith((".parquet", ".pq")) or os.path.isdir(source)
+    return (source.lower().endswith((".parquet", ".pq")) or os.path.isdir(source)
             and bool(glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True)))
 
 
@@ -43,7 +35,8 @@ class ParquetInput:
     def __init__(self, source, id_column=None):
         duckdb = duckdb_module()
         self.source = source
-        pattern = pattern_of(source)
+        # what read_parquet is given: a folder becomes every .parquet file under it
+        pattern = os.path.join(source, "**", "*.parquet") if os.path.isdir(source) else source
         if not glob.has_magic(pattern) and not os.path.exists(pattern):
             raise UsageError(f"cannot read '{safe(source)}': no such file or folder")
         if glob.has_magic(pattern) and not glob.glob(pattern, recursive=True):
