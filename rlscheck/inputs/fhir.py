@@ -146,7 +146,7 @@ def extract(kb, documents, into=None):
                 raise UsageError(f"{safe(label)}{where} is not a FHIR resource (no resourceType)")
             reader.index(resource, 0)
         for resource in resources:
-            reader.walk(resource, 0)
+            reader.walk(resource)
         if len(resources) == 1 and not reader.seen_supported and resources[0]["resourceType"] not in (
                 "Bundle", "OperationOutcome"):
             raise UsageError(
@@ -192,13 +192,13 @@ class _Reader:
         elif isinstance(resource.get("id"), str):
             self.by_reference[f"{resource.get('resourceType')}/{resource['id']}"] = resource
 
-    def walk(self, resource, depth):
+    def walk(self, resource):
         """Read every resource; `index` has gone through the same Bundles, deep ones refused."""
         kind = resource.get("resourceType")
         if kind == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                    self.walk(entry["resource"], depth + 1)
+                    self.walk(entry["resource"])
                 else:  # a bare fullUrl, a transaction response: nothing to read, but counted
                     self.not_read["entry without a resource"] = self.not_read.get("entry without a resource", 0) + 1
             return

@@ -77,8 +77,7 @@ class KeySets:
             return keys[kid]
         if fetched_at is not None and now - fetched_at < JWKS_REFRESH_SECONDS:
             return keys.get(kid)
-        lock = self._locks.setdefault(url, asyncio.Lock())
-        async with lock:
+        async with self._locks.setdefault(url, asyncio.Lock()):
             fetched_at, keys = self._cache.get(url, (None, {}))
             if fetched_at is None or time.monotonic() - fetched_at >= JWKS_REFRESH_SECONDS:
                 keys = await self._fetch(url)
