@@ -291,8 +291,7 @@ class _Reader:
         if isinstance(r5, dict) and not isinstance(concept, dict) and not isinstance(reference, dict):
             concept, reference = r5.get("concept"), r5.get("reference")
         if isinstance(concept, dict):
-            absent = _absent(concept)
-            return (_display(concept) or self._from_codes(concept)), self._rxnorm_parts(concept), absent
+            return _display(concept) or self._from_codes(concept), self._rxnorm_parts(concept), _absent(concept)
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             return "", (), ""
         medication = self._dereference(resource, reference["reference"])
@@ -307,9 +306,9 @@ class _Reader:
             item = ingredient.get("itemCodeableConcept")
             if not isinstance(item, dict):  # R5: item is a CodeableReference
                 item = ingredient.get("item")
-                item = item.get("concept") if isinstance(item, dict) and "concept" in item else None
-            named = _display(item) if isinstance(item, dict) else ""
-            if isinstance(item, dict) and not named:
+                item = item.get("concept") if isinstance(item, dict) else None
+            named = _display(item)
+            if not named:  # the helpers give nothing for an item that is not a concept
                 mapped += self._rxnorm_parts(item)
                 named = self._from_codes(item)
             reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
