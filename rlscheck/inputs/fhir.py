@@ -185,10 +185,9 @@ class _Reader:
         if resource.get("resourceType") == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                    inner = entry["resource"]
                     if isinstance(entry.get("fullUrl"), str):
-                        self.by_reference[entry["fullUrl"]] = inner
-                    self.index(inner, depth + 1)
+                        self.by_reference[entry["fullUrl"]] = entry["resource"]
+                    self.index(entry["resource"], depth + 1)
         elif isinstance(resource.get("id"), str):
             self.by_reference[f"{resource.get('resourceType')}/{resource['id']}"] = resource
 

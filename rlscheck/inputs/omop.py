@@ -224,10 +224,8 @@ class OmopInput:
             "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'cdm'").fetchall()
         wanted = {}
         for table_schema, name in rows:
-            if schema and table_schema.lower() != schema.lower():
-                continue
-            if name.lower() in TABLES and name.lower() not in wanted:
-                wanted[name.lower()] = f'cdm."{table_schema}"."{name}"'
+            if name.lower() in TABLES and (not schema or table_schema.lower() == schema.lower()):
+                wanted.setdefault(name.lower(), f'cdm."{table_schema}"."{name}"')
         return wanted
 
     def _lab_tables(self):

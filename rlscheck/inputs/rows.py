@@ -50,10 +50,8 @@ def record_shaped(column_types, id_column=None):
             shaped = kind in _TEXT_OR_WHOLE
         elif name in LIST_FIELDS:
             shaped = kind in ("VARCHAR", "VARCHAR[]")
-        elif name == "labs":
-            shaped = kind == "VARCHAR[]" or _flat_map(kind)
         else:
-            shaped = False
+            shaped = name == "labs" and (kind == "VARCHAR[]" or _flat_map(kind))
         if not shaped:
             return False
     return True
