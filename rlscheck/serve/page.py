@@ -43,12 +43,9 @@ def record_from_form(fields: dict) -> dict:
     lines = lambda key: [line.strip() for value in fields.get(key, []) for line in value.splitlines() if line.strip()]
     record = {"meds": fields.get("med", []) + lines("more_meds"),
               "conditions": fields.get("condition", []) + lines("more_conditions"),
-              "substances": lines("substances"), "withdrawal": lines("withdrawal"), "risks": lines("risks")}
-    labs = {key: fields[key][0] for key, _, _ in LABS if fields.get(key)}
-    record = {k: v for k, v in record.items() if v}
-    if labs:
-        record["labs"] = labs
-    return record
+              "substances": lines("substances"), "withdrawal": lines("withdrawal"), "risks": lines("risks"),
+              "labs": {key: fields[key][0] for key, _, _ in LABS if fields.get(key)}}
+    return {k: v for k, v in record.items() if v}
 
 
 class Page:
