@@ -396,8 +396,7 @@ class _Reader:
         for issue in _list(resource.get("issue")):
             if not isinstance(issue, dict):
                 continue
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-            text = _display(details) or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str)
+            text = _display(issue.get("details")) or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str)
                                          else "") or str(issue.get("code") or "no details")
             severity = issue.get("severity") if isinstance(issue.get("severity"), str) else "information"
             self.extract.outcomes.append(f"{severity}: {text}")

@@ -115,8 +115,7 @@ def _labs(value):
             return {str(item[0]): _whole(item[1]) for item in value if item is not None and item[1] is not None} or None
         if value and all(isinstance(item, Mapping) and set(item) == {"key", "value"} for item in value):
             return {str(item["key"]): _whole(item["value"]) for item in value if item["value"] is not None} or None
-        items = [item for item in value if item is not None]
-        return items or None
+        return [item for item in value if item is not None] or None
     return value  # a wrong type: the record reports it
 
 
