@@ -344,10 +344,8 @@ class _Reader:
 
     def _dereference(self, resource, reference):
         if reference.startswith("#"):
-            for contained in _list(resource.get("contained")):
-                if isinstance(contained, dict) and contained.get("id") == reference[1:]:
-                    return contained
-            return None
+            return next((contained for contained in _list(resource.get("contained"))
+                         if isinstance(contained, dict) and contained.get("id") == reference[1:]), None)
         found = self.by_reference.get(reference)
         if found is None and "/" in reference:  # an absolute URL to a resource given by Type/id
             found = self.by_reference.get("/".join(reference.rstrip("/").split("/")[-2:]))
@@ -667,7 +665,7 @@ def annotate(document, extract, other_inputs, reassurance=""):
             item["reason"] = (f"the record refers to {item['input']}, which is not in the input, and gives no "
                               "name; include the Medication resources (e.g. _include=MedicationRequest:medication)")
     if extract.records == 0:
-        said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
+        said = "; ".join(extract.outcomes) or "no medications, conditions or lab results"
         extract.empty_reason = f"The FHIR input held nothing to assess ({said})."
         if not other_inputs:
             document["summary"] = extract.empty_reason
