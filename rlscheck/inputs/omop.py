@@ -261,17 +261,11 @@ class OmopInput:
             self.connection.close()
 
     def _record(self, person_id, drugs, conditions, labs):
-        data = {}
-        meds = sorted({_drug_text(item) for item in drugs})
-        if meds:
-            data["meds"] = meds
-        named = sorted({self._condition_text(item) for item in conditions})
-        if named:
-            data["conditions"] = named
         latest = {item["lab"]: item for item in labs}  # in date order: the last of each lab is the latest
-        if latest:
-            data["labs"] = [_lab_text(name, item) for name, item in sorted(latest.items())]
-        return Record(None, data, "", person_id)
+        data = {"meds": sorted({_drug_text(item) for item in drugs}),
+                "conditions": sorted({self._condition_text(item) for item in conditions}),
+                "labs": [_lab_text(name, item) for name, item in sorted(latest.items())]}
+        return Record(None, {field: values for field, values in data.items() if values}, "", person_id)
 
     def _condition_text(self, item):
         key = tuple(sorted(pair for pair in item.items() if pair[0] != "row_id"))
