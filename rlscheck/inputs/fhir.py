@@ -213,9 +213,8 @@ class _Reader:
                 self._medication(resource)
         elif kind == "OperationOutcome":
             self._outcome(resource)
-        elif kind == "Patient":
-            if isinstance(resource.get("id"), str):
-                self._patient({"reference": f"Patient/{resource['id']}"})
+        elif kind == "Patient" and isinstance(resource.get("id"), str):
+            self._patient({"reference": f"Patient/{resource['id']}"})
         elif kind not in READ:
             kind = kind if isinstance(kind, str) else "resource without resourceType"
             self.not_read[kind] = self.not_read.get(kind, 0) + 1

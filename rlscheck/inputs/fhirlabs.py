@@ -50,8 +50,7 @@ class Observations:
         lab_id = next((lab for lab in found if lab), None)
         name = _name(code)
         if lab_id is None:  # a local code: a lab's name or alias, as lab systems write it ("FERRITIN, SERUM")
-            found = lab_ids(self.kb, name)
-            lab_id = found[0] if found else None
+            lab_id = next(iter(lab_ids(self.kb, name)), None)
         if lab_id is None:  # a LOINC long name: "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma"
             lab_id = self._by_loinc_name(code)
         if lab_id is None:
