@@ -98,8 +98,7 @@ class KeySets:
         if response.status_code != 200 or len(response.content) > JWKS_MAX_BYTES:
             raise AuthError(f"JWK Set could not be fetched (HTTP {response.status_code})")
         try:
-            document = response.json()
-            entries = document["keys"]
+            entries = response.json()["keys"]
         except (ValueError, KeyError, TypeError):
             raise AuthError("JWK Set is not valid JSON with 'keys'") from None
         keys = {}
