@@ -175,13 +175,9 @@ def packaged_extension(version):
     import importlib.util
 
     spec = importlib.util.find_spec("duckdb_extension_postgres_scanner")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = os.path.join(folder, "extensions", f"v{version}", "postgres_scanner.duckdb_extension")
-        if os.path.isfile(path):
-            return path
-    return None
+    paths = [os.path.join(folder, "extensions", f"v{version}", "postgres_scanner.duckdb_extension")
+             for folder in ((spec.submodule_search_locations or []) if spec is not None else [])]
+    return next((path for path in paths if os.path.isfile(path)), None)
 
 
 class OmopInput:
