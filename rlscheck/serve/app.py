@@ -352,7 +352,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan,
                     exception_handlers={HTTPException: not_found, Exception: internal_error})
-    app.state.service = service
     return app
 
 
