@@ -13,7 +13,7 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 import json
 import re
 
-from rlscheck.inputs.codesystems import ICD10, RXNORM, SNOMED, SYSTEM_NAMES, canonical_system
+from rlscheck.inputs.codesystems import ICD10, RXNORM, SNOMED, SYSTEM_NAMES, codings
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
@@ -324,7 +324,7 @@ class _Reader:
         if self.kb is None:
             return ()
         names = []
-        for coding in _codings(concept):
+        for coding in codings(concept):
             if coding.get("system") == RXNORM:
                 names += _rxcui_names(self.kb, coding["code"])
         return tuple(dict.fromkeys(names))
@@ -333,11 +333,11 @@ class _Reader:
         """A name from codes alone, as the record gives it: an RxCUI the knowledge base or a
         loaded RxNorm knows ('RxNorm 218986', read through the names it maps to: the parts),
         else the first code labelled with its system ('RxNorm 312938')."""
-        codings = _codings(concept)
-        for coding in codings:
+        coded = codings(concept)
+        for coding in coded:
             if coding.get("system") == RXNORM and self.kb is not None and _rxcui_names(self.kb, coding["code"]):
                 return f"RxNorm {coding['code'].strip()}"
-        for coding in codings:
+        for coding in coded:
             return f"{SYSTEM_NAMES.get(coding.get('system'), 'code')} {coding['code'].strip()}"
         return ""
 
@@ -369,7 +369,7 @@ class _Reader:
             skipped = f"clinical:{clinical}"
         elif clinical is None and _abated(resource):  # no status, but an end: FHIR reads it as resolved
             skipped = f"clinical:resolved, abated {_abated(resource)}"
-        codes = _codings(code)
+        codes = codings(code)
         text = _display(code) or (codes[0]["code"].strip() if codes else "")
         if not text:
             self._add("condition", source, source, "no condition name or code in this record")
@@ -516,18 +516,6 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-def _codings(concept):
-    """The codings that carry a code, their system given by its URI (canonical_system)."""
-    if not isinstance(concept, dict):
-        return []
-    codings = []
-    for coding in _list(concept.get("coding")):
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"].strip():
-            system = canonical_system(coding.get("system"))
-            codings.append(coding if system == coding.get("system") else dict(coding, system=system))
-    return codings
-
-
 def _display(concept):
     """The concept's text, else its codings' first display; never a bare code."""
     if not isinstance(concept, dict):
@@ -543,7 +531,7 @@ def _display(concept):
 
 def _absent(concept):
     """The display of an IPS 'no information' / 'none known' code, else ''."""
-    for coding in _codings(concept):
+    for coding in codings(concept):
         system = coding.get("system")
         if system in (IPS_ABSENT, DATA_ABSENT) or (system == SNOMED and coding["code"] in NO_INFORMATION_SNOMED):
             display = coding.get("display") if isinstance(coding.get("display"), str) else ""
@@ -581,7 +569,7 @@ def _status_code(value):
     """A status as a code: a CodeableConcept's first code, or (FHIR STU3) a plain string."""
     if isinstance(value, str):
         return value.strip() or None
-    return next((coding["code"] for coding in _codings(value)), None)
+    return next((coding["code"] for coding in codings(value)), None)
 
 
 def _medication_date(resource):

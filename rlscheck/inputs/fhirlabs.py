@@ -12,8 +12,7 @@ import datetime
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.inputs.codesystems import LOINC
-from rlscheck.inputs.fhir import _codings, _list
+from rlscheck.inputs.codesystems import LOINC, codings
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, lab_ids, parse_lab
 from rlscheck.textsafe import safe
@@ -36,7 +35,8 @@ class Observations:
         self.order = 0
 
     def add(self, resource, source):
-        components = [part for part in _list(resource.get("component")) if isinstance(part, dict)]
+        components = [part for part in resource.get("component") or () if isinstance(part, dict)] \
+            if isinstance(resource.get("component"), list) else []
         if components:  # a panel (iron studies, a metabolic panel): each component is a result of its own
             shared = {key: resource[key] for key in ("status", "effectiveDateTime", "effectiveInstant", "issued",
                                                      "effectivePeriod") if key in resource}
@@ -46,7 +46,7 @@ class Observations:
             if not any(key.startswith("value") for key in resource):
                 return  # the panel itself holds no value
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
-        found = [self.kb.loinc.get(coding["code"].strip()) for coding in _codings(code) if coding["system"] == LOINC]
+        found = [self.kb.loinc.get(coding["code"].strip()) for coding in codings(code) if coding["system"] == LOINC]
         lab_id = next((lab for lab in found if lab), None)
         name = _name(code)
         if lab_id is None:  # a local code: a lab's name or alias, as lab systems write it ("FERRITIN, SERUM")
@@ -78,8 +78,8 @@ class Observations:
     def _by_loinc_name(self, code):
         """The lab a LOINC long name measures in blood, serum or plasma, from its component
         (the words before '[', with or without what is in brackets); None for other specimens."""
-        names = [code.get("text")] + [coding.get("display") for coding in _list(code.get("coding"))
-                                      if isinstance(coding, dict)]
+        listed = code.get("coding") if isinstance(code.get("coding"), list) else []
+        names = [code.get("text")] + [coding.get("display") for coding in listed if isinstance(coding, dict)]
         for text in names:
             match = _LONG_NAME.match(text) if isinstance(text, str) and len(text) < 200 else None
             if not match:
@@ -151,7 +151,7 @@ def _name(code):
     text = code.get("text")
     if isinstance(text, str) and text.strip():
         return text.strip()
-    for coding in _list(code.get("coding")):
+    for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
         if isinstance(coding, dict):
             for key in ("display", "code"):
                 if isinstance(coding.get(key), str) and coding[key].strip():
