@@ -162,14 +162,13 @@ def read_csv(stream, warn=None):
         row += [""] * (len(header) - len(row))
         data = {}
         for name, cell in zip(header, row):
-            if name not in FIELD_SET:
+            if name not in FIELD_SET or name == "id":  # the id is the record's, not its data
                 continue
             if name in LIST_FIELDS or name == "labs":
                 separator = list_delimiter if list_delimiter in cell and ";" not in cell else ";"
                 data[name] = _cell_values(cell, separator)
             elif cell.strip():
                 data[name] = cell.strip()
-        data.pop("id", None)
         yield Record(reader.line_num, data, record_id=record_id)
 
 

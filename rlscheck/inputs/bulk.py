@@ -40,32 +40,16 @@ def export_files(directory, warn=None):
     paths = [os.path.join(directory, name) for name in names if name.lower().endswith(EXTENSIONS)]
     others = [name for name in names if not name.lower().endswith(EXTENSIONS)]
     if others and paths and warn:
-        warn("files that are not NDJSON, not read: " + ", ".join(safe(n) for n in others[:10])
-             + (" ..." if len(others) > 10 else ""))
+        warn("files that are not NDJSON, not read: " + _some(others))
     return patients_first(paths)
 
 
 def manifest_export(path, warn=None):
-    """The files a $export manifest lists, patients first, with the other files of its folder
-    named through warn(text) as not read; None when `path` is not a manifest."""
-    listed = manifest_files(path, warn)
-    if listed is None:
-        return None
-    if warn:
-        folder, name = os.path.split(os.path.abspath(path))
-        used = {os.path.basename(listed_path) for listed_path in listed} | _error_names(path)
-        others = [n for n in sorted(os.listdir(folder)) if n != name and n not in used]
-        if others:
-            warn(f"files not listed in the export manifest '{safe(name)}', not read: "
-                 + ", ".join(safe(n) for n in others[:10]) + (" ..." if len(others) > 10 else ""))
-    return patients_first(listed)
-
-
-def manifest_files(path, warn=None):
     """The local files a Bulk Data $export manifest (JSON with `output`: [{type, url}]) lists,
-    each found beside the manifest by its URL's file name; None when `path` is not a manifest.
-    UsageError when a listed file is missing. The errors the export reports (its `error`
-    files of OperationOutcomes) are said through warn(text)."""
+    patients first, each found beside the manifest by its URL's file name; None when `path` is
+    not a manifest. UsageError when a listed file is missing. Through warn(text): the errors the
+    export reports (its `error` files of OperationOutcomes), then the other files of its folder,
+    as not read."""
     from rlscheck.errors import UsageError
 
     try:
@@ -78,28 +62,39 @@ def manifest_files(path, warn=None):
     if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list) or \
             "resourceType" in manifest:
         return None
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, name = os.path.split(os.path.abspath(path))
     paths, missing = [], []
     for item in manifest["output"]:
         url = item.get("url") if isinstance(item, dict) else None
         if not isinstance(url, str) or not url.strip():
             continue
-        name = _file_name(url)
-        local = os.path.join(folder, name)
+        local = os.path.join(folder, _file_name(url))
         if os.path.isfile(local):
             paths.append(local)
         elif "://" in url and os.path.isfile(local + ".ndjson"):  # saved as the URL's name plus .ndjson
             paths.append(local + ".ndjson")
         else:
             missing.append(url)
+    errors = manifest["error"] if isinstance(manifest.get("error"), list) else []
+    error_urls = [item["url"] for item in errors if isinstance(item, dict) and isinstance(item.get("url"), str)]
     if warn:
-        _export_errors(manifest, folder, path, warn)
+        _export_errors(error_urls, folder, path, warn)
     if missing:
         raise UsageError(f"the export manifest '{safe(path)}' lists {len(missing)} file(s) not found beside it: "
                          + ", ".join(safe(url) for url in missing[:5]) + "; download them into its folder")
     if not paths:
         raise UsageError(f"the export manifest '{safe(path)}' lists no output files")
-    return paths
+    if warn:
+        used = {os.path.basename(listed) for listed in paths} | {_file_name(url) for url in error_urls}
+        others = [n for n in sorted(os.listdir(folder)) if n != name and n not in used]
+        if others:
+            warn(f"files not listed in the export manifest '{safe(name)}', not read: {_some(others)}")
+    return patients_first(paths)
+
+
+def _some(names):
+    """The first ten names, safe to show."""
+    return ", ".join(safe(name) for name in names[:10]) + (" ..." if len(names) > 10 else "")
 
 
 def patients_first(paths):
@@ -114,27 +109,13 @@ def _file_name(url):
     return unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) if "://" in url else url
 
 
-def _error_names(path):
-    """The file names of a manifest's `error` entries (read by _export_errors)."""
-    with open(path, "rb") as handle:
-        manifest = orjson.loads(handle.read())
-    urls = [item.get("url") for item in manifest.get("error") or () if isinstance(item, dict)] \
-        if isinstance(manifest.get("error"), list) else []
-    return {_file_name(url)
-            for url in urls if isinstance(url, str)}
-
-
-def _export_errors(manifest, folder, path, warn):
+def _export_errors(urls, folder, path, warn):
     """Say what the export's error files report (the server could not export part of the data)."""
-    for item in manifest.get("error") if isinstance(manifest.get("error"), list) else ():
-        url = item.get("url") if isinstance(item, dict) else None
-        if not isinstance(url, str):
-            continue
+    for url in urls:
         name = _file_name(url)
-        local = os.path.join(folder, name)
         texts = []
         try:
-            with open(local, "rb") as handle:
+            with open(os.path.join(folder, name), "rb") as handle:
                 for raw in handle:
                     try:
                         texts += outcome_texts(orjson.loads(raw))
@@ -193,9 +174,7 @@ class _Store:
         self.pending = []
 
     def add(self, key, raw):
-        ordinal = self.order.get(key)
-        if ordinal is None:
-            ordinal = self.order[key] = len(self.order)
+        ordinal = self.order.setdefault(key, len(self.order))
         if self.db is None:
             self.memory.setdefault(ordinal, []).append(raw)
             self.held += len(raw)
@@ -279,17 +258,13 @@ def patient_records(sources, warn, limit=SPILL_BYTES):
                         warn(f"'{safe(label)}' line {number}: the server reported {safe(text)}")
                     continue
                 store.add(key, raw)
-    except BaseException:
-        store.close()
-        raise
-    try:
         if unattached:
             counted = ", ".join(f"{count} {kind}" for kind, count in sorted(unattached.items()))
             warn(f"resources tied to no patient, not read: {counted}")
         yield from errors
         yield from _records(store, medications)
     finally:
-        store.close()  # also when the reader stops early: the temporary file never stays behind
+        store.close()  # also when reading fails or the reader stops early: no temporary file stays behind
 
 
 def _records(store, medications):

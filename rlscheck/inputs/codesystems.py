@@ -28,8 +28,18 @@ def canonical_system(system):
     """A code system's URI as FHIR names it, from any of the spellings exporters use."""
     if not isinstance(system, str) or system in SYSTEM_NAMES:
         return system
-    key = system.strip().rstrip("/").lower()
-    for prefix in ("http://", "https://"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
+    key = system.strip().rstrip("/").lower().removeprefix("http://").removeprefix("https://")
     return _SYSTEMS.get(key, system)
+
+
+def codings(concept):
+    """The codings of a CodeableConcept that carry a code, their system given by its URI
+    (canonical_system)."""
+    if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
+        return []
+    found = []
+    for coding in concept["coding"]:
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"].strip():
+            system = canonical_system(coding.get("system"))
+            found.append(coding if system == coding.get("system") else dict(coding, system=system))
+    return found

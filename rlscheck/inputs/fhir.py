@@ -13,7 +13,7 @@ legs") are never read as conditions. Each stage is one pass over the resources.
 import json
 import re
 
-from rlscheck.inputs.codesystems import ICD10, RXNORM, SNOMED, SYSTEM_NAMES, canonical_system
+from rlscheck.inputs.codesystems import ICD10, RXNORM, SNOMED, SYSTEM_NAMES, codings
 from rlscheck.model import Input
 from rlscheck.errors import UsageError
 from rlscheck.textsafe import safe
@@ -146,7 +146,7 @@ def extract(kb, documents, into=None):
                 raise UsageError(f"{safe(label)}{where} is not a FHIR resource (no resourceType)")
             reader.index(resource, 0)
         for resource in resources:
-            reader.walk(resource, 0)
+            reader.walk(resource)
         if len(resources) == 1 and not reader.seen_supported and resources[0]["resourceType"] not in (
                 "Bundle", "OperationOutcome"):
             raise UsageError(
@@ -185,21 +185,19 @@ class _Reader:
         if resource.get("resourceType") == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                    inner = entry["resource"]
                     if isinstance(entry.get("fullUrl"), str):
-                        self.by_reference[entry["fullUrl"]] = inner
-                    self.index(inner, depth + 1)
+                        self.by_reference[entry["fullUrl"]] = entry["resource"]
+                    self.index(entry["resource"], depth + 1)
         elif isinstance(resource.get("id"), str):
             self.by_reference[f"{resource.get('resourceType')}/{resource['id']}"] = resource
 
-    def walk(self, resource, depth):
-        if depth > MAX_DEPTH:
-            raise UsageError(f"{safe(self.label)}: FHIR document is nested too deeply")
+    def walk(self, resource):
+        """Read every resource; `index` has gone through the same Bundles, deep ones refused."""
         kind = resource.get("resourceType")
         if kind == "Bundle":
             for entry in _list(resource.get("entry")):
                 if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                    self.walk(entry["resource"], depth + 1)
+                    self.walk(entry["resource"])
                 else:  # a bare fullUrl, a transaction response: nothing to read, but counted
                     self.not_read["entry without a resource"] = self.not_read.get("entry without a resource", 0) + 1
             return
@@ -215,9 +213,8 @@ class _Reader:
                 self._medication(resource)
         elif kind == "OperationOutcome":
             self._outcome(resource)
-        elif kind == "Patient":
-            if isinstance(resource.get("id"), str):
-                self._patient({"reference": f"Patient/{resource['id']}"})
+        elif kind == "Patient" and isinstance(resource.get("id"), str):
+            self._patient({"reference": f"Patient/{resource['id']}"})
         elif kind not in READ:
             kind = kind if isinstance(kind, str) else "resource without resourceType"
             self.not_read[kind] = self.not_read.get(kind, 0) + 1
@@ -280,8 +277,7 @@ class _Reader:
         self._add("medication", name, source, "", parts=parts)
 
     def _saw_date(self, date):
-        if date > self.latest_date:
-            self.latest_date = date
+        self.latest_date = max(self.latest_date, date)
 
     def _medication_name(self, resource):
         """(name, ingredient names, IPS no-information text): code.text, then codings'
@@ -293,8 +289,7 @@ class _Reader:
         if isinstance(r5, dict) and not isinstance(concept, dict) and not isinstance(reference, dict):
             concept, reference = r5.get("concept"), r5.get("reference")
         if isinstance(concept, dict):
-            absent = _absent(concept)
-            return (_display(concept) or self._from_codes(concept)), self._rxnorm_parts(concept), absent
+            return _display(concept) or self._from_codes(concept), self._rxnorm_parts(concept), _absent(concept)
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             return "", (), ""
         medication = self._dereference(resource, reference["reference"])
@@ -309,9 +304,9 @@ class _Reader:
             item = ingredient.get("itemCodeableConcept")
             if not isinstance(item, dict):  # R5: item is a CodeableReference
                 item = ingredient.get("item")
-                item = item.get("concept") if isinstance(item, dict) and "concept" in item else None
-            named = _display(item) if isinstance(item, dict) else ""
-            if isinstance(item, dict) and not named:
+                item = item.get("concept") if isinstance(item, dict) else None
+            named = _display(item)
+            if not named:  # the helpers give nothing for an item that is not a concept
                 mapped += self._rxnorm_parts(item)
                 named = self._from_codes(item)
             reference = ingredient.get("itemReference")  # a Substance or Medication, by its display
@@ -329,7 +324,7 @@ class _Reader:
         if self.kb is None:
             return ()
         names = []
-        for coding in _codings(concept):
+        for coding in codings(concept):
             if coding.get("system") == RXNORM:
                 names += _rxcui_names(self.kb, coding["code"])
         return tuple(dict.fromkeys(names))
@@ -338,20 +333,18 @@ class _Reader:
         """A name from codes alone, as the record gives it: an RxCUI the knowledge base or a
         loaded RxNorm knows ('RxNorm 218986', read through the names it maps to: the parts),
         else the first code labelled with its system ('RxNorm 312938')."""
-        codings = _codings(concept)
-        for coding in codings:
+        coded = codings(concept)
+        for coding in coded:
             if coding.get("system") == RXNORM and self.kb is not None and _rxcui_names(self.kb, coding["code"]):
                 return f"RxNorm {coding['code'].strip()}"
-        for coding in codings:
+        for coding in coded:
             return f"{SYSTEM_NAMES.get(coding.get('system'), 'code')} {coding['code'].strip()}"
         return ""
 
     def _dereference(self, resource, reference):
         if reference.startswith("#"):
-            for contained in _list(resource.get("contained")):
-                if isinstance(contained, dict) and contained.get("id") == reference[1:]:
-                    return contained
-            return None
+            return next((contained for contained in _list(resource.get("contained"))
+                         if isinstance(contained, dict) and contained.get("id") == reference[1:]), None)
         found = self.by_reference.get(reference)
         if found is None and "/" in reference:  # an absolute URL to a resource given by Type/id
             found = self.by_reference.get("/".join(reference.rstrip("/").split("/")[-2:]))
@@ -376,7 +369,7 @@ class _Reader:
             skipped = f"clinical:{clinical}"
         elif clinical is None and _abated(resource):  # no status, but an end: FHIR reads it as resolved
             skipped = f"clinical:resolved, abated {_abated(resource)}"
-        codes = _codings(code)
+        codes = codings(code)
         text = _display(code) or (codes[0]["code"].strip() if codes else "")
         if not text:
             self._add("condition", source, source, "no condition name or code in this record")
@@ -400,8 +393,7 @@ class _Reader:
         for issue in _list(resource.get("issue")):
             if not isinstance(issue, dict):
                 continue
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-            text = _display(details) or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str)
+            text = _display(issue.get("details")) or (issue.get("diagnostics") if isinstance(issue.get("diagnostics"), str)
                                          else "") or str(issue.get("code") or "no details")
             severity = issue.get("severity") if isinstance(issue.get("severity"), str) else "information"
             self.extract.outcomes.append(f"{severity}: {text}")
@@ -524,18 +516,6 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-def _codings(concept):
-    """The codings that carry a code, their system given by its URI (canonical_system)."""
-    if not isinstance(concept, dict):
-        return []
-    codings = []
-    for coding in _list(concept.get("coding")):
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str) and coding["code"].strip():
-            system = canonical_system(coding.get("system"))
-            codings.append(coding if system == coding.get("system") else dict(coding, system=system))
-    return codings
-
-
 def _display(concept):
     """The concept's text, else its codings' first display; never a bare code."""
     if not isinstance(concept, dict):
@@ -551,7 +531,7 @@ def _display(concept):
 
 def _absent(concept):
     """The display of an IPS 'no information' / 'none known' code, else ''."""
-    for coding in _codings(concept):
+    for coding in codings(concept):
         system = coding.get("system")
         if system in (IPS_ABSENT, DATA_ABSENT) or (system == SNOMED and coding["code"] in NO_INFORMATION_SNOMED):
             display = coding.get("display") if isinstance(coding.get("display"), str) else ""
@@ -589,9 +569,7 @@ def _status_code(value):
     """A status as a code: a CodeableConcept's first code, or (FHIR STU3) a plain string."""
     if isinstance(value, str):
         return value.strip() or None
-    for coding in _codings(value):
-        return coding["code"]
-    return None
+    return next((coding["code"] for coding in codings(value)), None)
 
 
 def _medication_date(resource):
@@ -674,7 +652,7 @@ def annotate(document, extract, other_inputs, reassurance=""):
             item["reason"] = (f"the record refers to {item['input']}, which is not in the input, and gives no "
                               "name; include the Medication resources (e.g. _include=MedicationRequest:medication)")
     if extract.records == 0:
-        said = "; ".join(extract.outcomes) if extract.outcomes else "no medications, conditions or lab results"
+        said = "; ".join(extract.outcomes) or "no medications, conditions or lab results"
         extract.empty_reason = f"The FHIR input held nothing to assess ({said})."
         if not other_inputs:
             document["summary"] = extract.empty_reason

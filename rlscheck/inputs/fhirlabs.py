@@ -8,10 +8,11 @@ noted with what is wrong with it. Each component of a panel is a result of its o
 of tests rlscheck has no rule for are counted, by name, in one note.
 """
 
+import datetime
 import re
 
 from rlscheck.errors import UsageError
-from rlscheck.inputs.codesystems import LOINC, canonical_system
+from rlscheck.inputs.codesystems import LOINC, codings
 from rlscheck.resolve.normalize import name_key
 from rlscheck.resolve.labs import LabValue, lab_ids, parse_lab
 from rlscheck.textsafe import safe
@@ -45,17 +46,11 @@ class Observations:
             if not any(key.startswith("value") for key in resource):
                 return  # the panel itself holds no value
         code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
-        lab_id = None
-        for coding in code.get("coding") if isinstance(code.get("coding"), list) else []:
-            if isinstance(coding, dict) and canonical_system(coding.get("system")) == LOINC and \
-                    isinstance(coding.get("code"), str):
-                lab_id = self.kb.loinc.get(coding["code"].strip())
-                if lab_id:
-                    break
+        found = [self.kb.loinc.get(coding["code"].strip()) for coding in codings(code) if coding["system"] == LOINC]
+        lab_id = next((lab for lab in found if lab), None)
         name = _name(code)
         if lab_id is None:  # a local code: a lab's name or alias, as lab systems write it ("FERRITIN, SERUM")
-            found = lab_ids(self.kb, name)
-            lab_id = found[0] if found else None
+            lab_id = next(iter(lab_ids(self.kb, name)), None)
         if lab_id is None:  # a LOINC long name: "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma"
             lab_id = self._by_loinc_name(code)
         if lab_id is None:
@@ -83,8 +78,8 @@ class Observations:
     def _by_loinc_name(self, code):
         """The lab a LOINC long name measures in blood, serum or plasma, from its component
         (the words before '[', with or without what is in brackets); None for other specimens."""
-        codings = code.get("coding") if isinstance(code.get("coding"), list) else []
-        names = [code.get("text")] + [coding.get("display") for coding in codings if isinstance(coding, dict)]
+        listed = code.get("coding") if isinstance(code.get("coding"), list) else []
+        names = [code.get("text")] + [coding.get("display") for coding in listed if isinstance(coding, dict)]
         for text in names:
             match = _LONG_NAME.match(text) if isinstance(text, str) and len(text) < 200 else None
             if not match:
@@ -104,8 +99,7 @@ class Observations:
         parsed = parse_lab(self.kb, f"{alias}={value_text}", alias, value_text)
         shown = f"{lab['name']} {comparator}{number}{' ' + unit if unit else ''}" + (f" on {date}" if date else "")
         return LabValue(shown, parsed.lab_id, parsed.name, parsed.value, comparator + parsed.given, parsed.unit,
-                        parsed.context,
-                        comparator, source)
+                        parsed.context, comparator, source)
 
     def _skip(self, name, reason, source):
         self.skipped.setdefault((name, reason), []).append(source)
@@ -119,7 +113,7 @@ class Observations:
         an older usable result (counted) or unusable (noted with what is wrong with it)."""
         for lab_id, results in self.latest.items():
             lab = self.kb.get(lab_id)
-            results.sort(key=lambda result: (result[0], result[1]), reverse=True)
+            results.sort(reverse=True)  # latest first, by date then the order read (unique: values never compared)
             used, older = None, 0
             read = {}  # (comparator, number, unit) -> LabValue or the reason it cannot be used
             for date, _, value, source in results:
@@ -242,8 +236,6 @@ def _valid_date(text):
     if not _DATE.match(text):
         return False
     if len(text) >= 10:
-        import datetime
-
         try:
             datetime.date.fromisoformat(text[:10])
         except ValueError:  # 2024-02-30

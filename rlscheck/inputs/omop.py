@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 from rlscheck.inputs.records import Record
 from rlscheck.errors import UsageError
@@ -174,13 +175,9 @@ def packaged_extension(version):
     import importlib.util
 
     spec = importlib.util.find_spec("duckdb_extension_postgres_scanner")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = os.path.join(folder, "extensions", f"v{version}", "postgres_scanner.duckdb_extension")
-        if os.path.isfile(path):
-            return path
-    return None
+    paths = [os.path.join(folder, "extensions", f"v{version}", "postgres_scanner.duckdb_extension")
+             for folder in ((spec.submodule_search_locations or []) if spec is not None else [])]
+    return next((path for path in paths if os.path.isfile(path)), None)
 
 
 class OmopInput:
@@ -223,10 +220,8 @@ class OmopInput:
             "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'cdm'").fetchall()
         wanted = {}
         for table_schema, name in rows:
-            if schema and table_schema.lower() != schema.lower():
-                continue
-            if name.lower() in TABLES and name.lower() not in wanted:
-                wanted[name.lower()] = f'cdm."{table_schema}"."{name}"'
+            if name.lower() in TABLES and (not schema or table_schema.lower() == schema.lower()):
+                wanted.setdefault(name.lower(), f'cdm."{table_schema}"."{name}"')
         return wanted
 
     def _lab_tables(self):
@@ -253,10 +248,7 @@ class OmopInput:
             # the date is written into the SQL: binding a Python value makes some DuckDB versions
             # import pandas and NumPy
             result = self.connection.execute(QUERY.replace("$index", f"DATE '{self.index_date.isoformat()}'"))
-            while True:
-                rows = result.fetchmany(FETCH)
-                if not rows:
-                    break
+            for rows in iter(lambda: result.fetchmany(FETCH), []):
                 for person_id, drugs, conditions, labs in rows:
                     yield self._record(person_id, drugs or (), conditions or (), labs or ())
         except duckdb.Error as error:
@@ -265,19 +257,11 @@ class OmopInput:
             self.connection.close()
 
     def _record(self, person_id, drugs, conditions, labs):
-        data = {}
-        meds = sorted({_drug_text(item) for item in drugs})
-        if meds:
-            data["meds"] = meds
-        named = sorted({self._condition_text(item) for item in conditions})
-        if named:
-            data["conditions"] = named
-        latest = {}
-        for item in labs:  # in date order: the last of each lab is the latest
-            latest[item["lab"]] = item
-        if latest:
-            data["labs"] = [_lab_text(name, item) for name, item in sorted(latest.items())]
-        return Record(None, data, "", person_id)
+        latest = {item["lab"]: item for item in labs}  # in date order: the last of each lab is the latest
+        data = {"meds": sorted({_drug_text(item) for item in drugs}),
+                "conditions": sorted({self._condition_text(item) for item in conditions}),
+                "labs": [_lab_text(name, item) for name, item in sorted(latest.items())]}
+        return Record(None, {field: values for field, values in data.items() if values}, "", person_id)
 
     def _condition_text(self, item):
         key = tuple(sorted(pair for pair in item.items() if pair[0] != "row_id"))
@@ -297,10 +281,8 @@ class OmopInput:
         for vocabulary, code in ((item["vocabulary"], item["code"]), (item["source_vocabulary"], item["source_code"])):
             if vocabulary in CONDITION_CODES and code and self._resolver.resolve("condition", code).recognized:
                 return code
-        for name in (item["name"], item["source_name"], item["source_value"]):
-            if name and name.strip():
-                return name.strip()
-        return "condition_occurrence {row} (no concept or source value)"
+        return (_first_text(item["name"], item["source_name"], item["source_value"])
+                or "condition_occurrence {row} (no concept or source value)")
 
 
 def _values(pairs):
@@ -308,11 +290,14 @@ def _values(pairs):
     return ", ".join("(" + ", ".join("'" + text.replace("'", "''") + "'" for text in pair) + ")" for pair in pairs)
 
 
+def _first_text(*texts):
+    """The first of the texts that is not blank, stripped; None when all are."""
+    return next((text.strip() for text in texts if text and text.strip()), None)
+
+
 def _drug_text(item):
-    for name in (item["name"], item["source_value"]):
-        if name and name.strip():
-            return name.strip()
-    return f"drug_exposure {item['row_id']} (no concept or source value)"
+    return _first_text(item["name"], item["source_value"]) or \
+        f"drug_exposure {item['row_id']} (no concept or source value)"
 
 
 def _lab_text(name, item):
@@ -328,8 +313,5 @@ def _unit(unit):
     if not unit:
         return ""
     text = unit.strip().replace("{1.73_m2}", "1.73m2").replace("/1.73.m2", "/1.73m2")
-    while "{" in text and "}" in text.split("{", 1)[1]:
-        before, rest = text.split("{", 1)
-        text = before + rest.split("}", 1)[1]
-    return text.strip()
+    return re.sub(r"\{[^}]*\}", "", text).strip()
 

@@ -24,16 +24,8 @@ from rlscheck.textsafe import safe
 FETCH = 2048  # rows per fetch from DuckDB
 
 
-def pattern_of(source):
-    """What read_parquet is given: a folder becomes every .parquet file under it."""
-    if os.path.isdir(source):
-        return os.path.join(source, "**", "*.parquet")
-    return source
-
-
 def is_parquet(source):
-    lowered = source.lower()
-    return (lowered.endswith((".parquet", ".pq")) or os.path.isdir(source)
+    return (source.lower().endswith((".parquet", ".pq")) or os.path.isdir(source)
             and bool(glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True)))
 
 
@@ -43,7 +35,8 @@ class ParquetInput:
     def __init__(self, source, id_column=None):
         duckdb = duckdb_module()
         self.source = source
-        pattern = pattern_of(source)
+        # what read_parquet is given: a folder becomes every .parquet file under it
+        pattern = os.path.join(source, "**", "*.parquet") if os.path.isdir(source) else source
         if not glob.has_magic(pattern) and not os.path.exists(pattern):
             raise UsageError(f"cannot read '{safe(source)}': no such file or folder")
         if glob.has_magic(pattern) and not glob.glob(pattern, recursive=True):
@@ -55,8 +48,7 @@ class ParquetInput:
         # some DuckDB versions import pandas and NumPy, which costs more than reading a small file
         self.scan = f"read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', union_by_name = true)"
         try:
-            scan = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}")
-            described = scan.fetchall()
+            described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}").fetchall()
             columns = [row[0] for row in described]
             self.rows = self.connection.execute(f"SELECT count(*) FROM {self.scan}").fetchone()[0]
         except duckdb.Error as error:
@@ -68,7 +60,6 @@ class ParquetInput:
         self.unused = unused_columns(columns, self.id_column)
         self.columns = [name for name in columns if name not in self.unused]
         self.types = {row[0]: row[1] for row in described}
-        self.pattern = pattern
 
     def records(self):
         """Batch Records, one per row, in order. DuckDB writes each row as one JSON object (the
@@ -83,10 +74,7 @@ class ParquetInput:
         shaped = not binary and record_shaped({name: self.types[name] for name in self.columns}, self.id_column)
         try:
             result = self.connection.execute(f"SELECT {select} FROM {self.scan}")
-            while True:
-                rows = result.fetchmany(FETCH)
-                if not rows:
-                    break
+            for rows in iter(lambda: result.fetchmany(FETCH), []):
                 for row in rows:
                     try:
                         data = loads(row[0])
@@ -99,8 +87,7 @@ class ParquetInput:
                     if shaped:
                         yield Record(None, data, "", data.pop(self.id_column, None))
                         continue
-                    for name, value in zip(binary, row[1:]):
-                        data[name] = value
+                    data.update(zip(binary, row[1:]))
                     yield record_of(data, self.id_column)
         except duckdb.Error as error:
             raise UsageError(f"cannot read Parquet '{safe(self.source)}': {safe(str(error).splitlines()[0])}") from None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import orjson
+
 from rlscheck.inputs.records import FIELDS, LIST_FIELDS, Record
 
 ID_COLUMNS = ("id", "person_id")
@@ -44,16 +46,12 @@ def record_shaped(column_types, id_column=None):
     whole number. Nulls need no work (a record reads them as absent); anything else (floats,
     JSON text, other types) goes through `record_of`."""
     for name, kind in column_types.items():
-        if name == id_column:
+        if name in (id_column, "trimester"):
             shaped = kind in _TEXT_OR_WHOLE
         elif name in LIST_FIELDS:
             shaped = kind in ("VARCHAR", "VARCHAR[]")
-        elif name == "labs":
-            shaped = kind == "VARCHAR[]" or _flat_map(kind)
-        elif name == "trimester":
-            shaped = kind in _TEXT_OR_WHOLE
         else:
-            shaped = False
+            shaped = name == "labs" and (kind == "VARCHAR[]" or _flat_map(kind))
         if not shaped:
             return False
     return True
@@ -102,8 +100,6 @@ def _labs(value):
     if isinstance(value, str):
         text = value.strip()
         if text.startswith(("{", "[")):
-            import orjson
-
             try:
                 value = orjson.loads(text)
             except ValueError:
@@ -119,8 +115,7 @@ def _labs(value):
             return {str(item[0]): _whole(item[1]) for item in value if item is not None and item[1] is not None} or None
         if value and all(isinstance(item, Mapping) and set(item) == {"key", "value"} for item in value):
             return {str(item["key"]): _whole(item["value"]) for item in value if item["value"] is not None} or None
-        items = [item for item in value if item is not None]
-        return items or None
+        return [item for item in value if item is not None] or None
     return value  # a wrong type: the record reports it
 
 
@@ -146,19 +141,13 @@ def record_of(row: Mapping, id_column=None, line=None) -> Record:
                         value = [item for item in value if item is not None]
                 if not value:
                     continue
-            elif kind == "labs":
-                value = _labs(plain(value))
-                if value is None:
-                    continue
-            elif kind == "number":
-                value = _whole(plain(value))
+            elif kind in ("labs", "number"):
+                value = _labs(plain(value)) if kind == "labs" else _whole(plain(value))
                 if value is None:
                     continue
             else:
                 value = plain(value)
                 if isinstance(value, str):
-                    import orjson
-
                     try:
                         value = orjson.loads(value)
                     except ValueError:

@@ -51,6 +51,10 @@ def error(status: int, message: str, headers=None) -> JSON:
     return JSON({"error": message}, status_code=status, headers=headers)
 
 
+def _page(html: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY})
+
+
 class TooLarge(Exception):
     pass
 
@@ -250,30 +254,25 @@ class Service:
         return Response((files("rlscheck") / "schemas" / name).read_bytes(), media_type="application/schema+json")
 
     async def form(self, request: Request):
-        return HTMLResponse(self.form_html, headers={"Content-Security-Policy": PAGE_POLICY})
+        return _page(self.form_html)
 
     async def submit(self, request: Request):
         try:
             raw = await read_body(request, self.settings.max_body_bytes)
         except TooLarge:
-            return HTMLResponse(self.page.render(error="The form is too large."), status_code=413,
-                                headers={"Content-Security-Policy": PAGE_POLICY})
+            return _page(self.page.render(error="The form is too large."), 413)
         fields = page.parse_form(raw)
         if fields is None:
-            return HTMLResponse(self.page.render(error="The form has too many fields."), status_code=413,
-                                headers={"Content-Security-Policy": PAGE_POLICY})
+            return _page(self.page.render(error="The form has too many fields."), 413)
         record = page.record_from_form(fields)
         if not record:
-            return HTMLResponse(self.page.render(fields, error="Enter at least one medication, condition, habit, "
-                                                 "risk factor or lab result."), status_code=400,
-                                headers={"Content-Security-Policy": PAGE_POLICY})
+            return _page(self.page.render(fields, error="Enter at least one medication, condition, habit, risk "
+                                                        "factor or lab result."), 400)
         try:
             document = self.screener.assess(record)
         except (RecordError, UsageError) as bad:
-            return HTMLResponse(self.page.render(fields, error=str(bad)), status_code=400,
-                                headers={"Content-Security-Policy": PAGE_POLICY})
-        return HTMLResponse(self.page.render(fields, page.report_html(document)),
-                            headers={"Content-Security-Policy": PAGE_POLICY})
+            return _page(self.page.render(fields, error=str(bad)), 400)
+        return _page(self.page.render(fields, page.report_html(document)))
 
     async def stylesheet(self, request: Request):
         return Response(page.STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -353,7 +352,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan,
                     exception_handlers={HTTPException: not_found, Exception: internal_error})
-    app.state.service = service
     return app
 
 

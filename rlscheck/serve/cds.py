@@ -95,13 +95,8 @@ def check_request(service_id: str, body) -> dict:
 def missing_prefetch(prefetch, templates) -> dict:
     """The prefetch templates the request did not satisfy: {key: template}. A key with the
     value null means "no data"; a missing key or an OperationOutcome means "not provided"."""
-    prefetch = prefetch if isinstance(prefetch, dict) else {}
-    missing = {}
-    for key, template in templates.items():
-        value = prefetch.get(key, ...)
-        if value is ... or isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
-            missing[key] = template
-    return missing
+    return {key: template for key, template in templates.items() if key not in prefetch or
+            isinstance(prefetch[key], dict) and prefetch[key].get("resourceType") == "OperationOutcome"}
 
 
 def _resources(value):

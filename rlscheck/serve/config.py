@@ -61,10 +61,7 @@ class Settings:
     kb_files: list = field(default_factory=list)
 
     def issuer(self, iss):
-        for issuer in self.issuers:
-            if issuer.iss == iss:
-                return issuer
-        return None
+        return next((issuer for issuer in self.issuers if issuer.iss == iss), None)
 
     def to_environment(self) -> str:
         return json.dumps(asdict(self))

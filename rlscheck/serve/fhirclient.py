@@ -9,6 +9,7 @@ failure is a PrefetchError, which the service answers with 412 as the specificat
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -41,18 +42,13 @@ def check_server(server, allowed) -> str:
     return base
 
 
-_tls = None
-
-
+@functools.lru_cache(maxsize=None)
 def tls():
     """The TLS context of every outgoing call (JWK Sets, FHIR servers): the CA certificates are
     read once per worker, not on each call (reading them costs tens of milliseconds of CPU)."""
-    global _tls
-    if _tls is None:
-        import httpx
+    import httpx
 
-        _tls = httpx.create_ssl_context()
-    return _tls
+    return httpx.create_ssl_context()
 
 
 async def fetch_all(server: str, authorization, queries: dict, timeout: float) -> dict:

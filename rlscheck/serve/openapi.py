@@ -13,6 +13,10 @@ def document(version: str) -> dict:
     cds_errors = {"400": error, "401": _json("#/components/schemas/Error", "The JWT is missing or not accepted"),
                   "412": _json("#/components/schemas/Error", "The patient's data could not be had"),
                   "413": error, "415": error}
+    texts = {"type": "array", "items": {"type": "string"}}
+    call = {"security": [{"cdsHooksJwt": []}],
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "rlscheck service", "version": version,
@@ -34,15 +38,10 @@ def document(version: str) -> dict:
                 "summary": "CDS Hooks discovery", "security": [{"cdsHooksJwt": []}],
                 "responses": {"200": {"description": "The CDS services"}, "401": cds_errors["401"]}}},
             "/cds-services/{id}": {"post": {
-                "summary": "Call a CDS service (order-select, order-sign, patient-view)",
-                "security": [{"cdsHooksJwt": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "summary": "Call a CDS service (order-select, order-sign, patient-view)", **call,
                 "responses": {"200": _json(CARDS_SCHEMA, "Cards (CDS Hooks 2.0)"), **cds_errors}}},
             "/cds-services/{id}/feedback": {"post": {
-                "summary": "Feedback on cards", "security": [{"cdsHooksJwt": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "summary": "Feedback on cards", **call,
                 "responses": {"200": {"description": "Accepted"}, **cds_errors}}},
         },
         "components": {
@@ -53,12 +52,8 @@ def document(version: str) -> dict:
                 "FhirResource": {"type": "object", "required": ["resourceType"],
                                  "properties": {"resourceType": {"type": "string"}}},
                 "Record": {"type": "object", "additionalProperties": False, "properties": {
-                    "id": {}, "meds": {"type": "array", "items": {"type": "string"}},
-                    "conditions": {"type": "array", "items": {"type": "string"}},
-                    "substances": {"type": "array", "items": {"type": "string"}},
-                    "withdrawal": {"type": "array", "items": {"type": "string"}},
-                    "risks": {"type": "array", "items": {"type": "string"}},
-                    "labs": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}]},
+                    "id": {}, **{field: texts for field in ("meds", "conditions", "substances", "withdrawal", "risks")},
+                    "labs": {"oneOf": [{"type": "object"}, texts]},
                     "trimester": {"type": "integer", "minimum": 1, "maximum": 3},
                     "fhir": {"oneOf": [{"type": "object"}, {"type": "array"}]}}},
             },

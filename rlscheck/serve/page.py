@@ -43,15 +43,9 @@ def record_from_form(fields: dict) -> dict:
     lines = lambda key: [line.strip() for value in fields.get(key, []) for line in value.splitlines() if line.strip()]
     record = {"meds": fields.get("med", []) + lines("more_meds"),
               "conditions": fields.get("condition", []) + lines("more_conditions"),
-              "substances": lines("substances"), "withdrawal": lines("withdrawal"), "risks": lines("risks")}
-    labs = {}
-    for key, _, unit in LABS:
-        if fields.get(key):
-            labs[key] = fields[key][0]
-    record = {k: v for k, v in record.items() if v}
-    if labs:
-        record["labs"] = labs
-    return record
+              "substances": lines("substances"), "withdrawal": lines("withdrawal"), "risks": lines("risks"),
+              "labs": {key: fields[key][0] for key, _, _ in LABS if fields.get(key)}}
+    return {k: v for k, v in record.items() if v}
 
 
 class Page:
@@ -65,16 +59,11 @@ class Page:
 
     def render(self, fields=None, report_html="", error="") -> str:
         fields = fields or {}
-        value = lambda key, i=0: escape(fields.get(key, [""] * (i + 1))[i] if len(fields.get(key, [])) > i else "")
-        meds = '<div class="grid">' + "".join(
-            f'<label for="med{i}">Medication {i + 1}</label>'
-            f'<input id="med{i}" name="med" list="med-names" autocomplete="off" value="{value("med", i)}">'
-            for i in range(MED_FIELDS)) + "</div>"
-        conditions = '<div class="grid">' + "".join(
-            f'<label for="condition{i}">Condition {i + 1}</label>'
-            f'<input id="condition{i}" name="condition" list="condition-names" autocomplete="off" '
-            f'value="{value("condition", i)}">'
-            for i in range(CONDITION_FIELDS)) + "</div>"
+        value = lambda key, i=0: escape(fields[key][i] if len(fields.get(key, [])) > i else "")
+        grid = lambda name, label, count: '<div class="grid">' + "".join(
+            f'<label for="{name}{i}">{label} {i + 1}</label>'
+            f'<input id="{name}{i}" name="{name}" list="{name}-names" autocomplete="off" value="{value(name, i)}">'
+            for i in range(count)) + "</div>"
         labs = "".join(
             f'<div><label for="lab-{key}">{label} ({escape(unit)})</label>'
             f'<input id="lab-{key}" name="{key}" inputmode="decimal" value="{value(key)}"></div>'
@@ -98,10 +87,10 @@ restless legs syndrome, with the evidence and sources. What you enter is checked
 stored.</p>
 {error_html}
 <form method="post" action="/" novalidate>
-<fieldset><legend>Medications taken now</legend>{meds}
+<fieldset><legend>Medications taken now</legend>{grid("med", "Medication", MED_FIELDS)}
 {textarea("more_meds", "More medications", "One a line; brand or generic names, with or without a dose.")}
 {textarea("withdrawal", "Stopped recently or being tapered", "One a line.")}</fieldset>
-<fieldset><legend>Conditions</legend>{conditions}
+<fieldset><legend>Conditions</legend>{grid("condition", "Condition", CONDITION_FIELDS)}
 {textarea("more_conditions", "More conditions", "One a line; names or ICD-10-CM codes.")}</fieldset>
 <fieldset><legend>Habits and risk factors</legend>
 {textarea("substances", "Substances", "One a line: alcohol, caffeine, smoking, ...")}
@@ -115,12 +104,10 @@ stored.</p>
 
 
 def _names(kb, index):
-    seen, names = set(), []
+    names = {}  # casefolded -> the first spelling given
     for name, _ in kb.completions(index):
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
-            names.append(name)
-    return sorted(names, key=str.casefold)
+        names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
 
 
 def report_html(document) -> str:

@@ -50,16 +50,14 @@ class JtiStore:
                 break
             del seen[first]
         if key in seen:
-            return seen[key] < now and self._store(key, expires)
-        if len(seen) >= self.capacity:
+            if seen[key] >= now:
+                return False
+        elif len(seen) >= self.capacity:
             for old in [k for k, exp in seen.items() if exp < now]:
                 del seen[old]
             if len(seen) >= self.capacity:
                 raise Busy("too many live tokens; try again shortly")
-        return self._store(key, expires)
-
-    def _store(self, key, expires):
-        self._seen[key] = expires
+        seen[key] = expires
         return True
 
 
@@ -79,8 +77,7 @@ class KeySets:
             return keys[kid]
         if fetched_at is not None and now - fetched_at < JWKS_REFRESH_SECONDS:
             return keys.get(kid)
-        lock = self._locks.setdefault(url, asyncio.Lock())
-        async with lock:
+        async with self._locks.setdefault(url, asyncio.Lock()):
             fetched_at, keys = self._cache.get(url, (None, {}))
             if fetched_at is None or time.monotonic() - fetched_at >= JWKS_REFRESH_SECONDS:
                 keys = await self._fetch(url)
@@ -101,8 +98,7 @@ class KeySets:
         if response.status_code != 200 or len(response.content) > JWKS_MAX_BYTES:
             raise AuthError(f"JWK Set could not be fetched (HTTP {response.status_code})")
         try:
-            document = response.json()
-            entries = document["keys"]
+            entries = response.json()["keys"]
         except (ValueError, KeyError, TypeError):
             raise AuthError("JWK Set is not valid JSON with 'keys'") from None
         keys = {}
@@ -120,7 +116,6 @@ def _peek(token):
     """The header and claims, unverified: only to choose the issuer and key. PyJWT then parses
     and checks the whole token again (its parse is the costlier half; once is enough here)."""
     import base64
-    import binascii
 
     import orjson
 
@@ -130,7 +125,7 @@ def _peek(token):
             raise ValueError
         header, claims = (orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
                           for part in parts[:2])
-    except (ValueError, binascii.Error):
+    except ValueError:  # binascii.Error and orjson's JSONDecodeError are ValueErrors
         raise AuthError("the bearer token is not a well-formed JWT") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise AuthError("the bearer token is not a well-formed JWT")
