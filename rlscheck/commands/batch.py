@@ -9,6 +9,8 @@ import sys
 import click
 
 from rlscheck.commands.options import CONTEXT, Command, FileName, kb_option, load_kb
+from rlscheck.errors import UsageError
+from rlscheck.textsafe import safe
 
 PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
 PARALLEL_FROM_RECORDS = 5_000  # records, where their number is known (Parquet, OMOP)
@@ -76,8 +78,6 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     """
     from rlscheck.batch import cohort, pipeline
     from rlscheck.inputs import records as readers
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
     fmt = (input_format or "").lower() or None
@@ -212,11 +212,6 @@ def _is_output(handle, output):
 def _bulk_paths(sources, input_format, warn=None):
     """The NDJSON files of a Bulk Data export (a folder, files, or its $export manifest), or
     None when the input is not one."""
-    import os
-
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
-
     if len(sources) == 1 and os.path.isdir(sources[0]):
         from rlscheck.inputs import bulk
 
@@ -247,9 +242,6 @@ def _bulk_paths(sources, input_format, warn=None):
 
 def _bulk_sources(paths, stream):
     """(label, binary lines) for each export file, each opened only when its turn comes."""
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
-
     if paths == ["-"]:
         yield "stdin", stream
         return
@@ -270,9 +262,6 @@ def _lines_of(path, handle):
     """The file's lines; UsageError naming the file when it cannot be read to its end (a gzip
     file cut short by an interrupted download, a damaged disk)."""
     import zlib
-
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
 
     try:
         yield from handle
@@ -300,9 +289,6 @@ def _sniff(source, stream):
     opening = first.rstrip()
     if following and (opening == b"{" and following[0].lstrip()[:1] == b'"' or opening == b"[" and following[0].strip()):
         # one indented JSON document (its next line a member or an element), not a record a line
-        from rlscheck.errors import UsageError
-        from rlscheck.textsafe import safe
-
         raise UsageError(f"'{safe(source)}' holds one indented JSON document, not one record a line; for one "
                          "person's FHIR Bundle use `rlscheck assess --fhir`, for many give one Bundle a line "
                          "(e.g. `jq -c . FILE`) or a Bulk Data export")
