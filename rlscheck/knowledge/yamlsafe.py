@@ -38,22 +38,21 @@ class Located:
 
     line = 0
     col = 0
-    marks: dict[Any, tuple[int, int]]  # key or index -> (line, column)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: dict[Any, tuple[int, int]] = {}  # key or index -> (line, column)
 
     def where(self, key: Any = None) -> tuple[int, int]:
         return self.marks.get(key, (self.line, self.col))
 
 
-class LocDict(dict, Located):
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks = {}
+class LocDict(Located, dict):
+    pass
 
 
-class LocList(list, Located):
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks = {}
+class LocList(Located, list):
+    pass
 
 
 class _Rejected(Exception):
