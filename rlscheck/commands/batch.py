@@ -281,9 +281,10 @@ def _sniff(source, stream):
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
-    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
-        return "ndjson" if _first_is_resource(head) else "jsonl"
     first, *following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)
+    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
+        kind = _resource_type(first)
+        return "ndjson" if isinstance(kind, str) and kind != "Bundle" else "jsonl"
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
     opening = first.rstrip()
@@ -293,30 +294,20 @@ def _sniff(source, stream):
                          "person's FHIR Bundle use `rlscheck assess --fhir`, for many give one Bundle a line "
                          "(e.g. `jq -c . FILE`) or a Bulk Data export")
     if not first or first[:1] == b"{":
-        if b'"resourceType"' in first:
-            try:
-                import orjson
-
-                kind = orjson.loads(first).get("resourceType")
-            except (ValueError, AttributeError):
-                return "jsonl"
-            return "jsonl" if kind in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
-        return "jsonl"
+        return "jsonl" if _resource_type(first) in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
     return "csv" if _csv_header(first) else "jsonl"
 
 
-def _first_is_resource(head):
-    """Whether the first line is a single FHIR resource (not a Bundle, not a batch record)."""
-    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
-    if b'"resourceType"' not in first:
-        return False
-    try:
-        import orjson
+def _resource_type(line):
+    """The resourceType a JSON line names; None when it names none or is not a JSON object."""
+    if b'"resourceType"' not in line:
+        return None
+    import orjson
 
-        kind = orjson.loads(first).get("resourceType")
+    try:
+        return orjson.loads(line).get("resourceType")
     except (ValueError, AttributeError):
-        return False
-    return isinstance(kind, str) and kind != "Bundle"
+        return None
 
 
 def _csv_header(line):
