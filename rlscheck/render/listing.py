@@ -32,8 +32,7 @@ def csv_text(records: Iterable[Record], columns: Sequence[str]) -> str:
 
 def markdown_text(title: str, records: Iterable[Record], columns: Sequence[str]) -> str:
     lines = [f"# {md(title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for record in records:
-        lines.append("| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |")
+    lines += ["| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |" for record in records]
     return "\n".join(lines) + "\n"
 
 
