@@ -179,11 +179,8 @@ def _scalar(node: Any) -> Any:
         return value
     if value in _NULL:
         return None
-    lowered = value.lower()
-    if lowered == "true":
-        return True
-    if lowered == "false":
-        return False
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
     if _INT.match(value):
         return int(value)
     if _FLOAT.match(value):
