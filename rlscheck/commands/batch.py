@@ -1,6 +1,7 @@
 """`rlscheck batch`: many people, one result line each."""
 
 import contextlib
+import io
 import itertools
 import os
 import stat
@@ -80,7 +81,7 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     from rlscheck.inputs import records as readers
 
     kb = load_kb(kb_files)
-    fmt = (input_format or "").lower() or None
+    fmt = input_format  # click's Choice gives the option's own spelling: lower case
     if (index_date or omop_schema) and not (omop_source or fmt == "omop"):
         raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
     if omop_source:
@@ -94,7 +95,6 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
         from rlscheck.inputs.parquet import is_parquet
 
         fmt = "parquet" if is_parquet(source) else None
-    output_format = (output_format or "").lower() or None
     if output_format == "findings-parquet" and not output:
         raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
 
@@ -121,10 +121,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
         except OSError as error:
             raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
         if stream is not None and not hasattr(stream, "peek"):  # e.g. an in-memory stdin: peekable once wrapped
-            import io
-
             stream = io.BufferedReader(stream)
-        fmt = "ndjson" if bulk_paths is not None else (fmt or _sniff(source, stream)).lower()
+        fmt = "ndjson" if bulk_paths is not None else fmt or _sniff(source, stream)
         if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
             bulk_paths = [source]
         if fmt == "ndjson" and output_format in cohort.FINDINGS:
@@ -225,9 +223,9 @@ def _bulk_paths(sources, input_format, warn=None):
         listed = bulk.manifest_export(sources[0], warn)
         if listed is not None:
             return listed
-    if input_format and input_format.lower() == "ndjson" and "-" not in sources:
+    if input_format == "ndjson" and "-" not in sources:
         return list(sources)
-    if input_format and input_format.lower() in ("jsonl", "csv"):
+    if input_format in ("jsonl", "csv"):
         return None  # several such files are refused by the caller
     ndjson = (".ndjson", ".ndjson.gz")
     several = len(sources) > 1 and any(source.lower().endswith(ndjson) for source in sources)
