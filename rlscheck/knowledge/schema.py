@@ -210,8 +210,7 @@ def certainty_of(entry: Mapping[str, Any]) -> str:
 
 def best_evidence(codes: Collection[str]) -> str:
     """The strongest evidence code's words, e.g. ['CR', 'SR'] -> 'systematic review'."""
-    ranked = [code for code in EVIDENCE if code in codes]
-    return EVIDENCE[ranked[0]] if ranked else EVIDENCE["UNS"]
+    return (evidence_words(codes) or [EVIDENCE["UNS"]])[0]
 
 
 def evidence_words(codes: Collection[str]) -> list[str]:

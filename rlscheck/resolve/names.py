@@ -358,8 +358,7 @@ class Resolver:
         result.listed = True
         result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")] + result.read_as
         if not result.hits:  # every part known, none in the knowledge base
-            (result.outside, result.outside_text), *more = result.outside_parts
-            result.outside_parts = more
+            (result.outside, result.outside_text), *result.outside_parts = result.outside_parts
         return result
 
     def _groups(self, groups: list[tuple[str, list[str]]], partial: bool = False) -> Resolution | None:
