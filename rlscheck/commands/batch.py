@@ -210,16 +210,14 @@ def _is_output(handle, output):
 def _bulk_paths(sources, input_format, warn=None):
     """The NDJSON files of a Bulk Data export (a folder, files, or its $export manifest), or
     None when the input is not one."""
-    if len(sources) == 1 and os.path.isdir(sources[0]):
-        from rlscheck.inputs import bulk
+    from rlscheck.inputs import bulk
 
+    if len(sources) == 1 and os.path.isdir(sources[0]):
         paths = bulk.export_files(sources[0], warn)
         if not paths:
             raise UsageError(f"folder '{safe(sources[0])}' holds no .ndjson files (a FHIR Bulk Data export)")
         return paths
     if len(sources) == 1 and sources[0].lower().endswith(".json") and not input_format and os.path.isfile(sources[0]):
-        from rlscheck.inputs import bulk
-
         listed = bulk.manifest_export(sources[0], warn)
         if listed is not None:
             return listed
@@ -232,8 +230,6 @@ def _bulk_paths(sources, input_format, warn=None):
     if several or (sources[0].lower().endswith(ndjson) and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
-        from rlscheck.inputs import bulk
-
         return bulk.patients_first(list(sources))
     return None
 
