@@ -186,11 +186,8 @@ def _opposite(key: str, name: str) -> bool:
     """True when a suggestion differs from what was typed by opposite word parts
     ('underactive thyroid' -> 'overactive thyroid', 'hypothyroidism' -> 'hyperthyroidism')."""
     other = name_key(name)
-    for a, b in _OPPOSITES:
-        for x, y in ((a, b), (b, a)):
-            if x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other)):
-                return True
-    return False
+    return any(x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other))
+               for a, b in _OPPOSITES for x, y in ((a, b), (b, a)))
 
 
 class Resolver:
@@ -458,18 +455,16 @@ class Resolver:
     def _known_parts(self, canonical: str) -> list[Hit]:
         """Knowledge-base hits for a vocabulary name: itself without salt or form words, or,
         for a combination ('fexofenadine and pseudoephedrine'), each of its parts."""
-        for key in iter_medication_keys(canonical):
+        hits = self._key_hits(canonical)
+        return hits or [hit for part in split_combination(canonical) for hit in self._key_hits(part)]
+
+    def _key_hits(self, text: str) -> list[Hit]:
+        """The hits of the first of a name's medication keys that the knowledge base knows."""
+        for key in iter_medication_keys(text):
             hits = self._medication_hits(key)
             if hits:
                 return hits
-        hits = []
-        for part in split_combination(canonical):
-            for key in iter_medication_keys(part):
-                found = self._medication_hits(key)
-                if found:
-                    hits += found
-                    break
-        return hits
+        return []
 
     # -- conditions, substances, risk factors -------------------------------------------
 
