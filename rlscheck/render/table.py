@@ -127,10 +127,7 @@ def _inputs_left(console: Console, document: Document, details: bool = False) ->
     if lines:
         console.print()
     for label, names in lines:
-        line = Text()
-        line.append(label + ": ", style="bold")
-        line.append_text(text("; ".join(dict.fromkeys(names))))
-        console.print(line)
+        console.print(Text.assemble((label + ": ", "bold"), text("; ".join(dict.fromkeys(names)))))
 
 
 def _named(item: dict[str, Any]) -> str:
@@ -271,12 +268,9 @@ def _details(document: Document, console: Console) -> None:
         _heading(console, title)
         for finding in group:
             console.print()
-            head = Text()
-            head.append_text(text(finding["title"], "bold"))
-            head.append(" — ")
-            head.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
-            head.append_text(text(f" (best evidence: {finding['evidence']})", "dim"))
-            console.print(head)
+            console.print(Text.assemble(text(finding["title"], "bold"), " — ",
+                                        text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")),
+                                        text(f" (best evidence: {finding['evidence']})", "dim")))
             _details_matched(console, finding, paragraphs)
             _field(console, "Why", finding["explanation"], paragraphs=paragraphs)
             _field(console, "Discuss", finding["advice"], paragraphs=paragraphs)
