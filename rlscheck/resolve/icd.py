@@ -44,6 +44,4 @@ def describe(code: str) -> tuple[bool | None, str]:
     row = codes.get(code)
     if row and row[1] == 1:
         return True, row[0]
-    if codes.get("E11.42") is None:  # tables unavailable: cannot judge
-        return None, ""
-    return False, ""
+    return (None if codes.get("E11.42") is None else False), ""  # None: the tables are unavailable, cannot judge
