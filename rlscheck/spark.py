@@ -48,9 +48,8 @@ def _arrow_schema(output, id_type):
 
     if output == "documents":
         return pa.schema([("person_id", id_type), ("document", pa.string())])
-    return pa.schema([("person_id", id_type), ("finding_id", pa.string()), ("kind", pa.string()),
-                      ("certainty", pa.string()), ("input", pa.string()), ("via", pa.list_(pa.string())),
-                      ("error", pa.string())])
+    return pa.schema([("person_id", id_type)] + [(name, pa.list_(pa.string()) if name == "via" else pa.string())
+                                                 for name in COLUMNS[1:]])
 
 
 def _check_output(output):
@@ -61,20 +60,14 @@ def _check_output(output):
 def screen_batches(batches, *, output="findings", id_column=None, kb_files=()):
     """Arrow record batches in, Arrow record batches out (the function given to mapInArrow).
     `id_column` None: `id`, else `person_id`, else no id."""
-    import pyarrow as pa
-
     _check_output(output)
     screener = _screener(tuple(kb_files))
     for data in batches:
         id_name = _id_name(data.schema.names, id_column)
-        id_type = data.schema.field(id_name).type if id_name else pa.string()
-        columns = {}
-        for name in data.schema.names:
-            if name == id_name or name in RECORD_COLUMNS:
-                columns[name] = data.column(name).to_pylist()
-        count = data.num_rows
-        rows = ({name: values[index] for name, values in columns.items()} for index in range(count))
-        yield _screen_rows(screener, rows, id_name, output, _arrow_schema(output, id_type))
+        columns = {name: data.column(name).to_pylist() for name in data.schema.names
+                   if name == id_name or name in RECORD_COLUMNS}
+        rows = ({name: values[index] for name, values in columns.items()} for index in range(data.num_rows))
+        yield _screen_rows(screener, rows, id_name, output, _arrow_schema(output, _id_type(data.schema, id_column)))
 
 
 def _screen_rows(screener, rows, id_name, output, schema):

@@ -1,12 +1,15 @@
 """`rlscheck assess`: one person's situation."""
 
+import io
+import os
 import sys
 
 import click
 
 from rlscheck.commands.options import (CONTEXT, Command, FileName, LabName, NameType, color_option, format_option,
                                       kb_option, load_kb)
-
+from rlscheck.errors import RecordError, UsageError
+from rlscheck.textsafe import safe
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
@@ -51,8 +54,6 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
 
     Exit codes: 0 ran, 1 findings with --fail-on-findings, 2 usage error, 3 knowledge base error.
     """
-    from rlscheck.errors import RecordError, UsageError
-
     if meds_files:
         meds = tuple(meds) + tuple(_read_meds_files(meds_files))
     kb = load_kb(kb_files)
@@ -76,16 +77,12 @@ def assess(meds, conditions, substances, withdrawals, risks, labs, meds_files, f
         raise UsageError(f"--strict: {extract.empty_reason}")
     partly = [note for note in document["notes"] if note.get("relation") == "unrecognized-part"]
     if strict and (document["unrecognized"] or partly):
-        from rlscheck.textsafe import safe
-
         names = [safe(item["input"]) + (f" (did you mean {', '.join(item['suggestions'])}?)"
                                         if item["suggestions"] else "") for item in document["unrecognized"]]
         names += [f"{safe(note['input'])} (partly: {safe(note['text'])})" for note in partly]
         raise UsageError(f"unrecognized input(s) with --strict: {'; '.join(names)}")
     unusable = [note for note in document["notes"] if note.get("relation") == "skipped" and note.get("kind") == "lab"]
     if strict and unusable:
-        from rlscheck.textsafe import safe
-
         names = [f"{safe(note['input'])} ({safe(note['text'].rstrip('.'))})" for note in unusable]
         raise UsageError(f"lab result(s) that could not be used, with --strict: {'; '.join(names)}")
     if output and output != "-":
@@ -112,8 +109,6 @@ def _document_text(document, output_format, color, details, to_file=False):
         from rlscheck.render import markdown
 
         return markdown.render(document)
-    import io
-
     from rlscheck.render import table
     from rlscheck.render.console import make_console
 
@@ -126,11 +121,7 @@ def write_whole(path, content, inputs=()):
     """Write content to path as batch writes its output (`pipeline.Output`): a regular file
     through a temporary file renamed over it at the end (never half-written, its mode and a
     link to it kept), a device or pipe directly. Refuses a path that is one of the inputs."""
-    import os
-
     from rlscheck.batch import pipeline
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
 
     for given in inputs:
         try:
@@ -155,9 +146,6 @@ def _read_meds_files(paths):
     for path in paths:
         raw = read_bounded(path, MAX_MEDS_FILE, "medication file")
         if b"\x00" in raw:
-            from rlscheck.errors import UsageError
-            from rlscheck.textsafe import safe
-
             raise UsageError(f"medication file '{safe(path)}' is not text (it holds NUL bytes): "
                              "give one medication a line")
         items += read_list(decode(raw).splitlines())

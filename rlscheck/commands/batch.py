@@ -1,6 +1,7 @@
 """`rlscheck batch`: many people, one result line each."""
 
 import contextlib
+import io
 import itertools
 import os
 import stat
@@ -9,6 +10,8 @@ import sys
 import click
 
 from rlscheck.commands.options import CONTEXT, Command, FileName, kb_option, load_kb
+from rlscheck.errors import UsageError
+from rlscheck.textsafe import safe
 
 PARALLEL_FROM = 1 << 20  # bytes of input; smaller inputs finish before workers would start
 PARALLEL_FROM_RECORDS = 5_000  # records, where their number is known (Parquet, OMOP)
@@ -76,11 +79,9 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
     """
     from rlscheck.batch import cohort, pipeline
     from rlscheck.inputs import batchfiles as readers
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
 
     kb = load_kb(kb_files)
-    fmt = (input_format or "").lower() or None
+    fmt = input_format  # click's Choice gives the option's own spelling: lower case
     if (index_date or omop_schema) and not (omop_source or fmt == "omop"):
         raise UsageError("--index-date and --omop-schema apply to OMOP input (--omop DB_OR_FOLDER)")
     if omop_source:
@@ -94,7 +95,6 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
         from rlscheck.inputs.parquet import is_parquet
 
         fmt = "parquet" if is_parquet(source) else None
-    output_format = (output_format or "").lower() or None
     if output_format == "findings-parquet" and not output:
         raise UsageError("--output-format findings-parquet needs an output file: -o FILE.parquet")
 
@@ -121,10 +121,8 @@ def batch(sources, output, input_format, output_format, omop_source, omop_schema
         except OSError as error:
             raise UsageError(f"cannot read '{safe(source)}': {error.strerror or error}") from None
         if stream is not None and not hasattr(stream, "peek"):  # e.g. an in-memory stdin: peekable once wrapped
-            import io
-
             stream = io.BufferedReader(stream)
-        fmt = "ndjson" if bulk_paths is not None else (fmt or _sniff(source, stream)).lower()
+        fmt = "ndjson" if bulk_paths is not None else fmt or _sniff(source, stream)
         if fmt == "ndjson" and bulk_paths is None:  # an export piped in, or named without .ndjson
             bulk_paths = [source]
         if fmt == "ndjson" and output_format in cohort.FINDINGS:
@@ -212,44 +210,32 @@ def _is_output(handle, output):
 def _bulk_paths(sources, input_format, warn=None):
     """The NDJSON files of a Bulk Data export (a folder, files, or its $export manifest), or
     None when the input is not one."""
-    import os
-
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
+    from rlscheck.inputs import bulk
 
     if len(sources) == 1 and os.path.isdir(sources[0]):
-        from rlscheck.inputs import bulk
-
         paths = bulk.export_files(sources[0], warn)
         if not paths:
             raise UsageError(f"folder '{safe(sources[0])}' holds no .ndjson files (a FHIR Bulk Data export)")
         return paths
     if len(sources) == 1 and sources[0].lower().endswith(".json") and not input_format and os.path.isfile(sources[0]):
-        from rlscheck.inputs import bulk
-
         listed = bulk.manifest_export(sources[0], warn)
         if listed is not None:
             return listed
-    if input_format and input_format.lower() == "ndjson" and "-" not in sources:
+    if input_format == "ndjson" and "-" not in sources:
         return list(sources)
-    if input_format and input_format.lower() in ("jsonl", "csv"):
+    if input_format in ("jsonl", "csv"):
         return None  # several such files are refused by the caller
     ndjson = (".ndjson", ".ndjson.gz")
     several = len(sources) > 1 and any(source.lower().endswith(ndjson) for source in sources)
     if several or (sources[0].lower().endswith(ndjson) and not input_format):
         if "-" in sources:
             raise UsageError("'-' (stdin) cannot be one of several inputs")
-        from rlscheck.inputs import bulk
-
         return bulk.patients_first(list(sources))
     return None
 
 
 def _bulk_sources(paths, stream):
     """(label, binary lines) for each export file, each opened only when its turn comes."""
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
-
     if paths == ["-"]:
         yield "stdin", stream
         return
@@ -271,9 +257,6 @@ def _lines_of(path, handle):
     file cut short by an interrupted download, a damaged disk)."""
     import zlib
 
-    from rlscheck.errors import UsageError
-    from rlscheck.textsafe import safe
-
     try:
         yield from handle
     except (OSError, EOFError, zlib.error) as error:
@@ -292,45 +275,33 @@ def _sniff(source, stream):
         head = stream.peek(65536)[:65536]
     except (AttributeError, OSError, ValueError):
         return "jsonl"
-    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
-        return "ndjson" if _first_is_resource(head) else "jsonl"
     first, *following = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)
+    if source.lower().endswith(".jsonl"):  # people, Bundles, or an export's resources named .jsonl
+        kind = _resource_type(first)
+        return "ndjson" if isinstance(kind, str) and kind != "Bundle" else "jsonl"
     if b"\n" not in head and len(head) >= 65536 or b"\0" in first:
         return "jsonl"  # not text a person exported: read as JSON lines, each bad one an error line
     opening = first.rstrip()
     if following and (opening == b"{" and following[0].lstrip()[:1] == b'"' or opening == b"[" and following[0].strip()):
         # one indented JSON document (its next line a member or an element), not a record a line
-        from rlscheck.errors import UsageError
-        from rlscheck.textsafe import safe
-
         raise UsageError(f"'{safe(source)}' holds one indented JSON document, not one record a line; for one "
                          "person's FHIR Bundle use `rlscheck assess --fhir`, for many give one Bundle a line "
                          "(e.g. `jq -c . FILE`) or a Bulk Data export")
     if not first or first[:1] == b"{":
-        if b'"resourceType"' in first:
-            try:
-                import orjson
-
-                kind = orjson.loads(first).get("resourceType")
-            except (ValueError, AttributeError):
-                return "jsonl"
-            return "jsonl" if kind in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
-        return "jsonl"
+        return "jsonl" if _resource_type(first) in ("Bundle", None) else "ndjson"  # None: a record with a "fhir" field
     return "csv" if _csv_header(first) else "jsonl"
 
 
-def _first_is_resource(head):
-    """Whether the first line is a single FHIR resource (not a Bundle, not a batch record)."""
-    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
-    if b'"resourceType"' not in first:
-        return False
-    try:
-        import orjson
+def _resource_type(line):
+    """The resourceType a JSON line names; None when it names none or is not a JSON object."""
+    if b'"resourceType"' not in line:
+        return None
+    import orjson
 
-        kind = orjson.loads(first).get("resourceType")
+    try:
+        return orjson.loads(line).get("resourceType")
     except (ValueError, AttributeError):
-        return False
-    return isinstance(kind, str) and kind != "Bundle"
+        return None
 
 
 def _csv_header(line):

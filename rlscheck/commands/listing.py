@@ -7,6 +7,8 @@ import click
 from rlscheck import __version__
 from rlscheck.commands.options import (CONTEXT, ClassName, Command, NameType, color_option, format_option, kb_option,
                                       load_kb, pager_option)
+from rlscheck.errors import UsageError
+from rlscheck.textsafe import clean_input, safe
 
 
 @click.command(cls=Command, context_settings=CONTEXT)
@@ -38,10 +40,8 @@ def meds(class_name, include_all, output_format, kb_files, no_pager, color):
 
 
 def _class_id(kb, class_name):
-    from rlscheck.errors import UsageError
     from rlscheck.resolve.normalize import name_key, number_variants
     from rlscheck.resolve.names import Resolver
-    from rlscheck.textsafe import safe
 
     key = name_key(class_name)
     for candidate in [key] + number_variants(key):
@@ -112,10 +112,8 @@ def show(term, output_format, kb_files, no_pager, color):
       rlscheck show E11.42 --format json
     """
     from rlscheck.knowledge import catalog
-    from rlscheck.errors import UsageError
     from rlscheck.resolve.names import Resolver
     from rlscheck.resolve.normalize import name_key
-    from rlscheck.textsafe import clean_input, safe
 
     kb = load_kb(kb_files)
     term = clean_input(term)

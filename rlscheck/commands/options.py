@@ -101,10 +101,9 @@ class LabName(click.ParamType):
         return [CompletionItem(f"{name}=", help="lab result") for name in names]
 
 
-def color_option(function):
-    return click.option("--color", type=click.Choice(["auto", "always", "never"], case_sensitive=False),
-                        default="auto", show_default=True,
-                        help="Colour in tables; auto follows the terminal, NO_COLOR and FORCE_COLOR.")(function)
+color_option = click.option("--color", type=click.Choice(["auto", "always", "never"], case_sensitive=False),
+                            default="auto", show_default=True,
+                            help="Colour in tables; auto follows the terminal, NO_COLOR and FORCE_COLOR.")
 
 
 def format_option(*choices, default="table"):
@@ -112,11 +111,7 @@ def format_option(*choices, default="table"):
                         default=default, show_default=True, help="Output format.")
 
 
-def kb_option(function):
-    return click.option("--kb", "kb_files", multiple=True, type=click.Path(), metavar="FILE",
-                        help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")(function)
-
-
-def pager_option(function):
-    return click.option("--no-pager", "no_pager", is_flag=True,
-                        help="Print straight to the terminal, never through a pager.")(function)
+kb_option = click.option("--kb", "kb_files", multiple=True, type=click.Path(), metavar="FILE",
+                         help="An extra knowledge-base YAML file merged over the shipped one (repeatable).")
+pager_option = click.option("--no-pager", "no_pager", is_flag=True,
+                            help="Print straight to the terminal, never through a pager.")

@@ -1,11 +1,14 @@
 """`rlscheck serve`: the CDS Hooks service, JSON API and page, on uvicorn."""
 
+import inspect
 import ipaddress
+import os
 import sys
 
 import click
 
 from rlscheck.commands.options import CONTEXT, Command, FileName, kb_option
+from rlscheck.errors import UsageError
 
 WARNING = """
   ************************************************************************
@@ -49,12 +52,9 @@ def serve(host, port, workers, config_file, insecure_dev, log_level, kb_files):
         import starlette  # noqa: F401
         import httpx  # noqa: F401
     except ImportError as missing:
-        from rlscheck.errors import UsageError
-
         raise UsageError(f"rlscheck serve needs the serve extra ({missing.name} is missing): "
                          "pip install 'rlscheck[serve]'") from None
     from rlscheck.api import load_knowledge_base
-    from rlscheck.errors import UsageError
     from rlscheck.serve import config
     from rlscheck.serve.app import LOG_LEVEL
 
@@ -69,14 +69,10 @@ def serve(host, port, workers, config_file, insecure_dev, log_level, kb_files):
         raise UsageError("no trusted issuers: give --config with issuers (see README, 'rlscheck serve'), "
                          "or --insecure-dev for local trials")
     load_knowledge_base(settings.kb_files)  # a bad knowledge base stops here with exit code 3
-    import os
-
     os.environ[config.ENVIRONMENT] = settings.to_environment()
     os.environ[LOG_LEVEL] = log_level.upper()
     click.echo(f"rlscheck serve: listening on http://{host if ':' not in host else f'[{host}]'}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)
-    import inspect
-
     # A worker loading the knowledge base on a busy machine can take longer than uvicorn's
     # default 5 s health check, which would kill and restart it again and again.
     patience = ({"timeout_worker_healthcheck": 60}

@@ -13,12 +13,7 @@ LINKED = FINDING_RELATIONS | {"withdrawal"}
 
 
 def _class_labels(kb: KnowledgeBase, entry_id: str) -> list[str]:
-    labels: list[str] = []
-    for step in kb.ancestors(entry_id)[1:]:
-        label = kb.get(step).get("label") or kb.get(step)["name"]
-        if label not in labels:
-            labels.append(label)
-    return labels
+    return list(dict.fromkeys(kb.get(step).get("label") or kb.get(step)["name"] for step in kb.ancestors(entry_id)[1:]))
 
 
 def medication_record(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
@@ -74,12 +69,9 @@ def condition_record(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
 
 
 def conditions(kb: KnowledgeBase, include_all: bool = False) -> list[dict[str, Any]]:
-    out = []
-    for entry_id, entry in kb.entries.items():
-        if entry["kind"] not in ("condition", "substance", "risk-factor"):
-            continue
-        if include_all or entry.get("relation") in FINDING_RELATIONS:
-            out.append(condition_record(kb, entry_id))
+    out = [condition_record(kb, entry_id) for entry_id, entry in kb.entries.items()
+           if entry["kind"] in ("condition", "substance", "risk-factor")
+           and (include_all or entry.get("relation") in FINDING_RELATIONS)]
     order = {"condition": 0, "substance": 1, "risk-factor": 2}
     return sorted(out, key=lambda r: (order[r["kind"]], r["name"].lower()))
 
@@ -98,11 +90,8 @@ def describe(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
     if entry["kind"] == "class":
         members = [m for m in kb.descendants(entry_id) if kb.get(m)["kind"] == "drug"]
         record["members"] = sorted(kb.get(m)["name"] for m in members)
-        record["exceptions"] = sorted(
-            f"{kb.get(m)['name']} ({kb.effective_relation(m)})"
-            for m in members
-            if kb.effective_relation(m) not in FINDING_RELATIONS
-        )
+        record["exceptions"] = sorted(f"{kb.get(m)['name']} ({kb.effective_relation(m)})" for m in members
+                                      if kb.effective_relation(m) not in FINDING_RELATIONS)
     if entry["kind"] == "product":
         record["ingredients"] = [kb.get(i)["name"] for i in entry["ingredients"]]
     if entry.get("withdrawal"):

@@ -72,14 +72,12 @@ def compile_kb(merged: Merged) -> dict[str, Any]:
             children.setdefault(parent, []).append(entry["id"])
 
     icd10.sort(key=lambda item: -len(item[0]))
-    entries = _plain(entries)
-    sources = _plain({source_id: dict(entry.data, id=source_id)
-                      for source_id, entry in merged.sections["sources"].items()})
     return {
         "disclaimer": " ".join(str(merged.top.get("disclaimer", "")).split()),
         "primary_rls": " ".join(str(merged.top.get("primary_rls", "")).split()),
-        "entries": entries,
-        "sources": sources,
+        "entries": _plain(entries),
+        "sources": _plain({source_id: dict(entry.data, id=source_id)
+                           for source_id, entry in merged.sections["sources"].items()}),
         "names": names,
         "children": children,
         "icd10": icd10,

@@ -78,15 +78,14 @@ class ClassGraph:
         order, post, _ = self._walk(entry_id)
         is_linked = {step: bool(linked(self.entries[step])) for step in order}
         clear: dict[str, bool] = {}  # no linked step at or above it on at least one way up
+
+        def clear_above(step: str) -> bool:
+            ups = self._ups(step)
+            return not ups or any(clear.get(up, False) for up in ups)
+
         for step in post:
-            ups = self._ups(step)
-            clear[step] = not is_linked[step] and (not ups or any(clear.get(up, False) for up in ups))
-        found = []
-        for step in order:
-            ups = self._ups(step)
-            if is_linked[step] and (not ups or any(clear.get(up, False) for up in ups)):
-                found.append((step, self.path_to(entry_id, step)))
-        return found
+            clear[step] = not is_linked[step] and clear_above(step)
+        return [(step, self.path_to(entry_id, step)) for step in order if is_linked[step] and clear_above(step)]
 
     def withdrawal_block(self, entry_id: str) -> tuple[dict[str, Any], list[str], int] | None:
         """(block, path, index in path) of the nearest withdrawal link of an entry or its

@@ -112,6 +112,12 @@ CONDITION_FIELDS = {
     **LINK_FIELDS,
 }
 
+
+def _linked(prefix: str, kind: str, fields: dict[str, str]) -> dict[str, Any]:
+    """A section of entries linked to RLS, looked up in the name index of their own kind."""
+    return {"prefix": prefix, "kind": kind, "names": kind, "fields": fields, "required": ("name", "relation", "evidence")}
+
+
 SECTIONS: dict[str, dict[str, Any]] = {
     "classes": {
         "prefix": "drug.",
@@ -138,27 +144,9 @@ SECTIONS: dict[str, dict[str, Any]] = {
                    "code_references": "ids:sources", "note": "str", "retired": "bool"},
         "required": ("name", "ingredients"),
     },
-    "conditions": {
-        "prefix": "condition.",
-        "kind": "condition",
-        "names": "condition",
-        "fields": {**CONDITION_FIELDS, "by_trimester": "texts"},
-        "required": ("name", "relation", "evidence"),
-    },
-    "substances": {
-        "prefix": "substance.",
-        "kind": "substance",
-        "names": "substance",
-        "fields": CONDITION_FIELDS,
-        "required": ("name", "relation", "evidence"),
-    },
-    "risk_factors": {
-        "prefix": "risk.",
-        "kind": "risk-factor",
-        "names": "risk-factor",
-        "fields": CONDITION_FIELDS,
-        "required": ("name", "relation", "evidence"),
-    },
+    "conditions": _linked("condition.", "condition", {**CONDITION_FIELDS, "by_trimester": "texts"}),
+    "substances": _linked("substance.", "substance", CONDITION_FIELDS),
+    "risk_factors": _linked("risk.", "risk-factor", CONDITION_FIELDS),
     "labs": {
         "prefix": "lab.",
         "kind": "lab",
@@ -222,8 +210,7 @@ def certainty_of(entry: Mapping[str, Any]) -> str:
 
 def best_evidence(codes: Collection[str]) -> str:
     """The strongest evidence code's words, e.g. ['CR', 'SR'] -> 'systematic review'."""
-    ranked = [code for code in EVIDENCE if code in codes]
-    return EVIDENCE[ranked[0]] if ranked else EVIDENCE["UNS"]
+    return (evidence_words(codes) or [EVIDENCE["UNS"]])[0]
 
 
 def evidence_words(codes: Collection[str]) -> list[str]:

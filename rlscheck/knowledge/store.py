@@ -179,12 +179,9 @@ class KnowledgeBase(ClassGraph):
         key = tuple(ids)
         cached = self._references.get(key)
         if cached is None:
-            cached = []
-            for source_id in dict.fromkeys(key):
-                source = self.sources.get(source_id)
-                if source:
-                    cached.append({"id": source_id, "title": source["title"], "year": source.get("year"),
-                                   "url": source.get("url")})
+            sources = {source_id: self.sources.get(source_id) for source_id in key}
+            cached = [{"id": source_id, "title": source["title"], "year": source.get("year"), "url": source.get("url")}
+                      for source_id, source in sources.items() if source]
             if len(self._references) < 50_000:
                 self._references[key] = cached
         return cached

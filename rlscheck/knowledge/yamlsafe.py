@@ -38,22 +38,21 @@ class Located:
 
     line = 0
     col = 0
-    marks: dict[Any, tuple[int, int]]  # key or index -> (line, column)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: dict[Any, tuple[int, int]] = {}  # key or index -> (line, column)
 
     def where(self, key: Any = None) -> tuple[int, int]:
         return self.marks.get(key, (self.line, self.col))
 
 
-class LocDict(dict, Located):
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks = {}
+class LocDict(Located, dict):
+    pass
 
 
-class LocList(list, Located):
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks = {}
+class LocList(Located, list):
+    pass
 
 
 class _Rejected(Exception):
@@ -148,30 +147,28 @@ def _construct(node: Any, path: str, issues: list[Issue], seen: set[int]) -> Any
     if node.tag not in _STANDARD_TAGS:
         issues.append(_issue_at(path, node.start_mark, f"tag {node.tag!r} is not allowed", "tag"))
         return None
-    if isinstance(node, yaml.MappingNode):
-        result = LocDict()
-        result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
-        for key_node, value_node in node.value:
-            key = _construct(key_node, path, issues, seen)
-            if not isinstance(key, (str, int)):
-                issues.append(_issue_at(path, key_node.start_mark, "mapping keys must be plain text", "type"))
-                continue
-            if key in result:
-                first = result.marks[key]
-                issues.append(_issue_at(path, key_node.start_mark,
-                                        f"duplicate key {key!r} (first defined at line {first[0]})", "duplicate-key"))
-                continue
-            result.marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, path, issues, seen)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        result = LocList()
-        result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    result = LocDict() if isinstance(node, yaml.MappingNode) else LocList()
+    result.line, result.col = node.start_mark.line + 1, node.start_mark.column + 1
+    if isinstance(result, LocList):
         for index, item in enumerate(node.value):
             result.marks[index] = (item.start_mark.line + 1, item.start_mark.column + 1)
             result.append(_construct(item, path, issues, seen))
         return result
-    return _scalar(node)
+    for key_node, value_node in node.value:
+        key = _construct(key_node, path, issues, seen)
+        if not isinstance(key, (str, int)):
+            issues.append(_issue_at(path, key_node.start_mark, "mapping keys must be plain text", "type"))
+            continue
+        if key in result:
+            first = result.marks[key]
+            issues.append(_issue_at(path, key_node.start_mark,
+                                    f"duplicate key {key!r} (first defined at line {first[0]})", "duplicate-key"))
+            continue
+        result.marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        result[key] = _construct(value_node, path, issues, seen)
+    return result
 
 
 def _scalar(node: Any) -> Any:
@@ -180,11 +177,8 @@ def _scalar(node: Any) -> Any:
         return value
     if value in _NULL:
         return None
-    lowered = value.lower()
-    if lowered == "true":
-        return True
-    if lowered == "false":
-        return False
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
     if _INT.match(value):
         return int(value)
     if _FLOAT.match(value):

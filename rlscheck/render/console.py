@@ -36,8 +36,7 @@ def make_console(color: str = "auto", stderr: bool = False, file: IO[str] | None
     if color == "always" or (color == "auto" and os.environ.get("FORCE_COLOR") and not os.environ.get("NO_COLOR")):
         options["force_terminal"] = True
     if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
-        options["no_color"] = True
-        options["color_system"] = None
+        options.update(no_color=True, color_system=None)
     console = Console(**options)
     console.size = console.size  # measured once: Rich would ask the terminal again for every table
     console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]  # this console's only; the CLI stops quietly, as for every other output

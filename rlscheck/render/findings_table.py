@@ -33,14 +33,11 @@ def rows_of(person_id: object, document: Mapping[str, Any]) -> list[Row]:
     """Table rows (tuples in COLUMNS order; via a list) of one document or error."""
     if "error" in document:
         return [(person_id, None, None, None, None, [], document["error"])]
-    rows: list[Row] = []
-    for finding in document["findings"]:
-        for match in finding["matched"]:
-            rows.append((person_id, finding["id"], finding["kind"], finding["certainty"], match["input"],
-                         list(match.get("via") or ()), None))
-    for item in document.get("unrecognized", ()):
-        rows.append((person_id, None, "unrecognized", None, item["input"], [], None))
-    return rows
+    rows: list[Row] = [(person_id, finding["id"], finding["kind"], finding["certainty"], match["input"],
+                        list(match.get("via") or ()), None)
+                       for finding in document["findings"] for match in finding["matched"]]
+    return rows + [(person_id, None, "unrecognized", None, item["input"], [], None)
+                   for item in document.get("unrecognized", ())]
 
 
 def csv_header() -> bytes:

@@ -32,8 +32,7 @@ def csv_text(records: Iterable[Record], columns: Sequence[str]) -> str:
 
 def markdown_text(title: str, records: Iterable[Record], columns: Sequence[str]) -> str:
     lines = [f"# {md(title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for record in records:
-        lines.append("| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |")
+    lines += ["| " + " | ".join(md(_cell(record.get(col))) for col in columns) + " |" for record in records]
     return "\n".join(lines) + "\n"
 
 
@@ -97,7 +96,7 @@ def table(console: Console, title: str, records: Sequence[Record], columns: Sequ
     layout = LAYOUTS.get(tuple(columns))
     if layout:
         headers, rows = layout(records, narrow=False)
-        if fitted_widths(headers, rows, console.width, 3 * len(headers) + 1) is None:
+        if fitted_widths(headers, rows, console.width) is None:
             headers, rows = layout(records, narrow=True)
     else:
         headers = [_header(column) for column in columns]
@@ -111,14 +110,14 @@ def _words(cell: Text) -> list[int]:
     return [len(word) for line in cell.plain.splitlines() for word in line.split()] or [0]
 
 
-def fitted_widths(headers: Sequence[str], rows: Sequence[Sequence[Text]], width: int, gaps: int) -> list[int] | None:
-    """Column widths in which no word has to be split, the room shared out evenly (a column
-    that needs less than its share gives the rest to the others); None when the longest words
-    alone do not fit."""
+def fitted_widths(headers: Sequence[str], rows: Sequence[Sequence[Text]], width: int) -> list[int] | None:
+    """Column widths in which no word has to be split, the room within the borders shared out
+    evenly (a column that needs less than its share gives the rest to the others); None when
+    the longest words alone do not fit."""
     cells = [[text(header)] + [row[i] for row in rows] for i, header in enumerate(headers)]
     least = [max(max(_words(cell)) for cell in column) for column in cells]
     most = [max(max(len(line) for line in (cell.plain.splitlines() or [""])) for cell in column) for column in cells]
-    room = width - gaps
+    room = width - (3 * len(headers) + 1)
     if sum(least) > room:
         return None
     widths = list(least)
@@ -139,8 +138,7 @@ def print_table(console: Console, title: str, headers: Sequence[str], rows: Sequ
     words, each row is printed as a short block instead."""
     from rich.table import Table
 
-    widths = fitted_widths(headers if show_header else ["" for _ in headers], rows, console.width,
-                           3 * len(headers) + 1)
+    widths = fitted_widths(headers if show_header else ["" for _ in headers], rows, console.width)
     if widths is None:
         return _blocks(console, title, headers, rows)
     grid = Table(title=text(title), title_justify="left", title_style="bold", show_header=show_header)

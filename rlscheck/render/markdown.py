@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rlscheck.render.table import CATEGORY_TITLES, Paragraphs, References, checks_to_print
+from rlscheck.render.table import Paragraphs, References, _by_category, checks_to_print
 from rlscheck.textsafe import safe
 
 # Characters that can start emphasis, links, code, HTML or tables inside a line. Our text never
@@ -35,17 +35,12 @@ def render(document: dict[str, Any]) -> str:
     """The report for an assessment document (schema_version 1)."""
     references, paragraphs = References(), Paragraphs(document)
     out = ["# Restless legs: possible contributors", "", md(document["summary"]), ""]
-    inputs: list[str] = []
-    for finding in document["findings"]:
-        inputs += [m["input"] for m in finding["matched"]]
-    for section in ("isolated_reports", "notes", "not_linked", "unrecognized"):
-        inputs += [item["input"] for item in document.get(section, [])]
+    inputs = [m["input"] for finding in document["findings"] for m in finding["matched"]]
+    inputs += [item["input"] for section in ("isolated_reports", "notes", "not_linked", "unrecognized")
+               for item in document.get(section, [])]
     if inputs:
         out += ["## What was checked", "", "Inputs: " + ", ".join(md(i) for i in dict.fromkeys(inputs)), ""]
-    for category, title in CATEGORY_TITLES.items():
-        group = [f for f in document["findings"] if f["category"] == category]
-        if not group:
-            continue
+    for title, group in _by_category(document["findings"]):
         out += [f"## {title}", ""]
         for finding in group:
             out += [f"### {md(finding['title'])}", ""]

@@ -85,11 +85,7 @@ def _compact(document: Document, console: Console) -> None:
         for note in document["notes"] if note.get("relation") != "skipped"])
     _compact_list(console, "Isolated reports, unlikely to matter (not counted as findings)", [
         (item["input"], _first_sentence(item.get("text", "")), "dim") for item in document.get("isolated_reports", [])])
-    checks = checks_to_print(document)
-    if checks:
-        _heading(console, "What to check next")
-        for check in checks:
-            console.print(_bullet(check["text"]))
+    _checks(console, document)
     _inputs_left(console, document)
     if document["findings"]:
         console.print()
@@ -131,10 +127,7 @@ def _inputs_left(console: Console, document: Document, details: bool = False) ->
     if lines:
         console.print()
     for label, names in lines:
-        line = Text()
-        line.append(label + ": ", style="bold")
-        line.append_text(text("; ".join(dict.fromkeys(names))))
-        console.print(line)
+        console.print(Text.assemble((label + ": ", "bold"), text("; ".join(dict.fromkeys(names)))))
 
 
 def _named(item: dict[str, Any]) -> str:
@@ -212,6 +205,15 @@ def _bullet(body: str | Text, indent: int = 0, mark: str = "•") -> Table:
     return grid
 
 
+def _checks(console: Console, document: Document, references: References | None = None) -> None:
+    """The follow-up checks, as bullets (with their sources when references are given)."""
+    checks = checks_to_print(document)
+    if checks:
+        _heading(console, "What to check next")
+        for check in checks:
+            console.print(_bullet(check["text"] + (references.after(check) if references else "")))
+
+
 def _heading(console: Console, title: str) -> None:
     console.print()
     console.print(text(title, "bold underline"))
@@ -233,6 +235,10 @@ class References:
 
     def cite(self, refs: Iterable[dict[str, Any]]) -> str:
         return " ".join(f"[{self.numbers.setdefault(ref['id'], (len(self.numbers) + 1, ref))[0]}]" for ref in refs)
+
+    def after(self, item: dict[str, Any]) -> str:
+        """' [1] [2]' citing an item's references, to follow its text; '' when it has none."""
+        return f" {self.cite(item['references'])}" if item.get("references") else ""
 
     def print(self, console: Console) -> None:
         from rich.text import Text
@@ -262,12 +268,9 @@ def _details(document: Document, console: Console) -> None:
         _heading(console, title)
         for finding in group:
             console.print()
-            head = Text()
-            head.append_text(text(finding["title"], "bold"))
-            head.append(" — ")
-            head.append_text(text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")))
-            head.append_text(text(f" (best evidence: {finding['evidence']})", "dim"))
-            console.print(head)
+            console.print(Text.assemble(text(finding["title"], "bold"), " — ",
+                                        text(finding["certainty"], CERTAINTY_STYLES.get(finding["certainty"], "")),
+                                        text(f" (best evidence: {finding['evidence']})", "dim")))
             _details_matched(console, finding, paragraphs)
             _field(console, "Why", finding["explanation"], paragraphs=paragraphs)
             _field(console, "Discuss", finding["advice"], paragraphs=paragraphs)
@@ -281,20 +284,13 @@ def _details(document: Document, console: Console) -> None:
     if document["notes"]:
         _heading(console, "Also worth knowing")
         for note in document["notes"]:
-            body = note["text"] + (f" {references.cite(note['references'])}" if note.get("references") else "")
-            _field(console, note["input"], body, NOTE_STYLES.get(note.get("relation"), ""), indent=0,
-                   paragraphs=paragraphs)
+            _field(console, note["input"], note["text"] + references.after(note),
+                   NOTE_STYLES.get(note.get("relation"), ""), indent=0, paragraphs=paragraphs)
     if document.get("isolated_reports"):
         _heading(console, "Isolated reports, unlikely to matter (not counted as findings)")
         for item in document["isolated_reports"]:
-            body = item.get("text", "") + (f" {references.cite(item['references'])}" if item.get("references") else "")
-            _field(console, item["input"], body, "dim", indent=0)
-    checks = checks_to_print(document)
-    if checks:
-        _heading(console, "What to check next")
-        for check in checks:
-            console.print(_bullet(check["text"] + (f" {references.cite(check['references'])}"
-                                                   if check.get("references") else "")))
+            _field(console, item["input"], item.get("text", "") + references.after(item), "dim", indent=0)
+    _checks(console, document, references)
     _inputs_left(console, document, details=True)
     references.print(console)
     _disclaimer(console, document)

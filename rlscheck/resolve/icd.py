@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from rlscheck.resolve.lookupdb import LookupTable, package_version
-
-_table: LookupTable | None = None
 
 
 def _rows() -> Iterator[tuple[str, str, int]]:
@@ -25,12 +24,10 @@ def _rows() -> Iterator[tuple[str, str, int]]:
                 yield key[: -len(" unspecified")], code.upper(), 0
 
 
+@functools.cache
 def table() -> LookupTable:
     """The ICD-10-CM lookup table, built into the cache store on first use."""
-    global _table
-    if _table is None:
-        _table = LookupTable("icd10cm", package_version("simple_icd_10_cm", 2), _rows, "the ICD-10-CM tables")
-    return _table
+    return LookupTable("icd10cm", package_version("simple_icd_10_cm", 2), _rows, "the ICD-10-CM tables")
 
 
 def code_for_name(key: str) -> tuple[str, str] | None:
@@ -47,6 +44,4 @@ def describe(code: str) -> tuple[bool | None, str]:
     row = codes.get(code)
     if row and row[1] == 1:
         return True, row[0]
-    if codes.get("E11.42") is None:  # tables unavailable: cannot judge
-        return None, ""
-    return False, ""
+    return (None if codes.get("E11.42") is None else False), ""  # None: the tables are unavailable, cannot judge

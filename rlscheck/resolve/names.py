@@ -150,14 +150,15 @@ class Resolution:
     """What one input resolved to. outside: a known name with no knowledge-base entry
     (drug vocabulary, ICD-10-CM), with outside_text saying what it is."""
 
-    def __init__(self, hits: list[Hit] | None = None, outside: str = "", outside_text: str = "") -> None:
+    def __init__(self, hits: list[Hit] | None = None, outside: str = "", outside_text: str = "",
+                 negated: str = "") -> None:
         self.hits = hits or []
         self.outside, self.outside_text = outside, outside_text
         self.suggestions: list[str] = []
         self.unknown_parts: list[str] = []
         self.trimester = 0
         self.invalid_code = ""
-        self.negated = ""  # what the input says is absent ('no diabetes' -> 'diabetes')
+        self.negated = negated  # what the input says is absent ('no diabetes' -> 'diabetes')
         self.read_as: list[str] = []  # how a medication line was read: its name and what was set aside
         self.outside_parts: list[tuple[str, str]] = []  # further known names without an entry: (name, text)
         self.listed = False  # the input names several drugs itself ("Zoloft/acetaminophen"), not one product
@@ -185,11 +186,8 @@ def _opposite(key: str, name: str) -> bool:
     """True when a suggestion differs from what was typed by opposite word parts
     ('underactive thyroid' -> 'overactive thyroid', 'hypothyroidism' -> 'hyperthyroidism')."""
     other = name_key(name)
-    for a, b in _OPPOSITES:
-        for x, y in ((a, b), (b, a)):
-            if x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other)):
-                return True
-    return False
+    return any(x in key and y in other and (key.replace(x, y) == other or _near_spelling(key.replace(x, y), other))
+               for a, b in _OPPOSITES for x, y in ((a, b), (b, a)))
 
 
 class Resolver:
@@ -204,11 +202,9 @@ class Resolver:
         if cache_key not in self._cache:
             if len(self._cache) > 50_000:  # bounded: memory stays flat on endless batches
                 self._cache.clear()
-            if kind == "medication":
+            if kind in ("medication", "withdrawal"):
                 result = self._medication(text)
-            elif kind == "withdrawal":
-                result = self._medication(text)
-                if not result.recognized:  # a substance stopped, e.g. alcohol
+                if kind == "withdrawal" and not result.recognized:  # a substance stopped, e.g. alcohol
                     named = self._named(kind, text)
                     result = named if named.hits else result
             else:
@@ -359,8 +355,7 @@ class Resolver:
         result.listed = True
         result.read_as = [f"Read as {names}" + (f"; set aside: {aside}." if aside else ".")] + result.read_as
         if not result.hits:  # every part known, none in the knowledge base
-            (result.outside, result.outside_text), *more = result.outside_parts
-            result.outside_parts = more
+            (result.outside, result.outside_text), *result.outside_parts = result.outside_parts
         return result
 
     def _groups(self, groups: list[tuple[str, list[str]]], partial: bool = False) -> Resolution | None:
@@ -419,8 +414,7 @@ class Resolver:
                 hits += self._brand_hits(entry)
             elif entry["kind"] == "product":
                 steps = [f"ingredient of {entry['name']}"] + ([entry["note"]] if entry.get("note") else [])
-                for ingredient in entry["ingredients"]:
-                    hits.append(Hit(ingredient, steps))
+                hits += [Hit(ingredient, steps) for ingredient in entry["ingredients"]]
             elif how == "brand":
                 hits.append(Hit(entry_id, [f"brand of {entry['name']}"]))
             elif how == "synonym":
@@ -461,18 +455,16 @@ class Resolver:
     def _known_parts(self, canonical: str) -> list[Hit]:
         """Knowledge-base hits for a vocabulary name: itself without salt or form words, or,
         for a combination ('fexofenadine and pseudoephedrine'), each of its parts."""
-        for key in iter_medication_keys(canonical):
+        hits = self._key_hits(canonical)
+        return hits or [hit for part in split_combination(canonical) for hit in self._key_hits(part)]
+
+    def _key_hits(self, text: str) -> list[Hit]:
+        """The hits of the first of a name's medication keys that the knowledge base knows."""
+        for key in iter_medication_keys(text):
             hits = self._medication_hits(key)
             if hits:
                 return hits
-        hits = []
-        for part in split_combination(canonical):
-            for key in iter_medication_keys(part):
-                found = self._medication_hits(key)
-                if found:
-                    hits += found
-                    break
-        return hits
+        return []
 
     # -- conditions, substances, risk factors -------------------------------------------
 
@@ -492,18 +484,14 @@ class Resolver:
         if answered is not None:  # before known names: "pregnant (no)" is not pregnancy
             question, yes = answered
             if not yes:
-                result = Resolution()
-                result.negated = question
-                return result
+                return Resolution(negated=question)
             text = question
         result = self._named(kind, text)
         if result.hits:  # a known name first: "non-insulin-dependent diabetes" is not a negation
             return self._term(result)
         absent = negated(text)
         if absent is not None:
-            result = Resolution()
-            result.negated = absent
-            return result
+            return Resolution(negated=absent)
         code = icd10_code(text)
         if code:
             return self._icd10(code)
@@ -654,17 +642,11 @@ class Resolver:
         key = name_key(text)
         if not key or len(key) > 200:
             return []
-        names = self._display_names(index)
-        try:
-            from rapidfuzz import fuzz, process, utils
+        from rapidfuzz import fuzz, process, utils
 
-            matches = process.extract(key, names, scorer=fuzz.ratio, processor=utils.default_process,
-                                      limit=limit * 3, score_cutoff=75)
-            ranked = [name for name, score, _ in matches]
-        except ImportError:  # rapidfuzz is a dependency; difflib keeps suggestions working without it
-            import difflib
-
-            ranked = difflib.get_close_matches(key, names, n=limit * 3, cutoff=0.75)
+        matches = process.extract(key, self._display_names(index), scorer=fuzz.ratio,
+                                  processor=utils.default_process, limit=limit * 3, score_cutoff=75)
+        ranked = [name for name, score, _ in matches]
         if index == "medication":
             from rlscheck.resolve import vocab
 

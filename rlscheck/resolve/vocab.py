@@ -7,6 +7,7 @@ wrong or ambiguous are left out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from rlscheck.resolve.lookupdb import LookupTable, package_file, package_version
@@ -41,17 +42,14 @@ def _rows() -> Iterator[tuple[str, str, int]]:
         yield key, canonicals[0], int(is_brand)
 
 
-_table: LookupTable | None = None
 _keys: dict[str, list[str]] = {}  # vocabulary names by first character, read on demand
 
 
+@functools.cache
 def table() -> LookupTable:
     """The drug-name lookup table, built into the cache store on first use."""
-    global _table
-    if _table is None:
-        _table = LookupTable("drugnames", package_version("drug_named_entity_recognition", _FORMAT), _rows,
-                             "the drug vocabulary")
-    return _table
+    return LookupTable("drugnames", package_version("drug_named_entity_recognition", _FORMAT), _rows,
+                       "the drug vocabulary")
 
 
 def lookup(key: str) -> tuple[str, bool] | None:
