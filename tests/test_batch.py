@@ -243,7 +243,21 @@ def _start_parallel_batch(tmp_path):
     _mixed_people(source, 200_000)
     started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
                                 "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL)
+    _wait_for_workers(started)
     return started, source
+
+
+def _wait_for_workers(process):
+    """Until the process has forked its workers (then it is midway), at most 30 s."""
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        if subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True).stdout:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the batch run ended, or started no worker, before it could be stopped midway")
 
 
 def _processes_reading(source, wait=10.0):
@@ -262,10 +276,8 @@ def _processes_reading(source, wait=10.0):
 @pytest.mark.slow
 def test_interrupting_a_parallel_run_ends_every_process(tmp_path):
     import signal
-    import time
 
     started, source = _start_parallel_batch(tmp_path)
-    time.sleep(1.5)
     started.send_signal(signal.SIGINT)
     assert started.wait(timeout=30) == 130
     assert _processes_reading(source) == b""
@@ -286,10 +298,8 @@ def test_lone_surrogates_and_huge_ids_still_give_valid_utf8_lines(tmp_path):
 @pytest.mark.slow
 def test_workers_end_when_their_parent_is_killed(tmp_path):
     import signal
-    import time
 
     started, source = _start_parallel_batch(tmp_path)
-    time.sleep(1.5)
     started.send_signal(signal.SIGKILL)
     started.wait(timeout=10)
     assert _processes_reading(source) == b""

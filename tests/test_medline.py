@@ -154,3 +154,24 @@ def test_a_known_name_inside_a_line_is_found_with_the_rest_reported():
     document = assess_json("-m", "Vicks ZzzQuil", "-m", "APO-Citalopram 20mg")
     assert finding_ids(document) == {"drug.sedating-antihistamine", "drug.antidepressant"}
     assert document["unrecognized"] == []
+
+
+@pytest.mark.parametrize("line,findings,outside,part_notes", [
+    ("metformin (plus sertraline)", {"drug.antidepressant"}, {"metformin"}, []),
+    ("metformin [haloperidol]", {"drug.neuroleptic"}, {"metformin"}, []),
+    ("[metformin] Reglan", {"drug.dopamine-blocking-antiemetic"}, {"metformin"}, []),
+    ("Zoloft (purple monkey)", {"drug.antidepressant"}, set(), ["'(purple monkey)'"]),
+    ("Sertraline 50 MG Oral Tablet [Zoloft]", {"drug.antidepressant"}, set(), []),
+    ("metformin (with meals)", set(), {"metformin"}, []),
+])
+def test_text_in_brackets_and_the_rest_of_the_line_are_each_accounted_for(line, findings, outside, part_notes):
+    """A drug named in brackets, or beside them, is never dropped; words that name nothing are said."""
+    document = assess_json("-m", line)
+    assert finding_ids(document) == findings
+    assert {item["resolved"] for item in document["not_linked"] if item["covered"] is False} == outside
+    said = [note["text"] for note in document["notes"] if note.get("relation") == "unrecognized-part"]
+    assert len(said) == len(part_notes) and all(part in text for part, text in zip(part_notes, said))
+    if part_notes:
+        assert "The check is incomplete" in document["summary"]
+    if line.endswith("(with meals)"):
+        assert "Set aside: (with meals)." in [note["text"] for note in document["notes"]]

@@ -204,6 +204,8 @@ class Resolver:
                 self._cache.clear()
             if kind in ("medication", "withdrawal"):
                 result = self._medication(text)
+                if "(" in text or "[" in text:
+                    self._account_for_brackets(text, result)
                 if kind == "withdrawal" and not result.recognized:  # a substance stopped, e.g. alcohol
                     named = self._named(kind, text)
                     result = named if named.hits else result
@@ -247,6 +249,36 @@ class Resolver:
 
         result.suggestions = self.suggest("medication", parse(text).name or text)
         return result
+
+    def _account_for_brackets(self, text: str, result: Resolution) -> None:
+        """Neither what a medication input says in brackets nor the rest of it is dropped when
+        one of them resolved: a drug either names is added ('metformin (plus sertraline)',
+        'metformin [haloperidol]'), one outside the knowledge base is named as such, directions
+        in brackets are set aside in the note ('(with meals)'), and anything else is reported
+        as a part not recognised. A part naming the drug itself ('... Tablet [Zoloft]') adds nothing."""
+        from rlscheck.resolve.medline import parse
+
+        brackets = r"[(\[]([^()\[\]]*)[)\]]"
+        parts = [(re.sub(brackets, " ", text), "{}")] + [(part, "({})") for part in re.findall(brackets, text)]
+        known = {hit.entry_id for hit in result.hits}
+        for part, shown in parts:
+            if not name_key(part):
+                continue
+            named = self._medication(part)
+            if named.hits:
+                new = [Hit(hit.entry_id, [f"named in the same input: {part.strip()}"] + hit.steps)
+                       for hit in named.hits if hit.entry_id not in known]
+                known.update(hit.entry_id for hit in new)
+                result.hits = result.hits + new  # a new list: a Resolution's hits may be shared
+                result.listed = result.listed or bool(new)
+            elif named.outside:
+                if named.outside != result.outside and (named.outside, named.outside_text) not in result.outside_parts:
+                    result.outside_parts = result.outside_parts + [(named.outside, named.outside_text)]
+            elif not parse(part).name:  # directions only, unless the line's directions note says them
+                if shown != "{}" and not result.read_as:
+                    result.read_as = result.read_as + [f"Set aside: ({part.strip()})."]
+            elif shown.format(part.strip()) not in result.unknown_parts:
+                result.unknown_parts = result.unknown_parts + [shown.format(part.strip())]
 
     def _rxcui(self, code: str) -> Resolution | None:
         """An RxCUI ('RxNorm 860975', as a code-only FHIR record is named) read through what it
