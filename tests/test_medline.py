@@ -175,3 +175,15 @@ def test_text_in_brackets_and_the_rest_of_the_line_are_each_accounted_for(line, 
         assert "The check is incomplete" in document["summary"]
     if line.endswith("(with meals)"):
         assert "Set aside: (with meals)." in [note["text"] for note in document["notes"]]
+
+
+@pytest.mark.parametrize("med", ["paroxetine\udcc3", "\udced\udca0\udc80paroxetine", "paroxetine \ud800"])
+def test_bytes_that_were_not_text_are_said_and_never_read_as_a_dose(med):
+    from rlscheck import assess_record
+
+    document = assess_record({"meds": [med]})
+    assert finding_ids(document) == {"drug.antidepressant"}
+    texts = [note["text"] for note in document["notes"]]
+    assert any(text.startswith("Part of this input was not recognised: '\\") for text in texts)
+    assert not any("amount" in text or "frequency" in text for text in texts)
+    assert "The check is incomplete" in document["summary"]

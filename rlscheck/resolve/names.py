@@ -190,6 +190,10 @@ def _opposite(key: str, name: str) -> bool:
                for a, b in _OPPOSITES for x, y in ((a, b), (b, a)))
 
 
+# How textsafe.clean_input shows a byte that was not UTF-8 (\xc3) or a lone surrogate (\ud800).
+_UNDECODABLE = r"\\x[89a-f][0-9a-f]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"  # compiled on first use
+
+
 class Resolver:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -202,7 +206,13 @@ class Resolver:
         if cache_key not in self._cache:
             if len(self._cache) > 50_000:  # bounded: memory stays flat on endless batches
                 self._cache.clear()
-            if kind in ("medication", "withdrawal"):
+            unreadable = re.findall(_UNDECODABLE, text) if "\\" in text else []
+            if unreadable:  # bytes that were not text, shown as escapes: never read as a dose or a name
+                import copy
+
+                result = copy.copy(self.resolve(kind, re.sub(_UNDECODABLE, " ", text).strip()))
+                result.unknown_parts = result.unknown_parts + ["".join(unreadable)]
+            elif kind in ("medication", "withdrawal"):
                 result = self._medication(text)
                 if "(" in text or "[" in text:
                     self._account_for_brackets(text, result)
