@@ -242,9 +242,17 @@ def _start_parallel_batch(tmp_path):
     source = tmp_path / "people.jsonl"
     _mixed_people(source, 200_000)
     started = subprocess.Popen([str(Path(sys.executable).parent / "rlscheck"), "batch", str(source), "-j", "2",
-                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL)
+                                "-o", str(tmp_path / "out.jsonl")], stderr=subprocess.DEVNULL,
+                               preexec_fn=_interruptible)
     _wait_for_workers(started)
     return started, source
+
+
+def _interruptible():
+    """Ctrl-C as at a terminal, even when the tests run in the background (which ignores SIGINT)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_workers(process):
