@@ -163,6 +163,7 @@ def test_a_known_name_inside_a_line_is_found_with_the_rest_reported():
     ("Zoloft (purple monkey)", {"drug.antidepressant"}, set(), ["'(purple monkey)'"]),
     ("Sertraline 50 MG Oral Tablet [Zoloft]", {"drug.antidepressant"}, set(), []),
     ("metformin (with meals)", set(), {"metformin"}, []),
+    ("Amitriptyline 10 mg (for sleep)", {"drug.antidepressant"}, set(), []),
 ])
 def test_text_in_brackets_and_the_rest_of_the_line_are_each_accounted_for(line, findings, outside, part_notes):
     """A drug named in brackets, or beside them, is never dropped; words that name nothing are said."""

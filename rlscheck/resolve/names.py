@@ -266,9 +266,10 @@ class Resolver:
         'metformin [haloperidol]'), one outside the knowledge base is named as such, directions
         in brackets are set aside in the note ('(with meals)'), and anything else is reported
         as a part not recognised. A part naming the drug itself ('... Tablet [Zoloft]') adds nothing."""
-        from rlscheck.resolve.medline import parse
+        from rlscheck.resolve.medline import parse, tokens
 
         brackets = r"[(\[]([^()\[\]]*)[)\]]"
+        name_words = set(parse(text).name.split())  # what the whole line reads as the name, directions aside
         parts = [(re.sub(brackets, " ", text), "{}")] + [(part, "({})") for part in re.findall(brackets, text)]
         known = {hit.entry_id for hit in result.hits}
         for part, shown in parts:
@@ -284,7 +285,7 @@ class Resolver:
             elif named.outside:
                 if named.outside != result.outside and (named.outside, named.outside_text) not in result.outside_parts:
                     result.outside_parts = result.outside_parts + [(named.outside, named.outside_text)]
-            elif not parse(part).name:  # directions only, unless the line's directions note says them
+            elif not parse(part).name or name_words.isdisjoint(tokens(part)):  # directions: "(for sleep)"
                 if shown != "{}" and not result.read_as:
                     result.read_as = result.read_as + [f"Set aside: ({part.strip()})."]
             elif shown.format(part.strip()) not in result.unknown_parts:
